@@ -1,0 +1,86 @@
+/**
+ * The error hierarchy users can hit. Each edge maps these once: to an Error
+ * frame on WebSocket, to a gRPC status on the internal port. `code` follows
+ * HTTP status semantics; `reason` is a stable machine-readable name.
+ */
+export class ChatError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidArgument extends ChatError {
+  constructor(message: string, reason = 'INVALID_ARGUMENT') {
+    super(400, reason, message);
+  }
+}
+
+export class Unauthenticated extends ChatError {
+  constructor(message = 'Log in first.', reason = 'UNAUTHENTICATED') {
+    super(401, reason, message);
+  }
+}
+
+export class Forbidden extends ChatError {
+  constructor(message: string, reason = 'FORBIDDEN') {
+    super(403, reason, message);
+  }
+}
+
+export class NotFound extends ChatError {
+  constructor(message: string, reason = 'NOT_FOUND') {
+    super(404, reason, message);
+  }
+}
+
+export class Conflict extends ChatError {
+  constructor(message: string, reason = 'CONFLICT') {
+    super(409, reason, message);
+  }
+}
+
+export class TooLarge extends ChatError {
+  constructor(message: string, reason = 'TOO_LARGE') {
+    super(413, reason, message);
+  }
+}
+
+export class RateLimited extends ChatError {
+  constructor(message: string, reason = 'RATE_LIMITED') {
+    super(429, reason, message);
+  }
+}
+
+export class Unavailable extends ChatError {
+  constructor(message: string, reason = 'UNAVAILABLE') {
+    super(503, reason, message);
+  }
+}
+
+/** A frame that cannot be decoded; never crashes the connection's node. */
+export class MalformedFrame extends ChatError {
+  constructor(message: string) {
+    super(400, 'MALFORMED_FRAME', message);
+  }
+}
+
+export interface ErrorReply {
+  code: number;
+  reason: string;
+  message: string;
+}
+
+/**
+ * Turns anything thrown into what a client may see. Unknown errors become a
+ * generic message; the caller logs the original with its stack.
+ */
+export function toErrorReply(err: unknown): ErrorReply {
+  if (err instanceof ChatError) return { code: err.code, reason: err.reason, message: err.message };
+  return { code: 500, reason: 'INTERNAL', message: 'Internal error; the server logged the details.' };
+}
