@@ -1,0 +1,85 @@
+/**
+ * Every Redis key, ZooKeeper path and conversation name is built here, so a
+ * reader can see the whole data layout in one file (DESIGN.md section 4).
+ */
+
+/** Conversation keys: the unit of history, sequence numbers and sync. */
+export const conversation = {
+  direct(a: string, b: string): string {
+    return a < b ? `dm:${a}|${b}` : `dm:${b}|${a}`;
+  },
+  room(name: string): string {
+    return `room:${name}`;
+  },
+  world(): string {
+    return 'world';
+  },
+  alliance(name: string): string {
+    return `alliance:${name}`;
+  },
+};
+
+/** Redis keys under one configurable prefix (default `chat:`). */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  /** Hash: username → JSON {nodeId, loginAt, sid}. */
+  sessions(): string {
+    return `${this.prefix}sessions`;
+  }
+  /** String: JSON array of live nodes {nodeId, url}, written by the leader. */
+  servers(): string {
+    return `${this.prefix}servers`;
+  }
+  /** Hash: nodeId → current WebSocket connection count. */
+  load(): string {
+    return `${this.prefix}load`;
+  }
+  /** List of the 50 most recent messages of a conversation, newest first. */
+  history(conversationKey: string): string {
+    return `${this.prefix}history:${conversationKey}`;
+  }
+  /** Counter: last sequence number given out in a conversation. */
+  seq(conversationKey: string): string {
+    return `${this.prefix}seq:${conversationKey}`;
+  }
+  /** Sorted set: word → count, reset by the leader's timer. */
+  popular(): string {
+    return `${this.prefix}popular`;
+  }
+  /** String with TTL: resume token → username. */
+  token(token: string): string {
+    return `${this.prefix}token:${token}`;
+  }
+  /** Counter with TTL: failed logins of one account. */
+  loginFailuresUser(username: string): string {
+    return `${this.prefix}login-fail:user:${username}`;
+  }
+  /** Counter with TTL: failed logins from one address. */
+  loginFailuresAddress(address: string): string {
+    return `${this.prefix}login-fail:addr:${address}`;
+  }
+  /** String with TTL: the acknowledgement of a send with an idempotency key. */
+  idempotency(username: string, key: string): string {
+    return `${this.prefix}idem:${username}:${key}`;
+  }
+}
+
+/** ZooKeeper paths under one configurable root (default `/chat`). */
+export class ZkPaths {
+  constructor(readonly root: string) {}
+
+  nodes(): string {
+    return `${this.root}/nodes`;
+  }
+  node(nodeId: string): string {
+    return `${this.root}/nodes/${nodeId}`;
+  }
+  election(): string {
+    return `${this.root}/election`;
+  }
+  /** Prefix of the ephemeral sequential election znodes. */
+  candidatePrefix(): string {
+    return `${this.root}/election/n-`;
+  }
+}
