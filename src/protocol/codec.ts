@@ -1,0 +1,72 @@
+import { ClientFrame, ServerFrame } from '../../gen/chat/v1/client';
+import { MalformedFrame } from '../core/errors';
+
+/**
+ * Thin codecs between WebSocket payloads and frames. Everything a client
+ * sends is untrusted: any decoding failure becomes a MalformedFrame, never an
+ * exception of another type that could take the connection's node down.
+ */
+
+export function decodeClientFrame(bytes: Uint8Array): ClientFrame {
+  const frame = decodeWith(() => ClientFrame.decode(bytes), bytes.length);
+  if (frame.cmd === undefined) throw new MalformedFrame('The frame carries no command this server knows.');
+  return frame;
+}
+
+export function encodeClientFrame(frame: ClientFrame): Uint8Array {
+  return ClientFrame.encode(frame).finish();
+}
+
+export function decodeServerFrame(bytes: Uint8Array): ServerFrame {
+  const frame = decodeWith(() => ServerFrame.decode(bytes), bytes.length);
+  if (frame.event === undefined) throw new MalformedFrame('The frame carries no event this client knows.');
+  return frame;
+}
+
+export function encodeServerFrame(frame: ServerFrame): Uint8Array {
+  return ServerFrame.encode(frame).finish();
+}
+
+/** The JSON text subprotocol, meant for debugging with generic WebSocket tools. */
+export function decodeClientFrameJson(text: string): ClientFrame {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new MalformedFrame('The text frame is not valid JSON.');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new MalformedFrame('The text frame must be a JSON object.');
+  }
+  const frame = decodeWith(() => ClientFrame.fromJSON(parsed), text.length);
+  if (frame.cmd === undefined) throw new MalformedFrame('The frame carries no command this server knows.');
+  return frame;
+}
+
+export function encodeServerFrameJson(frame: ServerFrame): string {
+  return JSON.stringify(ServerFrame.toJSON(frame));
+}
+
+export function decodeServerFrameJson(text: string): ServerFrame {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new MalformedFrame('The text frame is not valid JSON.');
+  }
+  return decodeWith(() => ServerFrame.fromJSON(parsed), text.length);
+}
+
+export function encodeClientFrameJson(frame: ClientFrame): string {
+  return JSON.stringify(ClientFrame.toJSON(frame));
+}
+
+function decodeWith<T>(decode: () => T, size: number): T {
+  try {
+    return decode();
+  } catch (err) {
+    // The protobuf reader throws RangeError/Error on truncation and bad wire types.
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new MalformedFrame(`The ${size}-byte frame could not be decoded (${detail}).`);
+  }
+}

@@ -1,0 +1,99 @@
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import {
+  decodeClientFrame,
+  decodeClientFrameJson,
+  decodeServerFrame,
+  encodeClientFrame,
+  encodeServerFrame,
+  encodeServerFrameJson,
+} from '../../src/protocol/codec';
+import { MalformedFrame } from '../../src/core/errors';
+
+describe('client frame codec', () => {
+  it('round-trips a command with its request id', () => {
+    const bytes = encodeClientFrame({
+      id: 7,
+      cmd: { $case: 'sendDirect', value: { to: 'bob', text: 'hi 你好', idempotencyKey: '' } },
+    });
+    const frame = decodeClientFrame(bytes);
+    expect(frame.id).toBe(7);
+    expect(frame.cmd).toEqual({
+      $case: 'sendDirect',
+      value: { to: 'bob', text: 'hi 你好', idempotencyKey: '' },
+    });
+  });
+
+  it('rejects garbage bytes with a typed error', () => {
+    const garbage = Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+    expect(() => decodeClientFrame(garbage)).toThrow(MalformedFrame);
+  });
+
+  it('rejects a truncated frame with a typed error', () => {
+    const bytes = encodeClientFrame({
+      id: 1,
+      cmd: { $case: 'login', value: { username: 'alice', password: 'secret', resumeToken: '' } },
+    });
+    expect(() => decodeClientFrame(bytes.subarray(0, bytes.length - 3))).toThrow(MalformedFrame);
+  });
+
+  it('rejects a frame whose oneof case this server does not know', () => {
+    // Field 99 is not a command: the frame decodes to "no command".
+    const unknown = new BinaryWriter()
+      .uint32(8)
+      .uint32(5)
+      .uint32((99 << 3) | 2)
+      .bytes(Uint8Array.from([1, 2]))
+      .finish();
+    expect(() => decodeClientFrame(unknown)).toThrow(MalformedFrame);
+    expect(() => decodeClientFrame(unknown)).toThrow(/no command/);
+  });
+
+  it('rejects an empty frame', () => {
+    expect(() => decodeClientFrame(new Uint8Array())).toThrow(MalformedFrame);
+  });
+
+  it('gives every malformed frame code 400 and reason MALFORMED_FRAME', () => {
+    try {
+      decodeClientFrame(Uint8Array.from([0x0a, 0x05, 0x01]));
+      throw new Error('expected a failure');
+    } catch (err) {
+      expect(err).toBeInstanceOf(MalformedFrame);
+      expect(err).toMatchObject({ code: 400, reason: 'MALFORMED_FRAME' });
+    }
+  });
+});
+
+describe('server frame codec', () => {
+  it('round-trips a reply and an error', () => {
+    const bytes = encodeServerFrame({
+      replyTo: 3,
+      event: { $case: 'error', value: { code: 404, reason: 'NOT_FOUND', message: 'no such user' } },
+    });
+    expect(decodeServerFrame(bytes)).toEqual({
+      replyTo: 3,
+      event: { $case: 'error', value: { code: 404, reason: 'NOT_FOUND', message: 'no such user' } },
+    });
+  });
+});
+
+describe('JSON text subprotocol', () => {
+  it('decodes a JSON command', () => {
+    const frame = decodeClientFrameJson(JSON.stringify({ id: 2, ping: { clientTs: 5 } }));
+    expect(frame).toEqual({ id: 2, cmd: { $case: 'ping', value: { clientTs: 5 } } });
+  });
+
+  it.each([['not json'], ['[1,2]'], ['null'], ['{"id":1}'], ['{"id":1,"bogus":{}}']])(
+    'rejects %s with a typed error',
+    (text) => {
+      expect(() => decodeClientFrameJson(text)).toThrow(MalformedFrame);
+    },
+  );
+
+  it('encodes a server frame as JSON', () => {
+    const text = encodeServerFrameJson({
+      replyTo: 1,
+      event: { $case: 'pong', value: { clientTs: 1, serverTs: 2 } },
+    });
+    expect(JSON.parse(text)).toEqual({ replyTo: 1, pong: { clientTs: 1, serverTs: 2 } });
+  });
+});
