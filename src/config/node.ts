@@ -1,0 +1,203 @@
+import path from 'node:path';
+import { EnvReader } from './env-reader';
+import type { VariableDoc } from './env-reader';
+import { readLogConfig, readRedisConfig } from './shared';
+import type { LogConfig, RedisConfig } from './shared';
+
+export const NAME_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+
+export interface NodeConfig {
+  nodeId: string;
+  ws: {
+    host: string;
+    port: number;
+    /** What the gateway hands to clients; defaults to ws://<host>:<bound port>. */
+    publicUrl: string | undefined;
+    maxFrameBytes: number;
+    maxTextLength: number;
+    heartbeatMs: number;
+    maxBufferedBytes: number;
+    ratePerSecond: number;
+    rateBurst: number;
+    /** Rate-limit rejections within one minute before the connection is closed. */
+    rateMaxStrikes: number;
+  };
+  rpc: { host: string; port: number; advertiseHost: string | undefined };
+  tls: { caPath: string; certPath: string; keyPath: string };
+  zk: { hosts: string; root: string; sessionTimeoutMs: number };
+  redis: RedisConfig;
+  store: { mongoUrl: string | undefined; sqlitePath: string };
+  scrypt: { N: number; r: number; p: number };
+  login: {
+    maxFailuresPerUser: number;
+    maxFailuresPerAddress: number;
+    failureWindowS: number;
+    resumeTokenTtlS: number;
+  };
+  chat: { dirtyWordsPath: string; hotWordsResetMs: number; popularMax: number };
+  log: LogConfig;
+}
+
+export function readNodeConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): {
+  config: NodeConfig;
+  variables: VariableDoc[];
+  finish: () => void;
+} {
+  const v = new EnvReader(env);
+  const nodeId = v.string(
+    'NODE_ID',
+    'node1',
+    'This node\'s id in the cluster (letters, digits, "-", "_"); must be unique and match its certificate.',
+    NAME_PATTERN,
+  );
+  const certsDir = v.string('CERTS_DIR', 'certs', 'Folder of the dev certificates made by `npm run certs`.');
+  const config: NodeConfig = {
+    nodeId,
+    ws: {
+      host: v.string(
+        'WS_HOST',
+        '127.0.0.1',
+        'Address of the client WebSocket server (0.0.0.0 for all interfaces).',
+      ),
+      port: v.port('WS_PORT', 0, 'Port of the client WebSocket server; 0 picks a free one.'),
+      publicUrl: v.optional(
+        'WS_PUBLIC_URL',
+        'URL the gateway hands to clients, when clients reach the node through another address.',
+      ),
+      maxFrameBytes: v.int(
+        'WS_MAX_FRAME_BYTES',
+        16384,
+        'Largest WebSocket message accepted; larger ones close the connection (1009).',
+        256,
+      ),
+      maxTextLength: v.int('MAX_TEXT_LENGTH', 1000, 'Longest chat text in characters.', 1, 100000),
+      heartbeatMs: v.int(
+        'WS_HEARTBEAT_MS',
+        15000,
+        'Ping interval; a client that missed the previous ping is dropped.',
+        100,
+      ),
+      maxBufferedBytes: v.int(
+        'WS_MAX_BUFFERED_BYTES',
+        1048576,
+        'A client whose unsent data passes this is a slow consumer and is disconnected.',
+        1024,
+      ),
+      ratePerSecond: v.int(
+        'RATE_LIMIT_PER_SEC',
+        20,
+        'Commands per second a connection may send on average (token bucket refill).',
+        1,
+      ),
+      rateBurst: v.int(
+        'RATE_LIMIT_BURST',
+        40,
+        'Commands a connection may send in a burst (token bucket size).',
+        1,
+      ),
+      rateMaxStrikes: v.int(
+        'RATE_LIMIT_MAX_STRIKES',
+        50,
+        'Rate-limited commands within a minute before the connection is closed.',
+        1,
+      ),
+    },
+    rpc: {
+      host: v.string(
+        'RPC_HOST',
+        '127.0.0.1',
+        'Internal gRPC address (mTLS only); keep it on an internal network.',
+      ),
+      port: v.port('RPC_PORT', 0, 'Internal gRPC port; 0 picks a free one.'),
+      advertiseHost: v.optional(
+        'RPC_ADVERTISE_HOST',
+        'Address peers dial, when it differs from RPC_HOST (e.g. RPC_HOST=0.0.0.0).',
+      ),
+    },
+    tls: {
+      caPath: v.string('TLS_CA', path.join(certsDir, 'ca.crt'), 'Cluster CA certificate (PEM).'),
+      certPath: v.string(
+        'TLS_CERT',
+        path.join(certsDir, `${nodeId}.crt`),
+        "This node's certificate (PEM), CN = NODE_ID.",
+      ),
+      keyPath: v.string('TLS_KEY', path.join(certsDir, `${nodeId}.key`), "This node's private key (PEM)."),
+    },
+    zk: {
+      hosts: v.string(
+        'ZK_HOSTS',
+        '127.0.0.1:2181',
+        'ZooKeeper connection string; list several servers of an ensemble separated by commas.',
+      ),
+      root: v.string(
+        'ZK_ROOT',
+        '/chat',
+        'ZooKeeper path under which this cluster registers.',
+        /^\/[A-Za-z0-9_\-/]*[A-Za-z0-9_-]$/,
+      ),
+      sessionTimeoutMs: v.int(
+        'ZK_SESSION_TIMEOUT_MS',
+        6000,
+        'ZooKeeper session timeout; a dead leader is replaced after about this long.',
+        1000,
+        60000,
+      ),
+    },
+    redis: readRedisConfig(v),
+    store: {
+      mongoUrl: v.optional(
+        'MONGO_URL',
+        'MongoDB connection string; when set, MongoDB is the store instead of SQLite.',
+      ),
+      sqlitePath: v.string(
+        'SQLITE_PATH',
+        path.join('data', 'chat.db'),
+        'SQLite database file (shared by the processes of one machine).',
+      ),
+    },
+    scrypt: {
+      N: v.int('SCRYPT_N', 131072, 'scrypt cost for new password hashes (power of two; OWASP: 2^17).', 2),
+      r: v.int('SCRYPT_R', 8, 'scrypt block size.', 1),
+      p: v.int('SCRYPT_P', 1, 'scrypt parallelism.', 1),
+    },
+    login: {
+      maxFailuresPerUser: v.int(
+        'LOGIN_MAX_FAILURES_PER_USER',
+        100,
+        'Failed logins per account per window before the account is locked for the rest of it.',
+        1,
+      ),
+      maxFailuresPerAddress: v.int(
+        'LOGIN_MAX_FAILURES_PER_ADDRESS',
+        300,
+        'Failed logins per client address per window.',
+        1,
+      ),
+      failureWindowS: v.int('LOGIN_FAILURE_WINDOW_S', 3600, 'Window of the failed-login limits, seconds.', 1),
+      resumeTokenTtlS: v.int('RESUME_TOKEN_TTL_S', 86400, 'Lifetime of a resume token, seconds.', 1),
+    },
+    chat: {
+      dirtyWordsPath: v.string(
+        'DIRTY_WORDS_PATH',
+        path.join('resources', 'dirty-words.txt'),
+        'Word list of the dirty-word filter, one word per line.',
+      ),
+      hotWordsResetMs: v.int(
+        'HOT_WORDS_RESET_MS',
+        3600000,
+        'How often the leader resets the hot-words leaderboard.',
+        1000,
+      ),
+      popularMax: v.int('POPULAR_MAX', 50, 'Largest n accepted by the popular command.', 1, 1000),
+    },
+    log: readLogConfig(v),
+  };
+  return { config, variables: v.variables, finish: () => v.finish() };
+}
+
+/** Reads and validates; throws a ConfigError naming every bad variable. */
+export function loadNodeConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): NodeConfig {
+  const { config, finish } = readNodeConfig(env);
+  finish();
+  return config;
+}
