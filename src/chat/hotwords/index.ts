@@ -1,0 +1,2 @@
+export { extractWords } from './segment';
+export type { SegmentOptions } from './segment';

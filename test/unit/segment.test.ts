@@ -1,0 +1,52 @@
+import { extractWords } from '../../src/chat/hotwords';
+
+describe('extractWords', () => {
+  it('splits English, lower-cases and drops stop words, numbers and single letters', () => {
+    expect(extractWords('The Dragon is in the CASTLE, 42 times! x marks a spot')).toEqual([
+      'dragon',
+      'castle',
+      'times',
+      'marks',
+      'spot',
+    ]);
+  });
+
+  it('keeps contractions as one word', () => {
+    expect(extractWords("Don't stop, we're winning")).toEqual(['stop', "we're", 'winning']);
+  });
+
+  it('segments Chinese by words and drops Chinese stop words', () => {
+    expect(extractWords('我今天在玩游戏，真的很好玩！')).toEqual(['今天', '玩', '游戏', '真的', '好玩']);
+  });
+
+  it('handles mixed Chinese and English text', () => {
+    expect(extractWords('我们一起打Boss吧，Boss掉落了传说装备123')).toEqual([
+      '一起',
+      '打',
+      'boss',
+      'boss',
+      '掉落',
+      '传说',
+      '装备',
+    ]);
+  });
+
+  it('ignores punctuation, emoji and whitespace', () => {
+    expect(extractWords('  ...!!! 😀🎉 -- ')).toEqual([]);
+    expect(extractWords('')).toEqual([]);
+  });
+
+  it('caps the number of words per message', () => {
+    const text = Array.from({ length: 100 }, (_, i) => `word${String.fromCharCode(97 + (i % 26))}`).join(' ');
+    expect(extractWords(text)).toHaveLength(32);
+    expect(extractWords(text, { maxWords: 5 })).toHaveLength(5);
+    expect(extractWords(text, { maxWords: 0 })).toEqual([]);
+  });
+
+  it('skips words longer than the length cap', () => {
+    const long = 'a'.repeat(33);
+    expect(extractWords(`${long} short`)).toEqual(['short']);
+    expect(extractWords(`${'b'.repeat(32)} short`)).toEqual(['b'.repeat(32), 'short']);
+    expect(extractWords('hello world', { maxWordLength: 4 })).toEqual([]);
+  });
+});
