@@ -1,0 +1,15 @@
+/**
+ * Launchers for real server processes, used by the test harness and by the
+ * dev cluster (`npm start`). Each server runs on loopback, on a free port, with
+ * its own data dir, and dies with the process that started it.
+ */
+export { DevServiceError, PortInUseError } from './errors';
+export { findFreePort } from './free-port';
+export { startRedis, RedisProcess } from './redis';
+export type { RedisOptions } from './redis';
+export { startZooKeeper, ZooKeeperProcess } from './zookeeper';
+export type { ZooKeeperOptions } from './zookeeper';
+export { findZooKeeperClasspath, findJava } from './zookeeper-classpath';
+export { ServiceProcess } from './service-process';
+export type { ServiceSpec, ServiceProcessOptions } from './service-process';
+export { redisPing, zkFourLetterWord, zkSessionCheck } from './probes';

@@ -1,0 +1,124 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../core/logger';
+import { silentLogger } from '../core/logger';
+import type { SpawnSpec } from './managed-process';
+import { zkFourLetterWord, zkSessionCheck } from './probes';
+import { ServiceProcess } from './service-process';
+import type { ServiceSpec } from './service-process';
+import { findJava, findZooKeeperClasspath } from './zookeeper-classpath';
+
+export interface ZooKeeperOptions {
+  /** Fixed port; by default a free one. */
+  port?: number;
+  /** zoo.cfg, the log file and the snapshots/transaction logs (kept across restarts). */
+  dataDir: string;
+  host?: string;
+  /** ZooKeeper's tick; session timeouts must lie in [2, 20] ticks unless min/max say otherwise. */
+  tickTimeMs?: number;
+  minSessionTimeoutMs?: number;
+  maxSessionTimeoutMs?: number;
+  /** Jar or classpath; default from ZOOKEEPER_JAR or the known install locations. */
+  classpath?: string;
+  java?: string;
+  /** Extra JVM flags (e.g. a bigger heap). */
+  jvmArgs?: string[];
+  startTimeoutMs?: number;
+  stopTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/** A standalone ZooKeeper server we launched. `hosts` is the connection string (ZK_HOSTS). */
+export class ZooKeeperProcess extends ServiceProcess {
+  get hosts(): string {
+    return `${this.host}:${this.port}`;
+  }
+  /** The same as `hosts`, so every launcher has a `url`. */
+  get url(): string {
+    return this.hosts;
+  }
+}
+
+/**
+ * Runs `java -cp <zookeeper> ZooKeeperServerMain zoo.cfg` and resolves once
+ * `ruok` answers `imok` and a client session can be opened.
+ */
+export async function startZooKeeper(options: ZooKeeperOptions): Promise<ZooKeeperProcess> {
+  const host = options.host ?? '127.0.0.1';
+  const zk = new ZooKeeperProcess(zooKeeperSpec(host, options), {
+    host,
+    port: options.port,
+    dataDir: options.dataDir,
+    // The JVM takes ~3 s here; a loaded 2-core CI machine can take several times that.
+    startTimeoutMs: options.startTimeoutMs ?? 45_000,
+    stopTimeoutMs: options.stopTimeoutMs ?? 10_000,
+    logger: (options.logger ?? silentLogger()).child({ component: 'devservices' }),
+  });
+  await zk.start();
+  return zk;
+}
+
+function zooKeeperSpec(host: string, options: ZooKeeperOptions): ServiceSpec {
+  const classpath = options.classpath ?? findZooKeeperClasspath();
+  const java = options.java ?? findJava();
+  const cfgFile = path.join(options.dataDir, 'zoo.cfg');
+  return {
+    service: 'zookeeper',
+    async prepare(port: number): Promise<SpawnSpec> {
+      const dataDir = path.join(options.dataDir, 'data');
+      await fs.mkdir(dataDir, { recursive: true });
+      await fs.writeFile(cfgFile, zooCfg({ ...options, host, port, dataDir }));
+      return {
+        command: java,
+        args: [
+          ...jvmFlags(options.jvmArgs),
+          '-cp',
+          classpath,
+          'org.apache.zookeeper.server.ZooKeeperServerMain',
+          cfgFile,
+        ],
+        cwd: options.dataDir,
+        logFile: path.join(options.dataDir, 'zookeeper.log'),
+      };
+    },
+    probe: async (port) => (await zkFourLetterWord(host, port, 'ruok')) === 'imok',
+    verify: (port, deadline) => zkSessionCheck(`${host}:${port}`, Math.max(1000, deadline - Date.now())),
+    portInUse: (log) => /BindException|address already in use/i.test(log),
+  };
+}
+
+function zooCfg(o: ZooKeeperOptions & { host: string; port: number; dataDir: string }): string {
+  return [
+    `tickTime=${o.tickTimeMs ?? 500}`,
+    `dataDir=${o.dataDir}`,
+    `clientPort=${o.port}`,
+    `clientPortAddress=${o.host}`,
+    `minSessionTimeout=${o.minSessionTimeoutMs ?? 1000}`,
+    `maxSessionTimeout=${o.maxSessionTimeoutMs ?? 60000}`,
+    // Tests open many sessions from one address; the default allows 60.
+    'maxClientCnxns=0',
+    'admin.enableServer=false',
+    '4lw.commands.whitelist=ruok,srvr,stat',
+    '',
+  ].join('\n');
+}
+
+function jvmFlags(extra: string[] = []): string[] {
+  return [
+    // A small, quick-starting JVM: this is a dev/test server, not a production one.
+    '-Xms32m',
+    '-Xmx256m',
+    '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
+    '-Djava.awt.headless=true',
+    // Data still reaches the OS on every write, so it survives a SIGKILL of the
+    // server (sessions outlive restart()); skipping fsync only risks a machine crash.
+    '-Dzookeeper.forceSync=no',
+    // Transaction logs are preallocated 64 MiB at a time by default.
+    '-Dzookeeper.preAllocSize=4096',
+    '-Dorg.slf4j.simpleLogger.showDateTime=true',
+    '-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS',
+    '-Dorg.slf4j.simpleLogger.defaultLogLevel=info',
+    ...extra,
+  ];
+}
