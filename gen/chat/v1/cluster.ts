@@ -66,6 +66,8 @@ export interface PeerFrame {
     | { $case: "request"; value: LeaderRequest }
     | { $case: "reply"; value: LeaderReply }
     | { $case: "kick"; value: Kick }
+    | { $case: "sessionSnapshot"; value: SessionSnapshot }
+    | { $case: "sessionEvent"; value: SessionEvent }
     | undefined;
 }
 
@@ -112,6 +114,29 @@ export interface Kick {
   username: string;
   sid: string;
   reason: string;
+}
+
+/**
+ * Follower to leader, first thing after a link comes up: every session of the
+ * follower. With the SessionEvents that follow, the leader knows who is online
+ * where without asking Redis for each room message.
+ */
+export interface SessionSnapshot {
+  nodeId: string;
+  users: OnlineUser[];
+}
+
+export interface OnlineUser {
+  username: string;
+  sid: string;
+  alliance: string;
+}
+
+/** A login or logout on the sending node. */
+export interface SessionEvent {
+  nodeId: string;
+  user: OnlineUser | undefined;
+  online: boolean;
 }
 
 /**
@@ -367,6 +392,12 @@ export const PeerFrame: MessageFns<PeerFrame> = {
       case "kick":
         Kick.encode(message.body.value, writer.uint32(66).fork()).join();
         break;
+      case "sessionSnapshot":
+        SessionSnapshot.encode(message.body.value, writer.uint32(74).fork()).join();
+        break;
+      case "sessionEvent":
+        SessionEvent.encode(message.body.value, writer.uint32(82).fork()).join();
+        break;
     }
     return writer;
   },
@@ -448,6 +479,22 @@ export const PeerFrame: MessageFns<PeerFrame> = {
             message.body = { $case: "kick", value: Kick.decode(reader, reader.uint32()) };
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.body = { $case: "sessionSnapshot", value: SessionSnapshot.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.body = { $case: "sessionEvent", value: SessionEvent.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -481,6 +528,14 @@ export const PeerFrame: MessageFns<PeerFrame> = {
         ? { $case: "reply", value: LeaderReply.fromJSON(object.reply) }
         : isSet(object.kick)
         ? { $case: "kick", value: Kick.fromJSON(object.kick) }
+        : isSet(object.sessionSnapshot)
+        ? { $case: "sessionSnapshot", value: SessionSnapshot.fromJSON(object.sessionSnapshot) }
+        : isSet(object.session_snapshot)
+        ? { $case: "sessionSnapshot", value: SessionSnapshot.fromJSON(object.session_snapshot) }
+        : isSet(object.sessionEvent)
+        ? { $case: "sessionEvent", value: SessionEvent.fromJSON(object.sessionEvent) }
+        : isSet(object.session_event)
+        ? { $case: "sessionEvent", value: SessionEvent.fromJSON(object.session_event) }
         : undefined,
     };
   },
@@ -504,6 +559,10 @@ export const PeerFrame: MessageFns<PeerFrame> = {
       obj.reply = LeaderReply.toJSON(message.body.value);
     } else if (message.body?.$case === "kick") {
       obj.kick = Kick.toJSON(message.body.value);
+    } else if (message.body?.$case === "sessionSnapshot") {
+      obj.sessionSnapshot = SessionSnapshot.toJSON(message.body.value);
+    } else if (message.body?.$case === "sessionEvent") {
+      obj.sessionEvent = SessionEvent.toJSON(message.body.value);
     }
     return obj;
   },
@@ -554,6 +613,18 @@ export const PeerFrame: MessageFns<PeerFrame> = {
       case "kick": {
         if (object.body?.value !== undefined && object.body?.value !== null) {
           message.body = { $case: "kick", value: Kick.fromPartial(object.body.value) };
+        }
+        break;
+      }
+      case "sessionSnapshot": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "sessionSnapshot", value: SessionSnapshot.fromPartial(object.body.value) };
+        }
+        break;
+      }
+      case "sessionEvent": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "sessionEvent", value: SessionEvent.fromPartial(object.body.value) };
         }
         break;
       }
@@ -1148,6 +1219,303 @@ export const Kick: MessageFns<Kick> = {
     message.username = object.username ?? "";
     message.sid = object.sid ?? "";
     message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseSessionSnapshot(): SessionSnapshot {
+  return { nodeId: "", users: [] };
+}
+
+export const SessionSnapshot: MessageFns<SessionSnapshot> = {
+  encode(message: SessionSnapshot, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    for (const v of message.users) {
+      OnlineUser.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SessionSnapshot {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSessionSnapshot();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.users.push(OnlineUser.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SessionSnapshot {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      users: globalThis.Array.isArray(object?.users) ? object.users.map((e: any) => OnlineUser.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: SessionSnapshot): unknown {
+    const obj: any = {};
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.users?.length) {
+      obj.users = message.users.map((e) => OnlineUser.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SessionSnapshot>): SessionSnapshot {
+    return SessionSnapshot.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SessionSnapshot>): SessionSnapshot {
+    const message = createBaseSessionSnapshot();
+    message.nodeId = object.nodeId ?? "";
+    message.users = object.users?.map((e) => OnlineUser.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseOnlineUser(): OnlineUser {
+  return { username: "", sid: "", alliance: "" };
+}
+
+export const OnlineUser: MessageFns<OnlineUser> = {
+  encode(message: OnlineUser, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.username !== "") {
+      writer.uint32(10).string(message.username);
+    }
+    if (message.sid !== "") {
+      writer.uint32(18).string(message.sid);
+    }
+    if (message.alliance !== "") {
+      writer.uint32(26).string(message.alliance);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OnlineUser {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOnlineUser();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.username = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sid = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.alliance = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OnlineUser {
+    return {
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
+      sid: isSet(object.sid) ? globalThis.String(object.sid) : "",
+      alliance: isSet(object.alliance) ? globalThis.String(object.alliance) : "",
+    };
+  },
+
+  toJSON(message: OnlineUser): unknown {
+    const obj: any = {};
+    if (message.username !== "") {
+      obj.username = message.username;
+    }
+    if (message.sid !== "") {
+      obj.sid = message.sid;
+    }
+    if (message.alliance !== "") {
+      obj.alliance = message.alliance;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OnlineUser>): OnlineUser {
+    return OnlineUser.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OnlineUser>): OnlineUser {
+    const message = createBaseOnlineUser();
+    message.username = object.username ?? "";
+    message.sid = object.sid ?? "";
+    message.alliance = object.alliance ?? "";
+    return message;
+  },
+};
+
+function createBaseSessionEvent(): SessionEvent {
+  return { nodeId: "", user: undefined, online: false };
+}
+
+export const SessionEvent: MessageFns<SessionEvent> = {
+  encode(message: SessionEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    if (message.user !== undefined) {
+      OnlineUser.encode(message.user, writer.uint32(18).fork()).join();
+    }
+    if (message.online !== false) {
+      writer.uint32(24).bool(message.online);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SessionEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSessionEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.user = OnlineUser.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.online = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SessionEvent {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      user: isSet(object.user) ? OnlineUser.fromJSON(object.user) : undefined,
+      online: isSet(object.online) ? globalThis.Boolean(object.online) : false,
+    };
+  },
+
+  toJSON(message: SessionEvent): unknown {
+    const obj: any = {};
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.user !== undefined) {
+      obj.user = OnlineUser.toJSON(message.user);
+    }
+    if (message.online !== false) {
+      obj.online = message.online;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SessionEvent>): SessionEvent {
+    return SessionEvent.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SessionEvent>): SessionEvent {
+    const message = createBaseSessionEvent();
+    message.nodeId = object.nodeId ?? "";
+    message.user = (object.user !== undefined && object.user !== null)
+      ? OnlineUser.fromPartial(object.user)
+      : undefined;
+    message.online = object.online ?? false;
     return message;
   },
 };

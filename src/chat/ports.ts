@@ -1,0 +1,67 @@
+import type { StoredMessage } from '../store/types';
+
+/**
+ * What the chat domain needs from shared state, shaped like the domain. The
+ * Redis implementations live in src/redis/; tests may pass in-memory ones.
+ */
+
+/** Where a user is logged in, cluster-wide. */
+export interface GlobalSession {
+  nodeId: string;
+  loginAt: number;
+  /** Identifies one login; a newer login of the same user gets a new sid. */
+  sid: string;
+}
+
+export interface SessionDirectory {
+  /** Records a login and returns the session it replaced, if any. */
+  claim(username: string, session: GlobalSession): Promise<GlobalSession | null>;
+  get(username: string): Promise<GlobalSession | null>;
+  /** Removes the session only if it is still `sid` (a newer login elsewhere wins). */
+  release(username: string, sid: string): Promise<boolean>;
+  all(): Promise<Map<string, GlobalSession>>;
+  /** Removes every session of a node (its clients are gone). */
+  releaseNode(nodeId: string): Promise<number>;
+}
+
+/** Per-conversation sequence numbers, growing by one. */
+export interface Sequencer {
+  next(conversation: string): Promise<number>;
+}
+
+/** The recent-history lists and the hot-words counts, written together per message. */
+export interface RecentActivity {
+  /** Adds the message to its conversation's recent list (bounded) and counts its words. */
+  record(message: StoredMessage, words: readonly string[]): Promise<void>;
+  /** Newest first. */
+  recent(conversation: string, limit: number): Promise<StoredMessage[]>;
+}
+
+export interface WordCount {
+  word: string;
+  count: number;
+}
+
+export interface HotWords {
+  top(limit: number): Promise<WordCount[]>;
+  reset(): Promise<void>;
+}
+
+export interface ResumeTokens {
+  issue(username: string, ttlSeconds: number): Promise<{ token: string; expiresAt: number }>;
+  /** The user a token belongs to, or null when unknown or expired. */
+  resolve(token: string): Promise<string | null>;
+}
+
+export interface LoginAttempts {
+  /** Throws RateLimited when the account or the address is over its limit. */
+  check(username: string, address: string): Promise<void>;
+  recordFailure(username: string, address: string): Promise<void>;
+}
+
+/** Published for the gateway: live nodes and their connection counts. */
+export interface ServerRegistry {
+  writeServers(nodes: ReadonlyArray<{ nodeId: string; url: string }>): Promise<void>;
+  publishLoad(nodeId: string, connections: number): Promise<void>;
+  removeLoad(nodeId: string): Promise<void>;
+}

@@ -1,0 +1,62 @@
+import type { Redis } from 'ioredis';
+import type { GlobalSession, SessionDirectory } from '../chat/ports';
+import type { RedisKeys } from '../core/names';
+
+// Atomic swap: the caller learns which session it replaced, even when two
+// nodes log the same user in at the same moment.
+const CLAIM = `local old = redis.call('HGET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return old`;
+
+// Compare-and-delete: a disconnect must not remove a newer login's session.
+const RELEASE = `local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return 0 end
+if cjson.decode(v).sid == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) return 1 end
+return 0`;
+
+const RELEASE_NODE = `local all = redis.call('HGETALL', KEYS[1])
+local n = 0
+for i = 1, #all, 2 do
+  if cjson.decode(all[i + 1]).nodeId == ARGV[1] then redis.call('HDEL', KEYS[1], all[i]) n = n + 1 end
+end
+return n`;
+
+export class RedisSessionDirectory implements SessionDirectory {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  async claim(username: string, session: GlobalSession): Promise<GlobalSession | null> {
+    const old = (await this.redis.eval(CLAIM, 1, this.keys.sessions(), username, JSON.stringify(session))) as
+      string | null;
+    return old ? parse(old) : null;
+  }
+
+  async get(username: string): Promise<GlobalSession | null> {
+    const raw = await this.redis.hget(this.keys.sessions(), username);
+    return raw ? parse(raw) : null;
+  }
+
+  async release(username: string, sid: string): Promise<boolean> {
+    return (await this.redis.eval(RELEASE, 1, this.keys.sessions(), username, sid)) === 1;
+  }
+
+  async all(): Promise<Map<string, GlobalSession>> {
+    const raw = await this.redis.hgetall(this.keys.sessions());
+    return new Map(Object.entries(raw).map(([user, json]) => [user, parse(json)]));
+  }
+
+  async releaseNode(nodeId: string): Promise<number> {
+    return (await this.redis.eval(RELEASE_NODE, 1, this.keys.sessions(), nodeId)) as number;
+  }
+}
+
+function parse(json: string): GlobalSession {
+  const value = JSON.parse(json) as Partial<GlobalSession>;
+  return {
+    nodeId: String(value.nodeId ?? ''),
+    loginAt: Number(value.loginAt ?? 0),
+    sid: String(value.sid ?? ''),
+  };
+}
