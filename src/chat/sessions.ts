@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../core/logger';
+import { Unauthenticated } from '../core/errors';
+import type { UserRecord, UserStore } from '../store/types';
+import type { ClusterPort } from './cluster-port';
+import type { LocalSessions } from './local-sessions';
+import type { LoginAttempts, ResumeTokens, SessionDirectory } from './ports';
+import type { LocalSession, SessionPeer } from './types';
+
+export interface LoginInput {
+  username: string;
+  password: string;
+  resumeToken: string;
+}
+
+export interface LoginResult {
+  user: UserRecord;
+  session: LocalSession;
+  resumeToken: string;
+  resumeTokenExpiresAt: number;
+}
+
+export interface SessionServiceDeps {
+  users: UserStore;
+  attempts: LoginAttempts;
+  tokens: ResumeTokens;
+  directory: SessionDirectory;
+  local: LocalSessions;
+  cluster: ClusterPort;
+  resumeTokenTtlS: number;
+  logger: Logger;
+  now?: () => number;
+}
+
+const BAD_CREDENTIALS = 'Unknown user or wrong password.';
+
+/**
+ * Login, resume and logout. A login writes the global session; the session it
+ * replaces, wherever it lives, is kicked.
+ */
+export class SessionService {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: SessionServiceDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  async login(input: LoginInput, address: string, peer: SessionPeer): Promise<LoginResult> {
+    const user = input.resumeToken ? await this.resume(input) : await this.checkPassword(input, address);
+    const { directory, local, cluster, tokens } = this.deps;
+    const session: LocalSession = {
+      username: user.username,
+      alliance: user.alliance,
+      sid: randomUUID(),
+      loginAt: this.now(),
+      peer,
+    };
+
+    const replacedHere = local.add(session);
+    replacedHere?.peer.kick('You logged in somewhere else.');
+    const replaced = await directory.claim(user.username, {
+      nodeId: cluster.nodeId,
+      loginAt: session.loginAt,
+      sid: session.sid,
+    });
+    if (replaced && replaced.nodeId !== cluster.nodeId && cluster.isLive(replaced.nodeId)) {
+      cluster.kick(replaced.nodeId, user.username, replaced.sid, 'You logged in somewhere else.');
+    }
+    cluster.announceSession(session, true);
+    const issued = await tokens.issue(user.username, this.deps.resumeTokenTtlS);
+    this.deps.logger.info(
+      {
+        event: 'login',
+        user: user.username,
+        sid: session.sid,
+        resumed: input.resumeToken !== '',
+        replacedNode: replaced?.nodeId,
+      },
+      'user logged in',
+    );
+    return { user, session, resumeToken: issued.token, resumeTokenExpiresAt: issued.expiresAt };
+  }
+
+  /** The connection closed: drop the local session, and the global one if it is still ours. */
+  async logout(username: string, sid: string): Promise<void> {
+    const removed = this.deps.local.remove(username, sid);
+    if (!removed) return;
+    this.deps.cluster.announceSession(removed, false);
+    await this.deps.directory.release(username, sid);
+    this.deps.logger.info({ event: 'logout', user: username, sid }, 'user logged out');
+  }
+
+  /** Another node logged this user in: close our session if it is the one named. */
+  kickLocal(username: string, sid: string, reason: string): boolean {
+    const session = this.deps.local.get(username);
+    if (!session || session.sid !== sid) return false;
+    this.deps.local.remove(username, sid);
+    this.deps.cluster.announceSession(session, false);
+    session.peer.kick(reason);
+    this.deps.logger.info({ event: 'kicked', user: username, sid }, 'session replaced by a newer login');
+    return true;
+  }
+
+  private async checkPassword(input: LoginInput, address: string): Promise<UserRecord> {
+    const { attempts, users } = this.deps;
+    await attempts.check(input.username, address);
+    const user = await users.verifyPassword(input.username, input.password);
+    if (user) return user;
+    await attempts.recordFailure(input.username, address);
+    this.deps.logger.info({ event: 'login_failed', user: input.username, address }, 'failed login');
+    throw new Unauthenticated(BAD_CREDENTIALS, 'BAD_CREDENTIALS');
+  }
+
+  private async resume(input: LoginInput): Promise<UserRecord> {
+    const owner = await this.deps.tokens.resolve(input.resumeToken);
+    const user =
+      owner !== null && (input.username === '' || input.username === owner)
+        ? await this.deps.users.find(owner)
+        : null;
+    if (!user)
+      throw new Unauthenticated(
+        'The resume token is unknown or expired; log in with your password.',
+        'BAD_RESUME_TOKEN',
+      );
+    return user;
+  }
+}
