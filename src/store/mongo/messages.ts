@@ -1,0 +1,104 @@
+import type { Collection, Filter } from 'mongodb';
+import { guarded, isDuplicateKey } from './errors';
+import { seqTaken } from '../messages';
+import type { MessageStore, Page, StoredMessage } from '../types';
+import type { StoreLimits } from '../validation';
+import { decodeCursor, toPage } from '../paging';
+import { checkKey, checkLimit, checkMessage, checkSeqFloor } from '../validation';
+
+export type MessageDoc = StoredMessage;
+
+const PROJECTION = {
+  _id: 0,
+  id: 1,
+  conversation: 1,
+  seq: 1,
+  kind: 1,
+  from: 1,
+  to: 1,
+  text: 1,
+  ts: 1,
+} as const;
+
+export class MongoMessageStore implements MessageStore {
+  constructor(
+    private readonly messages: Collection<MessageDoc>,
+    private readonly limits: StoreLimits,
+  ) {}
+
+  async append(message: StoredMessage): Promise<void> {
+    const m = checkMessage(message, this.limits);
+    const doc: MessageDoc = {
+      id: m.id,
+      conversation: m.conversation,
+      seq: m.seq,
+      kind: m.kind,
+      from: m.from,
+      to: m.to,
+      text: m.text,
+      ts: m.ts,
+    };
+    try {
+      await guarded(() => this.messages.insertOne(doc));
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      // A retried append of the same id is a no-op whichever unique index
+      // noticed first; a different id on a taken seq is a real conflict.
+      const existing = await guarded(() => this.messages.findOne({ id: m.id }, { projection: { _id: 1 } }));
+      if (existing !== null) return;
+      throw seqTaken(m);
+    }
+  }
+
+  async page(conversation: string, opts: { limit: number; cursor?: string }): Promise<Page> {
+    checkKey('conversation', conversation);
+    const limit = checkLimit(opts.limit);
+    const before = decodeCursor(opts.cursor);
+    const filter: Filter<MessageDoc> =
+      before === null ? { conversation } : { conversation, seq: { $lt: before } };
+    const docs = await guarded(() =>
+      this.messages
+        .find(filter, { projection: PROJECTION })
+        .sort({ seq: -1 })
+        .limit(limit + 1)
+        .toArray(),
+    );
+    return toPage(docs.map(toMessage), limit);
+  }
+
+  async after(conversation: string, afterSeq: number, limit: number): Promise<StoredMessage[]> {
+    checkKey('conversation', conversation);
+    checkSeqFloor(afterSeq);
+    checkLimit(limit);
+    const docs = await guarded(() =>
+      this.messages
+        .find({ conversation, seq: { $gt: afterSeq } }, { projection: PROJECTION })
+        .sort({ seq: 1 })
+        .limit(limit)
+        .toArray(),
+    );
+    return docs.map(toMessage);
+  }
+
+  async latestSeq(conversation: string): Promise<number> {
+    checkKey('conversation', conversation);
+    const doc = await guarded(() =>
+      this.messages.findOne({ conversation }, { sort: { seq: -1 }, projection: { _id: 0, seq: 1 } }),
+    );
+    return doc?.seq ?? 0;
+  }
+}
+
+// Copies field by field so nothing the driver adds (such as _id) leaks out.
+function toMessage(doc: MessageDoc): StoredMessage {
+  return {
+    id: doc.id,
+    conversation: doc.conversation,
+    seq: doc.seq,
+    kind: doc.kind,
+    from: doc.from,
+    to: doc.to,
+    text: doc.text,
+    ts: doc.ts,
+  };
+}

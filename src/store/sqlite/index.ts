@@ -1,0 +1,59 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Logger } from '../../core/logger';
+import { DEFAULT_SCRYPT } from '../password';
+import type { ScryptParams } from '../password';
+import type { Store } from '../types';
+import { HashedUserStore } from '../users';
+import { DEFAULT_MAX_TEXT_LENGTH } from '../validation';
+import { SqliteMessageStore } from './messages';
+import { SqliteRoomStore } from './rooms';
+import { prepareDatabaseWithRetry } from './schema';
+import { SqliteUserRows } from './users';
+
+export interface SqliteStoreOptions {
+  /** Database file; its folder is created. ':memory:' for a private in-memory database. */
+  path: string;
+  /** How long a write waits for another process's lock before failing (default 5000 ms). */
+  busyTimeoutMs?: number;
+  scrypt?: ScryptParams;
+  maxTextLength?: number;
+  logger: Logger;
+  /** Clock for createdAt fields; tests may pin it. */
+  now?: () => number;
+}
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Opens (and if needed creates) a SQLite store. Several processes of one
+ * machine may open the same file; SQLite serialises their writes.
+ */
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
+  const log = options.logger.child({ component: 'store', engine: 'sqlite' });
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  const db = new Database(options.path);
+  try {
+    await prepareDatabaseWithRetry(db, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  const now = options.now ?? Date.now;
+  const limits = { maxTextLength: options.maxTextLength ?? DEFAULT_MAX_TEXT_LENGTH };
+  log.info({ event: 'store_opened', path: options.path }, 'store opened');
+
+  let closed = false;
+  return {
+    users: new HashedUserStore(new SqliteUserRows(db), options.scrypt ?? DEFAULT_SCRYPT, now),
+    rooms: new SqliteRoomStore(db, now),
+    messages: new SqliteMessageStore(db, limits),
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      db.close();
+      log.info({ event: 'store_closed' }, 'store closed');
+    },
+  };
+}

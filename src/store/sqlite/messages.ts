@@ -1,0 +1,111 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { guarded, isUniqueViolation } from './errors';
+import { seqTaken } from '../messages';
+import type { MessageKind, MessageStore, Page, StoredMessage } from '../types';
+import type { StoreLimits } from '../validation';
+import { decodeCursor, toPage } from '../paging';
+import { checkKey, checkLimit, checkMessage, checkSeqFloor } from '../validation';
+
+interface Row {
+  id: string;
+  conversation: string;
+  seq: number;
+  kind: string;
+  sender: string;
+  recipient: string;
+  text: string;
+  ts: number;
+}
+
+const COLUMNS = 'id, conversation, seq, kind, sender, recipient, text, ts';
+
+export class SqliteMessageStore implements MessageStore {
+  private readonly insertStmt: BetterSqlite3.Statement<[Row]>;
+  private readonly existsStmt: BetterSqlite3.Statement<[string], { one: number }>;
+  private readonly newestStmt: BetterSqlite3.Statement<[string, number], Row>;
+  private readonly olderStmt: BetterSqlite3.Statement<[string, number, number], Row>;
+  private readonly afterStmt: BetterSqlite3.Statement<[string, number, number], Row>;
+  private readonly latestStmt: BetterSqlite3.Statement<[string], { seq: number | null }>;
+
+  constructor(
+    db: BetterSqlite3.Database,
+    private readonly limits: StoreLimits,
+  ) {
+    this.insertStmt = db.prepare(
+      `INSERT INTO messages (${COLUMNS}) VALUES (@id, @conversation, @seq, @kind, @sender, @recipient, @text, @ts)`,
+    );
+    this.existsStmt = db.prepare('SELECT 1 AS one FROM messages WHERE id = ?');
+    // All three walk the (conversation, seq) unique index.
+    this.newestStmt = db.prepare(
+      `SELECT ${COLUMNS} FROM messages WHERE conversation = ? ORDER BY seq DESC LIMIT ?`,
+    );
+    this.olderStmt = db.prepare(
+      `SELECT ${COLUMNS} FROM messages WHERE conversation = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+    );
+    this.afterStmt = db.prepare(
+      `SELECT ${COLUMNS} FROM messages WHERE conversation = ? AND seq > ? ORDER BY seq ASC LIMIT ?`,
+    );
+    this.latestStmt = db.prepare('SELECT MAX(seq) AS seq FROM messages WHERE conversation = ?');
+  }
+
+  async append(message: StoredMessage): Promise<void> {
+    const m = checkMessage(message, this.limits);
+    const row: Row = {
+      id: m.id,
+      conversation: m.conversation,
+      seq: m.seq,
+      kind: m.kind,
+      sender: m.from,
+      recipient: m.to,
+      text: m.text,
+      ts: m.ts,
+    };
+    try {
+      guarded(() => this.insertStmt.run(row));
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      // A retried append of the same id is a no-op whichever unique index
+      // noticed first; a different id on a taken seq is a real conflict.
+      if (guarded(() => this.existsStmt.get(m.id)) !== undefined) return;
+      throw seqTaken(m);
+    }
+  }
+
+  async page(conversation: string, opts: { limit: number; cursor?: string }): Promise<Page> {
+    checkKey('conversation', conversation);
+    const limit = checkLimit(opts.limit);
+    const before = decodeCursor(opts.cursor);
+    const rows = guarded(() =>
+      before === null
+        ? this.newestStmt.all(conversation, limit + 1)
+        : this.olderStmt.all(conversation, before, limit + 1),
+    );
+    return toPage(rows.map(toMessage), limit);
+  }
+
+  async after(conversation: string, afterSeq: number, limit: number): Promise<StoredMessage[]> {
+    checkKey('conversation', conversation);
+    checkSeqFloor(afterSeq);
+    checkLimit(limit);
+    return guarded(() => this.afterStmt.all(conversation, afterSeq, limit)).map(toMessage);
+  }
+
+  async latestSeq(conversation: string): Promise<number> {
+    checkKey('conversation', conversation);
+    return guarded(() => this.latestStmt.get(conversation))?.seq ?? 0;
+  }
+}
+
+function toMessage(row: Row): StoredMessage {
+  return {
+    id: row.id,
+    conversation: row.conversation,
+    seq: row.seq,
+    // The CHECK constraint keeps this column to the four kinds.
+    kind: row.kind as MessageKind,
+    from: row.sender,
+    to: row.recipient,
+    text: row.text,
+    ts: row.ts,
+  };
+}

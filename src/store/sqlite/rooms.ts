@@ -1,0 +1,113 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { guarded, isUniqueViolation, sqliteCode } from './errors';
+import { roomExists, roomNotFound } from '../rooms';
+import type { RoomRecord, RoomStore } from '../types';
+import { checkName } from '../validation';
+
+interface RoomRow {
+  name: string;
+  created_at: number;
+}
+
+interface MemberRow {
+  room: string;
+  username: string;
+}
+
+export class SqliteRoomStore implements RoomStore {
+  private readonly insertRoom: BetterSqlite3.Statement<[string, number]>;
+  private readonly getRoom: BetterSqlite3.Statement<[string], RoomRow>;
+  private readonly listRooms: BetterSqlite3.Statement<[], RoomRow>;
+  private readonly membersOf: BetterSqlite3.Statement<[string], { username: string }>;
+  private readonly allMembers: BetterSqlite3.Statement<[], MemberRow>;
+  private readonly insertMember: BetterSqlite3.Statement<[string, string]>;
+  private readonly deleteMember: BetterSqlite3.Statement<[string, string]>;
+  private readonly deleteRoom: BetterSqlite3.Statement<[string]>;
+  private readonly removeMemberTx: (room: string, username: string) => void;
+
+  constructor(
+    db: BetterSqlite3.Database,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.insertRoom = db.prepare('INSERT INTO rooms (name, created_at) VALUES (?, ?)');
+    this.getRoom = db.prepare('SELECT name, created_at FROM rooms WHERE name = ?');
+    this.listRooms = db.prepare('SELECT name, created_at FROM rooms ORDER BY name');
+    this.membersOf = db.prepare('SELECT username FROM room_members WHERE room = ? ORDER BY username');
+    this.allMembers = db.prepare('SELECT room, username FROM room_members ORDER BY room, username');
+    this.insertMember = db.prepare(
+      'INSERT INTO room_members (room, username) VALUES (?, ?) ON CONFLICT (room, username) DO NOTHING',
+    );
+    this.deleteMember = db.prepare('DELETE FROM room_members WHERE room = ? AND username = ?');
+    // Cascades to room_members through the foreign key.
+    this.deleteRoom = db.prepare('DELETE FROM rooms WHERE name = ?');
+    const removeTx = db.transaction((room: string, username: string) => {
+      if (this.getRoom.get(room) === undefined) throw roomNotFound(room);
+      this.deleteMember.run(room, username);
+    });
+    // IMMEDIATE: a deferred read-then-write transaction in WAL mode can fail
+    // with SQLITE_BUSY without waiting when another process wrote in between.
+    this.removeMemberTx = (room, username) => removeTx.immediate(room, username);
+  }
+
+  async create(name: string): Promise<RoomRecord> {
+    checkName('room name', name);
+    const createdAt = this.now();
+    try {
+      guarded(() => this.insertRoom.run(name, createdAt));
+    } catch (err) {
+      if (isUniqueViolation(err)) throw roomExists(name);
+      throw err;
+    }
+    return { name, members: [], createdAt };
+  }
+
+  async get(name: string): Promise<RoomRecord | null> {
+    if (typeof name !== 'string' || name.length === 0) return null;
+    return guarded(() => {
+      const row = this.getRoom.get(name);
+      if (row === undefined) return null;
+      const members = this.membersOf.all(name).map((m) => m.username);
+      return { name: row.name, members, createdAt: row.created_at };
+    });
+  }
+
+  async list(): Promise<RoomRecord[]> {
+    return guarded(() => {
+      const byRoom = new Map<string, string[]>();
+      for (const { room, username } of this.allMembers.all()) {
+        const list = byRoom.get(room);
+        if (list === undefined) byRoom.set(room, [username]);
+        else list.push(username);
+      }
+      return this.listRooms.all().map((row) => ({
+        name: row.name,
+        members: byRoom.get(row.name) ?? [],
+        createdAt: row.created_at,
+      }));
+    });
+  }
+
+  async addMember(room: string, username: string): Promise<void> {
+    checkName('room name', room);
+    checkName('username', username);
+    try {
+      // One statement: the foreign key rejects an unknown room, the upsert a repeat.
+      guarded(() => this.insertMember.run(room, username));
+    } catch (err) {
+      if (sqliteCode(err) === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw roomNotFound(room);
+      throw err;
+    }
+  }
+
+  async removeMember(room: string, username: string): Promise<void> {
+    checkName('room name', room);
+    checkName('username', username);
+    guarded(() => this.removeMemberTx(room, username));
+  }
+
+  async delete(name: string): Promise<void> {
+    checkName('room name', name);
+    const result = guarded(() => this.deleteRoom.run(name));
+    if (result.changes === 0) throw roomNotFound(name);
+  }
+}
