@@ -1,0 +1,71 @@
+import { status } from '@grpc/grpc-js';
+import type { handleUnaryCall, ServerUnaryCall } from '@grpc/grpc-js';
+import type {
+  AdminServiceServer,
+  GetClusterInfoResponse,
+  GetRoomResponse,
+  ListRoomsResponse,
+  ListSessionsRequest,
+  ListSessionsResponse,
+} from '../../../gen/chat/v1/cluster';
+import type { Logger } from '../../core/logger';
+import { mayAdminister, peerIdentity } from '../tls/identity';
+import { toGrpcStatus } from './status';
+
+/**
+ * Diagnostics the node exposes to operators. Each method is optional so the
+ * node can grow them one by one; a missing one answers UNIMPLEMENTED.
+ */
+export interface AdminApi {
+  clusterInfo?(): Promise<GetClusterInfoResponse>;
+  listSessions?(req: ListSessionsRequest): Promise<ListSessionsResponse>;
+  listRooms?(): Promise<ListRoomsResponse>;
+  getRoom?(name: string): Promise<GetRoomResponse>;
+}
+
+/**
+ * Wraps one AdminService method: checks the caller's certificate, runs the
+ * port method, maps errors once. `run` returns undefined when the node does
+ * not implement the method.
+ */
+function unary<Req, Res>(
+  method: string,
+  logger: Logger,
+  run: (req: Req) => Promise<Res> | undefined,
+): handleUnaryCall<Req, Res> {
+  return (call: ServerUnaryCall<Req, Res>, callback) => {
+    if (!mayAdminister(peerIdentity(call))) {
+      callback({
+        code: status.PERMISSION_DENIED,
+        details: 'AdminService needs an admin or node certificate (OU=admin or OU=node).',
+      });
+      return;
+    }
+    let pending: Promise<Res> | undefined;
+    try {
+      pending = run(call.request);
+    } catch (err) {
+      callback(toGrpcStatus(err, logger, method));
+      return;
+    }
+    if (!pending) {
+      callback({ code: status.UNIMPLEMENTED, details: `This node does not implement ${method} yet.` });
+      return;
+    }
+    pending.then(
+      (res) => callback(null, res),
+      (err: unknown) => callback(toGrpcStatus(err, logger, method)),
+    );
+  };
+}
+
+/** AdminService handlers over whatever AdminApi `getApi` returns at call time. */
+export function adminService(getApi: () => AdminApi | undefined, logger: Logger): AdminServiceServer {
+  const log = logger.child({ component: 'admin-service' });
+  return {
+    getClusterInfo: unary('GetClusterInfo', log, () => getApi()?.clusterInfo?.()),
+    listSessions: unary('ListSessions', log, (req: ListSessionsRequest) => getApi()?.listSessions?.(req)),
+    listRooms: unary('ListRooms', log, () => getApi()?.listRooms?.()),
+    getRoom: unary('GetRoom', log, (req: { name: string }) => getApi()?.getRoom?.(req.name)),
+  };
+}

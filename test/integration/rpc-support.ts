@@ -1,0 +1,159 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { credentials } from '@grpc/grpc-js';
+import type { StatusObject } from '@grpc/grpc-js';
+import { LinkServiceClient } from '../../gen/chat/v1/cluster';
+import { ensureDevCerts } from '../../src/cluster/tls/certs';
+import { channelCredentials, loadTlsMaterial } from '../../src/cluster/tls/credentials';
+import type { TlsMaterial } from '../../src/cluster/tls/credentials';
+import type { AdminApi } from '../../src/cluster/rpc/admin-service';
+import { LeaderLink } from '../../src/cluster/rpc/leader-link';
+import type { LeaderLinkOptions } from '../../src/cluster/rpc/leader-link';
+import { LinkHub } from '../../src/cluster/rpc/link-hub';
+import { RpcServer } from '../../src/cluster/rpc/server';
+import { silentLogger } from '../../src/core/logger';
+
+/** Shared fixtures for the rpc-*.test.ts suites: throwaway CAs, servers, links. */
+
+type Cleanup = () => Promise<void> | void;
+
+/** Teardown stack: whatever a helper starts, it registers here; `run` undoes it newest first. */
+export class Teardown {
+  private readonly steps: Cleanup[] = [];
+  add(step: Cleanup): void {
+    this.steps.push(step);
+  }
+  async run(): Promise<void> {
+    while (this.steps.length > 0) await this.steps.pop()?.();
+  }
+}
+
+export interface CertFixture {
+  dir: string;
+  /** Material for one identity issued by the cluster CA: `node1`, `node2`, `admin`. */
+  tls(name: string): TlsMaterial;
+  /** `node1` issued by an unrelated CA (its own CA file as trust root). */
+  foreignNode1: TlsMaterial;
+}
+
+export async function makeCerts(teardown: Teardown): Promise<CertFixture> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rpc-certs-'));
+  const otherDir = mkdtempSync(path.join(tmpdir(), 'rpc-other-ca-'));
+  teardown.add(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(otherDir, { recursive: true, force: true });
+  });
+  await ensureDevCerts({ dir, nodeIds: ['node1', 'node2'] });
+  await ensureDevCerts({ dir: otherDir, nodeIds: ['node1'] });
+  const tlsIn = (base: string, name: string): TlsMaterial =>
+    loadTlsMaterial({
+      caPath: path.join(base, 'ca.crt'),
+      certPath: path.join(base, `${name}.crt`),
+      keyPath: path.join(base, `${name}.key`),
+    });
+  return { dir, tls: (name) => tlsIn(dir, name), foreignNode1: tlsIn(otherDir, 'node1') };
+}
+
+export interface Leader {
+  hub: LinkHub;
+  server: RpcServer;
+  address: string;
+  port: number;
+}
+
+/** A leader node's internal port: LinkHub (at `epoch`) + RpcServer on 127.0.0.1. */
+export async function startLeader(
+  teardown: Teardown,
+  certs: CertFixture,
+  options: { port?: number; epoch?: number; admin?: AdminApi } = {},
+): Promise<Leader> {
+  const logger = silentLogger();
+  const hub = new LinkHub({ nodeId: 'node1', logger, helloTimeoutMs: 2_000 });
+  hub.epoch = options.epoch ?? 1;
+  const server = new RpcServer({
+    host: '127.0.0.1',
+    port: options.port ?? 0,
+    tls: certs.tls('node1'),
+    logger,
+    links: hub,
+    admin: options.admin,
+  });
+  const address = await server.start();
+  teardown.add(async () => {
+    hub.close();
+    await server.stop(500);
+  });
+  return { hub, server, address, port: Number(address.split(':').pop()) };
+}
+
+export function startFollower(
+  teardown: Teardown,
+  certs: CertFixture,
+  options: Partial<LeaderLinkOptions> & { nodeId: string },
+): LeaderLink {
+  const link = new LeaderLink({
+    tls: certs.tls(options.nodeId),
+    logger: silentLogger(),
+    backoff: { initialMs: 50, maxMs: 500 },
+    ...options,
+  });
+  teardown.add(() => link.close(200));
+  return link;
+}
+
+/** Polls `condition` until true or the deadline passes; the error says what it waited for. */
+export async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+export interface RawLink {
+  /** Resolves when the leader acknowledges Hello (response headers). */
+  accepted: Promise<void>;
+  /** How the call ended. */
+  ended: Promise<StatusObject>;
+  end(): void;
+}
+
+/** A bare LinkService stream that sends Hello{helloNodeId} and nothing else; never re-dials. */
+export function rawLink(
+  teardown: Teardown,
+  address: string,
+  tls: TlsMaterial | null,
+  helloNodeId: string,
+): RawLink {
+  const creds = tls ? channelCredentials(tls) : credentials.createInsecure();
+  const client = new LinkServiceClient(address, creds);
+  const call = client.link({ deadline: Date.now() + 10_000 });
+  teardown.add(() => {
+    call.cancel();
+    client.close();
+  });
+  const accepted = new Promise<void>((resolve) => call.on('metadata', () => resolve()));
+  const ended = new Promise<StatusObject>((resolve) => call.on('status', resolve));
+  call.on('data', () => undefined);
+  call.on('error', () => undefined);
+  call.write({ frames: [{ epoch: 1, body: { $case: 'hello', value: { nodeId: helloNodeId } } }] });
+  return { accepted, ended, end: () => call.end() };
+}
+
+/** Whether the leader accepted a raw link, and how the call ended (ended by us if accepted). */
+export async function linkOutcome(
+  teardown: Teardown,
+  address: string,
+  tls: TlsMaterial | null,
+  helloNodeId: string,
+): Promise<{ code: number; details: string; accepted: boolean }> {
+  const link = rawLink(teardown, address, tls, helloNodeId);
+  let accepted = false;
+  void link.accepted.then(() => {
+    accepted = true;
+    link.end();
+  });
+  const s = await link.ended;
+  return { code: s.code, details: s.details, accepted };
+}
