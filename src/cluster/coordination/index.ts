@@ -1,0 +1,6 @@
+export { ClusterCoordinator } from './coordinator';
+export type { ClusterCoordinatorOptions } from './coordinator';
+export { LeaderDuties } from './leader-duties';
+export type { LeaderDuty, LeadershipSource } from './leader-duties';
+export { DuplicateNodeId } from './registration';
+export type { Clock, LeaderView, LeadershipChange, NodeDescriptor, ZkClientFactory } from './types';

@@ -1,0 +1,59 @@
+import type { Client } from 'node-zookeeper-client';
+
+/** What a chat node publishes about itself in its registration znode. */
+export interface NodeDescriptor {
+  nodeId: string;
+  /** WebSocket URL clients connect to. */
+  wsUrl: string;
+  /** host:port of the internal gRPC endpoint peers connect to. */
+  rpcAddress: string;
+  /** Epoch milliseconds when the process started. */
+  startedAt: number;
+}
+
+/**
+ * Who leads the cluster according to ZooKeeper: the lowest election candidate.
+ * `self` says that candidate is this node's current one. Whether this node is
+ * *acting* as leader (fenced by its own timer) is `ClusterCoordinator.isLeader()`.
+ */
+export interface LeaderView {
+  nodeId: string;
+  /** The leader's election sequence number; strictly increasing across leaders. */
+  epoch: number;
+  self: boolean;
+  /** The leader's registration, when it is in the membership seen so far. */
+  node?: NodeDescriptor;
+}
+
+export interface LeadershipChange {
+  leading: boolean;
+  epoch: number;
+  /** Why leadership changed, for logs and diagnostics. */
+  reason: string;
+}
+
+export interface CoordinatorEvents {
+  members: [NodeDescriptor[]];
+  leader: [LeaderView | null];
+  leadership: [LeadershipChange];
+}
+
+/** Builds the ZooKeeper client; tests pass one that keeps a handle to simulate crashes. */
+export type ZkClientFactory = (
+  hosts: string,
+  options: { sessionTimeout: number; spinDelay: number },
+) => Client;
+
+/** Time source and timers, injectable so the fencing logic can be tested with fake time. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Reads the globals at call time so that jest fake timers apply. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
