@@ -1,0 +1,207 @@
+import { NAME_PATTERN } from '../config/node';
+import { InvalidArgument, RateLimited, TooLarge, Unauthenticated } from '../core/errors';
+import { Strikes, TokenBucket } from '../core/token-bucket';
+import type { Clock } from '../core/token-bucket';
+import { Channel } from '../../gen/chat/v1/client';
+import type { ClientFrame } from '../../gen/chat/v1/client';
+import { CloseCode } from '../protocol/close-codes';
+import type { ClientConnection } from './connection';
+import type { CommandInterceptor, CommandName } from './context';
+
+/**
+ * The WebSocket limits as interceptors, one concern each. The node applies
+ * them in the order of `edgeInterceptors`: rate limit first (abuse costs the
+ * least), then the auth gate, then input validation.
+ */
+
+export interface RateLimitOptions {
+  /** Sustained commands per second (token refill). */
+  ratePerSecond: number;
+  /** Largest burst (bucket size). */
+  burst: number;
+  /** More rejections than this within `strikeWindowMs` close the connection (RATE_ABUSE). */
+  maxStrikes: number;
+  /** Defaults to one minute. */
+  strikeWindowMs?: number;
+  now?: Clock;
+}
+
+/** (a) A token bucket per connection; sustained abuse closes the connection. */
+export function rateLimit(options: RateLimitOptions): CommandInterceptor {
+  const windowMs = options.strikeWindowMs ?? 60_000;
+  // Keyed by connection object: state goes away with the connection.
+  const state = new WeakMap<ClientConnection, { bucket: TokenBucket; strikes: Strikes }>();
+  return async (ctx, next) => {
+    let s = state.get(ctx.conn);
+    if (s === undefined) {
+      s = {
+        bucket: new TokenBucket({
+          capacity: options.burst,
+          refillPerSecond: options.ratePerSecond,
+          now: options.now,
+        }),
+        strikes: new Strikes({ limit: options.maxStrikes + 1, windowMs, now: options.now }),
+      };
+      state.set(ctx.conn, s);
+    }
+    if (s.bucket.take()) return next(ctx);
+    if (!s.strikes.strike()) {
+      throw new RateLimited(`Too many commands: at most ${options.ratePerSecond} per second on average.`);
+    }
+    const err = new RateLimited('Rate limit exceeded for too long; disconnecting.', 'RATE_ABUSE');
+    ctx.log.warn(
+      { event: 'rate-abuse', user: ctx.conn.user?.username, maxStrikes: options.maxStrikes, windowMs },
+      'client kept sending past its rate limit; closing',
+    );
+    // Reply before closing: once closing, the connection sends nothing more.
+    ctx.conn.error(ctx.requestId, err);
+    ctx.conn.close(CloseCode.RATE_ABUSE, err.message);
+    throw err;
+  };
+}
+
+export interface AuthGateOptions {
+  /** Commands allowed before login; defaults to login and ping. */
+  open?: readonly CommandName[];
+}
+
+/** (b) Only `open` commands before authentication. */
+export function authGate(options: AuthGateOptions = {}): CommandInterceptor {
+  const open: ReadonlySet<string> = new Set(options.open ?? ['login', 'ping']);
+  return async (ctx, next) => {
+    if (ctx.conn.user === undefined && !open.has(ctx.command)) {
+      throw new Unauthenticated(`Log in before sending ${ctx.command}.`);
+    }
+    return next(ctx);
+  };
+}
+
+export interface ValidationOptions {
+  /** Longest chat text, in code points. */
+  maxTextLength: number;
+  /** Largest getPopular.limit (0 means the server's default). */
+  maxPopularLimit: number;
+  /** Largest getHistory.limit and sync.limit (0 means the server's default). */
+  maxHistoryLimit: number;
+  /** Most conversations in one sync; defaults to 100. */
+  maxSyncPositions?: number;
+  /** Defaults to NAME_PATTERN. */
+  namePattern?: RegExp;
+}
+
+/** Opaque strings (passwords, tokens, cursors, keys) are bounded too: the frame limit alone is generous. */
+const MAX_SECRET_LENGTH = 1024;
+const MAX_KEY_LENGTH = 128;
+const MAX_CONVERSATION_LENGTH = 128;
+
+/** (c) Names, texts and limits of every command, before any handler sees them. */
+export function validation(options: ValidationOptions): CommandInterceptor {
+  const check = makeValidator(options);
+  return async (ctx, next) => {
+    check(ctx.frame.cmd);
+    return next(ctx);
+  };
+}
+
+/** The validation of `validation()`, as a plain function (throws a ChatError). */
+export function makeValidator(options: ValidationOptions): (cmd: ClientFrame['cmd']) => void {
+  const pattern = options.namePattern ?? NAME_PATTERN;
+  const maxSync = options.maxSyncPositions ?? 100;
+  const name = (field: string, value: string): void => {
+    if (!pattern.test(value)) {
+      throw new InvalidArgument(
+        `${field} must be a name of 1-32 letters, digits, "_" or "-".`,
+        'INVALID_NAME',
+      );
+    }
+  };
+  const text = (field: string, value: string): void => {
+    if (value.trim().length === 0) throw new InvalidArgument(`${field} must not be empty.`, 'EMPTY_TEXT');
+    const length = codePointCount(value, options.maxTextLength + 1);
+    if (length > options.maxTextLength) {
+      throw new TooLarge(`${field} is longer than ${options.maxTextLength} characters.`, 'TEXT_TOO_LONG');
+    }
+  };
+  const bounded = (field: string, value: string, max: number): void => {
+    if (value.length > max) throw new InvalidArgument(`${field} is longer than ${max} characters.`);
+  };
+  const limit = (field: string, value: number, max: number): void => {
+    if (value > max) throw new InvalidArgument(`${field} must be at most ${max}.`, 'INVALID_LIMIT');
+  };
+
+  return (cmd) => {
+    switch (cmd?.$case) {
+      case 'login':
+        // A resume login may leave the name empty: the token names the user.
+        if (cmd.value.username !== '' || cmd.value.resumeToken === '')
+          name('login.username', cmd.value.username);
+        bounded('login.password', cmd.value.password, MAX_SECRET_LENGTH);
+        bounded('login.resumeToken', cmd.value.resumeToken, MAX_SECRET_LENGTH);
+        return;
+      case 'sendDirect':
+        name('sendDirect.to', cmd.value.to);
+        text('sendDirect.text', cmd.value.text);
+        bounded('sendDirect.idempotencyKey', cmd.value.idempotencyKey, MAX_KEY_LENGTH);
+        return;
+      case 'sendRoom':
+        name('sendRoom.room', cmd.value.room);
+        text('sendRoom.text', cmd.value.text);
+        bounded('sendRoom.idempotencyKey', cmd.value.idempotencyKey, MAX_KEY_LENGTH);
+        return;
+      case 'sendChannel':
+        if (cmd.value.channel !== Channel.CHANNEL_WORLD && cmd.value.channel !== Channel.CHANNEL_ALLIANCE) {
+          throw new InvalidArgument('sendChannel.channel must be WORLD or ALLIANCE.', 'INVALID_CHANNEL');
+        }
+        text('sendChannel.text', cmd.value.text);
+        bounded('sendChannel.idempotencyKey', cmd.value.idempotencyKey, MAX_KEY_LENGTH);
+        return;
+      case 'createRoom':
+      case 'joinRoom':
+      case 'leaveRoom':
+        name(`${cmd.$case}.room`, cmd.value.room);
+        return;
+      case 'getUserInfo':
+        name('getUserInfo.username', cmd.value.username);
+        return;
+      case 'getPopular':
+        limit('getPopular.limit', cmd.value.limit, options.maxPopularLimit);
+        return;
+      case 'getHistory': {
+        const target = cmd.value.target;
+        if (target === undefined) throw new InvalidArgument('getHistory needs a room or a peer.');
+        name(`getHistory.${target.$case}`, target.value);
+        limit('getHistory.limit', cmd.value.limit, options.maxHistoryLimit);
+        bounded('getHistory.cursor', cmd.value.cursor, MAX_SECRET_LENGTH);
+        return;
+      }
+      case 'sync':
+        if (cmd.value.positions.length > maxSync) {
+          throw new InvalidArgument(`sync covers at most ${maxSync} conversations at once.`);
+        }
+        for (const p of cmd.value.positions)
+          bounded('sync.conversation', p.conversation, MAX_CONVERSATION_LENGTH);
+        limit('sync.limit', cmd.value.limit, options.maxHistoryLimit);
+        return;
+      case 'ping':
+      case 'listRooms':
+      case undefined:
+        return;
+    }
+  };
+}
+
+/** Counts code points, stopping once `stopAt` is reached (texts can be long; the limit is small). */
+export function codePointCount(s: string, stopAt: number): number {
+  let n = 0;
+  for (const _ of s) {
+    if (++n >= stopAt) break;
+  }
+  return n;
+}
+
+export interface EdgeLimits extends RateLimitOptions, ValidationOptions, AuthGateOptions {}
+
+/** The edge interceptors in the order they run. */
+export function edgeInterceptors(limits: EdgeLimits): CommandInterceptor[] {
+  return [rateLimit(limits), authGate(limits), validation(limits)];
+}

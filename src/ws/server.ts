@@ -1,0 +1,218 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import type { RawData, WebSocket } from 'ws';
+import type { Logger } from '../core/logger';
+import { CloseCode, SUBPROTOCOL_BINARY, SUBPROTOCOL_JSON } from '../protocol/close-codes';
+import { ClientConnection } from './connection';
+
+/** Turns WebSocket messages into commands; CommandPipeline is the real one. */
+export interface MessageSink {
+  handleMessage(conn: ClientConnection, data: RawData, isBinary: boolean): void;
+}
+
+export interface WsLimits {
+  /** Largest message; bigger ones close the connection with 1009. */
+  maxFrameBytes: number;
+  /** Ping interval; a client that did not pong since the previous ping is dropped. */
+  heartbeatMs: number;
+  /** Unsent bytes past which a client is a slow consumer. */
+  maxBufferedBytes: number;
+}
+
+export interface WsServerOptions {
+  limits: WsLimits;
+  sink: MessageSink;
+  logger: Logger;
+  /** Commands waiting or running per connection; defaults to 64. */
+  maxPendingCommands?: number;
+  /** How long a close handshake may take before the socket is destroyed; defaults to 2000 ms. */
+  closeGraceMs?: number;
+}
+
+export interface WsCloseOptions {
+  /** Defaults to 1001 (going away). */
+  code?: number;
+  reason?: string;
+}
+
+/**
+ * The client-facing WebSocket edge: explicit limits (frame size, no
+ * compression, heartbeat), one ClientConnection per socket, a live
+ * connection count for load reporting, and an idempotent shutdown.
+ */
+export class WsServer {
+  private readonly http: http.Server;
+  private readonly wss: WebSocketServer;
+  private readonly live = new Set<ClientConnection>();
+  private readonly connectionListeners: Array<(conn: ClientConnection) => void> = [];
+  private readonly countListeners: Array<(count: number) => void> = [];
+  private readonly logger: Logger;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private nextId = 0;
+  private closing: Promise<void> | undefined;
+  private bound: { port: number; url: string } | undefined;
+
+  constructor(private readonly options: WsServerOptions) {
+    this.logger = options.logger;
+    this.http = http.createServer((_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain', connection: 'close', upgrade: 'websocket' });
+      res.end('This port speaks WebSocket only (subprotocols chat.v1, chat.v1.json).\n');
+    });
+    this.wss = new WebSocketServer({
+      server: this.http,
+      maxPayload: options.limits.maxFrameBytes,
+      // Compression costs CPU and memory per connection and opens zip-bomb games; not measured worth it.
+      perMessageDeflate: false,
+      clientTracking: false,
+      handleProtocols: (offered) => {
+        if (offered.has(SUBPROTOCOL_JSON)) return SUBPROTOCOL_JSON;
+        if (offered.has(SUBPROTOCOL_BINARY)) return SUBPROTOCOL_BINARY;
+        return false;
+      },
+    });
+    this.wss.on('connection', (socket, req) => this.accept(socket, req));
+    this.wss.on('error', (err) =>
+      this.logger.error({ event: 'ws-server-error', err }, 'WebSocket server error'),
+    );
+  }
+
+  /** Starts listening; resolves with the bound port (useful with port 0) and the ws:// URL. */
+  async listen(host: string, port: number): Promise<{ port: number; url: string }> {
+    if (this.closing !== undefined) throw new Error('WsServer is closed');
+    if (this.bound !== undefined) return this.bound;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.http.once('error', onError);
+      this.http.listen(port, host, () => {
+        this.http.off('error', onError);
+        resolve();
+      });
+    });
+    this.http.on('error', (err) =>
+      this.logger.error({ event: 'http-server-error', err }, 'HTTP server error'),
+    );
+    const address = this.http.address() as AddressInfo;
+    const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    this.bound = { port: address.port, url: `ws://${hostPart}:${address.port}` };
+    this.heartbeat = setInterval(() => this.tick(), this.options.limits.heartbeatMs);
+    this.heartbeat.unref();
+    this.logger.info({ event: 'ws-listening', url: this.bound.url }, 'client WebSocket server listening');
+    return this.bound;
+  }
+
+  /** The bound URL, once listening. */
+  get url(): string | undefined {
+    return this.bound?.url;
+  }
+
+  get connectionCount(): number {
+    return this.live.size;
+  }
+
+  connections(): IterableIterator<ClientConnection> {
+    return this.live.values();
+  }
+
+  /** Called for every accepted connection, before its first message. Returns an unsubscribe function. */
+  onConnection(listener: (conn: ClientConnection) => void): () => void {
+    return subscribe(this.connectionListeners, listener);
+  }
+
+  /** Called with the new count whenever a connection opens or closes (the node publishes its load). */
+  onCount(listener: (count: number) => void): () => void {
+    return subscribe(this.countListeners, listener);
+  }
+
+  /**
+   * Stops listening and closes every client (1001 unless told otherwise);
+   * resolves when all are gone. Idempotent.
+   */
+  close(options: WsCloseOptions = {}): Promise<void> {
+    this.closing ??= this.shutdown(options);
+    return this.closing;
+  }
+
+  private async shutdown(options: WsCloseOptions): Promise<void> {
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
+    const code = options.code ?? CloseCode.GOING_AWAY;
+    const reason = options.reason ?? 'The chat node is shutting down; reconnect through the gateway.';
+    const stopped = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    const gone = [...this.live].map((conn) => new Promise<void>((resolve) => conn.onClose(() => resolve())));
+    for (const conn of this.live) conn.close(code, reason);
+    // Connections destroy themselves after closeGraceMs, so this wait is bounded.
+    await Promise.all(gone);
+    this.http.closeAllConnections();
+    await stopped;
+    this.wss.close();
+    this.logger.info(
+      { event: 'ws-closed', closedConnections: gone.length },
+      'client WebSocket server closed',
+    );
+  }
+
+  private accept(socket: WebSocket, req: http.IncomingMessage): void {
+    const id = `c${++this.nextId}`;
+    const remoteAddress = req.socket.remoteAddress ?? 'unknown';
+    const conn = new ClientConnection(
+      id,
+      remoteAddress,
+      socket,
+      {
+        maxBufferedBytes: this.options.limits.maxBufferedBytes,
+        maxPendingCommands: this.options.maxPendingCommands ?? 64,
+        json: socket.protocol === SUBPROTOCOL_JSON,
+        closeGraceMs: this.options.closeGraceMs ?? 2000,
+      },
+      this.logger,
+    );
+    if (this.closing !== undefined) {
+      conn.close(CloseCode.GOING_AWAY, 'The chat node is shutting down.');
+      return;
+    }
+    this.live.add(conn);
+    conn.onClose(() => {
+      this.live.delete(conn);
+      this.emitCount();
+    });
+    socket.on('message', (data, isBinary) => this.options.sink.handleMessage(conn, data, isBinary));
+    this.logger.debug(
+      { event: 'ws-connected', connId: id, remoteAddress, protocol: socket.protocol || 'none' },
+      'client connected',
+    );
+    for (const listener of this.connectionListeners) {
+      try {
+        listener(conn);
+      } catch (err) {
+        this.logger.error(
+          { event: 'connection-listener-failed', connId: id, err },
+          'connection listener threw',
+        );
+      }
+    }
+    this.emitCount();
+  }
+
+  private tick(): void {
+    for (const conn of this.live) conn.heartbeat();
+  }
+
+  private emitCount(): void {
+    const count = this.live.size;
+    for (const listener of this.countListeners) {
+      try {
+        listener(count);
+      } catch (err) {
+        this.logger.error({ event: 'count-listener-failed', err }, 'count listener threw');
+      }
+    }
+  }
+}
+
+function subscribe<T>(list: T[], item: T): () => void {
+  list.push(item);
+  return () => {
+    const i = list.indexOf(item);
+    if (i >= 0) list.splice(i, 1);
+  };
+}

@@ -1,0 +1,484 @@
+import net from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import pino from 'pino';
+import WebSocket from 'ws';
+import type { ClientOptions } from 'ws';
+import type { ServerFrame } from '../../gen/chat/v1/client';
+import { ClientFrame } from '../../gen/chat/v1/client';
+import { ChatClient, ChatClientError } from '../../src/client/chat-client';
+import { Unauthenticated } from '../../src/core/errors';
+import type { Logger } from '../../src/core/logger';
+import { decodeServerFrame, decodeServerFrameJson, encodeClientFrame } from '../../src/protocol/codec';
+import { CloseCode, SUBPROTOCOL_BINARY, SUBPROTOCOL_JSON } from '../../src/protocol/close-codes';
+import type { ClientConnection } from '../../src/ws/connection';
+import type { CommandHandlers } from '../../src/ws/context';
+import { createWsEdge } from '../../src/ws/index';
+import type { WsServer } from '../../src/ws/server';
+import { useScope } from '../support/scope';
+import { waitFor } from '../support/wait-for';
+
+const scope = useScope();
+
+type LogLine = Record<string, unknown>;
+
+/** A debug logger whose lines the test can inspect. */
+function captureLogger(): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const logger = pino({ level: 'debug' }, { write: (s: string) => lines.push(JSON.parse(s) as LogLine) });
+  return { logger, lines };
+}
+
+const baseLimits = {
+  maxFrameBytes: 4096,
+  maxTextLength: 50,
+  heartbeatMs: 10_000,
+  maxBufferedBytes: 64 * 1024,
+  ratePerSecond: 1000,
+  rateBurst: 1000,
+  rateMaxStrikes: 5,
+};
+
+interface Edge {
+  server: WsServer;
+  url: string;
+  lines: LogLine[];
+  /** Texts in the order the sendDirect handler started them, per user. */
+  handled: string[];
+  /** Lets the getPopular handlers (blocked until then) finish. */
+  release: () => void;
+}
+
+/** A WsServer with a small handler map made for these tests. */
+async function startEdge(
+  overrides: Partial<typeof baseLimits> = {},
+  extra: { maxPendingCommands?: number; closeGraceMs?: number } = {},
+): Promise<Edge> {
+  const { logger, lines } = captureLogger();
+  const handled: string[] = [];
+  let seq = 0;
+  let releaseBlocked: () => void = () => undefined;
+  const blocked = new Promise<void>((resolve) => (releaseBlocked = resolve));
+  const handlers: CommandHandlers = {
+    login: async (ctx, login) => {
+      if (login.password !== 'pw')
+        throw new Unauthenticated('Wrong user name or password.', 'BAD_CREDENTIALS');
+      ctx.conn.user = { username: login.username, alliance: 'red', sid: `sid-${ctx.conn.id}` };
+      return {
+        $case: 'loginOk',
+        value: {
+          user: { username: login.username, alliance: 'red', createdAt: 0 },
+          nodeId: 'test-node',
+          resumeToken: '',
+          resumeTokenExpiresAt: 0,
+        },
+      };
+    },
+    ping: async (_ctx, ping) => ({ $case: 'pong', value: { clientTs: ping.clientTs, serverTs: Date.now() } }),
+    sendDirect: async (_ctx, send) => {
+      handled.push(send.text);
+      // Uneven handler times: order must come from the per-connection queue, not luck.
+      await delay(Math.floor(Math.random() * 4));
+      seq += 1;
+      return {
+        $case: 'sendAck',
+        value: { id: `m${seq}`, conversation: `dm:${send.to}`, seq, ts: Date.now(), delivered: true },
+      };
+    },
+    getUserInfo: async () => {
+      throw new Error('database exploded (internal detail)');
+    },
+    getPopular: async () => {
+      await blocked;
+      return { $case: 'popular', value: { words: [] } };
+    },
+  };
+  const server = createWsEdge({
+    ws: { ...baseLimits, ...overrides },
+    handlers,
+    maxPopularLimit: 50,
+    maxHistoryLimit: 100,
+    logger,
+    ...extra,
+  });
+  const { url } = await server.listen('127.0.0.1', 0);
+  scope.defer(() => server.close(), 'ws server');
+  return {
+    server,
+    url,
+    lines,
+    handled,
+    release: () => releaseBlocked(),
+  };
+}
+
+async function client(url: string, options: { json?: boolean; login?: string } = {}): Promise<ChatClient> {
+  const c = await ChatClient.connect(url, { json: options.json, requestTimeoutMs: 5000 });
+  scope.defer(() => c.close(), 'chat client');
+  if (options.login !== undefined) await c.login(options.login, 'pw');
+  return c;
+}
+
+/** The bystander: must keep getting answers whatever other clients do. */
+async function expectHealthy(c: ChatClient): Promise<void> {
+  expect(c.isOpen).toBe(true);
+  const pong = await c.ping();
+  expect(pong.serverTs).toBeGreaterThan(0);
+  await expect(c.sendDirect('bob', 'still here')).resolves.toMatchObject({ delivered: true });
+}
+
+async function errorOf(p: Promise<unknown>): Promise<ChatClientError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof ChatClientError) return err;
+    throw err;
+  }
+  throw new Error('expected the request to fail');
+}
+
+/** A bare `ws` client that sends raw bytes and records every frame it gets. */
+class RawClient {
+  readonly frames: Array<{ frame: ServerFrame; isBinary: boolean }> = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data, isBinary) => {
+      const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(data as Buffer[]);
+      const frame = isBinary ? decodeServerFrame(bytes) : decodeServerFrameJson(bytes.toString('utf8'));
+      this.frames.push({ frame, isBinary });
+    });
+    socket.on('error', () => undefined);
+    this.closed = new Promise((resolve) =>
+      socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+  }
+
+  static async open(
+    url: string,
+    protocol = SUBPROTOCOL_BINARY,
+    options: ClientOptions = {},
+  ): Promise<RawClient> {
+    const socket = new WebSocket(url, [protocol], options);
+    const raw = new RawClient(socket);
+    scope.defer(() => socket.terminate(), 'raw client');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    return raw;
+  }
+
+  send(frame: ClientFrame | Uint8Array | string): void {
+    if (typeof frame === 'string' || frame instanceof Uint8Array) this.socket.send(frame);
+    else this.socket.send(encodeClientFrame(frame));
+  }
+
+  reply(id: number): Promise<ServerFrame> {
+    return waitFor(() => this.frames.find((f) => f.frame.replyTo === id)?.frame, {
+      what: `the reply to request ${id}`,
+      timeoutMs: 5000,
+      intervalMs: 10,
+    });
+  }
+}
+
+function errorEvent(frame: ServerFrame): { code: number; reason: string; message: string } {
+  if (frame.event?.$case !== 'error') throw new Error(`expected an error, got ${frame.event?.$case}`);
+  return frame.event.value;
+}
+
+const loginFrame = (id: number, username = 'raw'): ClientFrame => ({
+  id,
+  cmd: { $case: 'login', value: { username, password: 'pw', resumeToken: '' } },
+});
+
+describe('WebSocket edge: bad input', () => {
+  it('answers garbage bytes with 400 MALFORMED_FRAME (reply_to 0) and keeps the connection', async () => {
+    const edge = await startEdge();
+    const bystander = await client(edge.url, { login: 'alice' });
+    const c = await client(edge.url, { login: 'mallory' });
+    const errors: ChatClientError[] = [];
+    c.on('serverError', (e) => errors.push(e));
+    c.sendRaw(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02]));
+    await waitFor(() => errors.length === 1, { what: 'the error for garbage bytes' });
+    expect([errors[0]!.code, errors[0]!.reason]).toEqual([400, 'MALFORMED_FRAME']);
+    await expect(c.ping()).resolves.toBeDefined();
+    await expectHealthy(bystander);
+  });
+
+  it('answers a truncated frame with 400 MALFORMED_FRAME', async () => {
+    const edge = await startEdge();
+    const bystander = await client(edge.url, { login: 'alice' });
+    const raw = await RawClient.open(edge.url);
+    const full = encodeClientFrame({
+      id: 3,
+      cmd: { $case: 'sendDirect', value: { to: 'bob', text: 'hello there', idempotencyKey: '' } },
+    });
+    raw.send(full.subarray(0, full.length - 4));
+    const reply = await raw.reply(0);
+    expect(errorEvent(reply)).toMatchObject({ code: 400, reason: 'MALFORMED_FRAME' });
+    raw.send({ id: 4, cmd: { $case: 'ping', value: { clientTs: 1 } } });
+    expect((await raw.reply(4)).event?.$case).toBe('pong');
+    await expectHealthy(bystander);
+  });
+
+  it('closes an oversized frame with 1009 and stays up for everyone else', async () => {
+    const edge = await startEdge({ maxFrameBytes: 1024 });
+    const bystander = await client(edge.url, { login: 'alice' });
+    const c = await client(edge.url, { login: 'mallory' });
+    c.sendRaw(Buffer.alloc(1025, 1));
+    const closed = await c.waitClosed();
+    expect(closed.code).toBe(CloseCode.MESSAGE_TOO_BIG);
+    await expectHealthy(bystander);
+    const again = await client(edge.url, { login: 'mallory' });
+    await expect(again.ping()).resolves.toBeDefined();
+    await waitFor(() => edge.server.connectionCount === 2, { what: 'the oversized connection to be gone' });
+  });
+
+  it('answers an unknown command with 400 UNKNOWN_COMMAND and its request id', async () => {
+    const edge = await startEdge();
+    const bystander = await client(edge.url, { login: 'alice' });
+    const raw = await RawClient.open(edge.url);
+    raw.send(loginFrame(1));
+    expect((await raw.reply(1)).event?.$case).toBe('loginOk');
+    // id = 7 (field 1, varint), then field 99 as an empty length-delimited message.
+    raw.send(Buffer.from([0x08, 0x07, 0x9a, 0x06, 0x00]));
+    expect(errorEvent(await raw.reply(7))).toMatchObject({ code: 400, reason: 'UNKNOWN_COMMAND' });
+    // A protocol command without a handler goes the same way.
+    raw.send({ id: 8, cmd: { $case: 'listRooms', value: {} } });
+    expect(errorEvent(await raw.reply(8))).toMatchObject({ code: 400, reason: 'UNKNOWN_COMMAND' });
+    await expectHealthy(bystander);
+  });
+
+  it('refuses commands before login with 401', async () => {
+    const edge = await startEdge();
+    const bystander = await client(edge.url, { login: 'alice' });
+    const c = await client(edge.url);
+    const err = await errorOf(c.sendDirect('bob', 'hi'));
+    expect([err.code, err.reason, err.command]).toEqual([401, 'UNAUTHENTICATED', 'sendDirect']);
+    await expect(c.ping()).resolves.toBeDefined();
+    expect((await errorOf(c.login('carol', 'wrong'))).reason).toBe('BAD_CREDENTIALS');
+    await expectHealthy(bystander);
+  });
+
+  it('answers a too-long text with 413 and invalid names with 400', async () => {
+    const edge = await startEdge({ maxTextLength: 10 });
+    const bystander = await client(edge.url, { login: 'alice' });
+    const c = await client(edge.url, { login: 'mallory' });
+    const long = await errorOf(c.sendDirect('bob', 'x'.repeat(11)));
+    expect([long.code, long.reason]).toEqual([413, 'TEXT_TOO_LONG']);
+    await expectHealthy(bystander);
+    const badTo = await errorOf(c.sendDirect('bob smith', 'hi'));
+    expect([badTo.code, badTo.reason]).toEqual([400, 'INVALID_NAME']);
+    const badRoom = await errorOf(c.joinRoom('../etc'));
+    expect([badRoom.code, badRoom.reason]).toEqual([400, 'INVALID_NAME']);
+    const fresh = await client(edge.url);
+    const badLogin = await errorOf(fresh.login('no spaces please', 'pw'));
+    expect([badLogin.code, badLogin.reason]).toEqual([400, 'INVALID_NAME']);
+    await expectHealthy(bystander);
+  });
+
+  it('hides unexpected handler errors behind a generic 500 and logs them with the connection id', async () => {
+    const edge = await startEdge();
+    const bystander = await client(edge.url, { login: 'alice' });
+    const c = await client(edge.url, { login: 'mallory' });
+    const err = await errorOf(c.userInfo('bob'));
+    expect([err.code, err.reason]).toEqual([500, 'INTERNAL']);
+    expect(err.message).not.toContain('exploded');
+    const logged = edge.lines.find((l) => l.event === 'command-failed');
+    expect(logged).toBeDefined();
+    expect(typeof logged!.connId).toBe('string');
+    expect(JSON.stringify(logged!.err)).toContain('database exploded');
+    await expectHealthy(bystander);
+  });
+});
+
+describe('WebSocket edge: limits and liveness', () => {
+  it('answers a flood with 429, then disconnects sustained abuse with RATE_ABUSE', async () => {
+    const edge = await startEdge({ ratePerSecond: 1, rateBurst: 5, rateMaxStrikes: 5 });
+    const bystander = await client(edge.url, { login: 'alice' });
+    const c = await client(edge.url);
+    const results = await Promise.allSettled(Array.from({ length: 30 }, () => c.ping()));
+    const reasons = results.map((r) =>
+      r.status === 'fulfilled' ? 'ok' : r.reason instanceof ChatClientError ? r.reason.reason : 'other',
+    );
+    // Five pings fit the burst; the next five are strikes (429); one more strike is abuse.
+    expect(reasons.filter((r) => r === 'ok').length).toBeGreaterThanOrEqual(5);
+    expect(reasons).toContain('RATE_LIMITED');
+    expect(reasons).toContain('RATE_ABUSE');
+    const closed = await c.waitClosed();
+    expect(closed.code).toBe(CloseCode.RATE_ABUSE);
+    expect(edge.lines.some((l) => l.event === 'rate-abuse')).toBe(true);
+    await expectHealthy(bystander);
+  });
+
+  it('answers 429 TOO_MANY_PENDING past the per-connection queue bound', async () => {
+    const edge = await startEdge({}, { maxPendingCommands: 3 });
+    const bystander = await client(edge.url, { login: 'alice' });
+    const c = await client(edge.url, { login: 'mallory' });
+    const requests = Array.from({ length: 5 }, () => c.popular(5));
+    const settled = Promise.allSettled(requests);
+    const rejected = await Promise.allSettled(requests.slice(3));
+    expect(rejected.map((r) => r.status === 'rejected' && (r.reason as ChatClientError).reason)).toEqual([
+      'TOO_MANY_PENDING',
+      'TOO_MANY_PENDING',
+    ]);
+    await expectHealthy(bystander);
+    edge.release();
+    const all = await settled;
+    expect(all.slice(0, 3).every((r) => r.status === 'fulfilled')).toBe(true);
+  });
+
+  it('drops a client that stops answering pings, and keeps one that does', async () => {
+    const edge = await startEdge({ heartbeatMs: 100 });
+    const bystander = await client(edge.url, { login: 'alice' });
+    const dead = await RawClient.open(edge.url, SUBPROTOCOL_BINARY, { autoPong: false });
+    await waitFor(() => edge.server.connectionCount === 2, { what: 'both connections' });
+    const closed = await dead.closed;
+    expect(closed.code).toBe(1006);
+    await waitFor(() => edge.server.connectionCount === 1, { what: 'the server to forget the dead client' });
+    expect(edge.lines.some((l) => l.event === 'heartbeat-timeout')).toBe(true);
+    await expectHealthy(bystander);
+  });
+
+  it('disconnects a slow consumer once its send buffer passes the bound', async () => {
+    const edge = await startEdge({ maxBufferedBytes: 16 * 1024 }, { closeGraceMs: 200 });
+    const bystander = await client(edge.url, { login: 'alice' });
+    const accepted = new Promise<ClientConnection>((resolve) => edge.server.onConnection(resolve));
+    const socket = await openStalledSocket(edge.url);
+    const conn = await accepted;
+    const closedWith = new Promise<number>((resolve) => conn.onClose((code) => resolve(code)));
+    const text = 'y'.repeat(4000);
+    let sent = 0;
+    // Bounded: the kernel buffers a few MB at most before bufferedAmount grows.
+    for (let i = 0; i < 50_000; i++) {
+      const ok = conn.send({
+        replyTo: 0,
+        event: {
+          $case: 'message',
+          value: { id: `m${i}`, kind: 1, conversation: 'dm:a|b', seq: i, from: 'a', to: 'b', text, ts: 0 },
+        },
+      });
+      if (!ok) break;
+      sent++;
+    }
+    expect(sent).toBeLessThan(50_000);
+    expect(conn.isOpen).toBe(false);
+    expect(await closedWith).toBe(CloseCode.SLOW_CONSUMER);
+    expect(edge.lines.some((l) => l.event === 'slow-consumer')).toBe(true);
+    await waitFor(() => edge.server.connectionCount === 1, { what: 'the slow consumer to be gone' });
+    socket.destroy();
+    await expectHealthy(bystander);
+  });
+
+  it('processes the commands of one connection in order', async () => {
+    const edge = await startEdge();
+    const c = await client(edge.url, { login: 'alice' });
+    const texts = Array.from({ length: 40 }, (_, i) => `msg-${i}`);
+    const acks = await Promise.all(texts.map((t) => c.sendDirect('bob', t)));
+    expect(edge.handled).toEqual(texts);
+    const seqs = acks.map((a) => a.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  });
+});
+
+describe('WebSocket edge: protocol and lifecycle', () => {
+  it('speaks JSON text with the chat.v1.json subprotocol', async () => {
+    const edge = await startEdge();
+    const bystander = await client(edge.url, { login: 'alice' });
+    const c = await client(edge.url, { json: true, login: 'jason' });
+    await expect(c.sendDirect('bob', 'hi in json')).resolves.toMatchObject({ delivered: true });
+    const raw = await RawClient.open(edge.url, SUBPROTOCOL_JSON);
+    expect(raw.socket.protocol).toBe(SUBPROTOCOL_JSON);
+    raw.send(JSON.stringify({ id: 5, ping: { clientTs: 42 } }));
+    const reply = await raw.reply(5);
+    expect(reply.event).toMatchObject({ $case: 'pong', value: { clientTs: 42 } });
+    expect(raw.frames.every((f) => !f.isBinary)).toBe(true);
+    raw.send('{not json');
+    expect(errorEvent(await raw.reply(0))).toMatchObject({ code: 400, reason: 'MALFORMED_FRAME' });
+    await expectHealthy(bystander);
+  });
+
+  it('accepts JSON text on a binary connection and answers in binary', async () => {
+    const edge = await startEdge();
+    const raw = await RawClient.open(edge.url, SUBPROTOCOL_BINARY);
+    raw.send(JSON.stringify(ClientFrame.toJSON({ id: 9, cmd: { $case: 'ping', value: { clientTs: 7 } } })));
+    expect((await raw.reply(9)).event?.$case).toBe('pong');
+    expect(raw.frames.every((f) => f.isBinary)).toBe(true);
+  });
+
+  it('reports the connection count on every change', async () => {
+    const edge = await startEdge();
+    const counts: number[] = [];
+    edge.server.onCount((n) => counts.push(n));
+    const a = await client(edge.url);
+    await client(edge.url);
+    await waitFor(() => counts.length === 2, { what: 'two count changes' });
+    await a.close();
+    await waitFor(() => counts.length === 3, { what: 'the count to drop' });
+    expect(counts).toEqual([1, 2, 1]);
+    expect(edge.server.connectionCount).toBe(1);
+  });
+
+  it('answers plain HTTP with 426', async () => {
+    const edge = await startEdge();
+    const res = await fetch(edge.url.replace('ws://', 'http://'));
+    expect(res.status).toBe(426);
+  });
+
+  it('closes every client with 1001 on shutdown, idempotently', async () => {
+    const edge = await startEdge();
+    const a = await client(edge.url, { login: 'alice' });
+    const b = await client(edge.url, { json: true });
+    const first = edge.server.close();
+    expect(edge.server.close()).toBe(first);
+    await first;
+    expect((await a.waitClosed()).code).toBe(CloseCode.GOING_AWAY);
+    expect((await b.waitClosed()).code).toBe(CloseCode.GOING_AWAY);
+    expect(edge.server.connectionCount).toBe(0);
+    await expect(ChatClient.connect(edge.url, { connectTimeoutMs: 2000 })).rejects.toMatchObject({
+      reason: 'CONNECT_FAILED',
+    });
+  });
+});
+
+/**
+ * A WebSocket client that completes the handshake and then never reads: its
+ * socket is paused, so the server's writes pile up in its send buffer.
+ */
+async function openStalledSocket(url: string): Promise<net.Socket> {
+  const { hostname, port } = new URL(url);
+  const socket = net.connect({ host: hostname, port: Number(port) });
+  scope.defer(() => socket.destroy(), 'stalled socket');
+  socket.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('error', reject);
+  });
+  socket.write(
+    [
+      'GET / HTTP/1.1',
+      `Host: ${hostname}:${port}`,
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+      'Sec-WebSocket-Version: 13',
+      `Sec-WebSocket-Protocol: ${SUBPROTOCOL_BINARY}`,
+      '',
+      '',
+    ].join('\r\n'),
+  );
+  let head = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      head += chunk.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      socket.off('data', onData);
+      if (!head.startsWith('HTTP/1.1 101')) reject(new Error(`handshake failed: ${head.split('\r\n')[0]}`));
+      else resolve();
+    };
+    socket.on('data', onData);
+  });
+  socket.pause();
+  return socket;
+}
