@@ -48,7 +48,10 @@ export class Gateway {
       keepAliveTimeout: 5_000,
     });
     this.server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-      void this.handle(req, res);
+      this.handle(req, res).catch((err: unknown) => {
+        this.logger.error({ event: 'response-failed', err }, 'could not answer a request');
+        res.destroy();
+      });
     });
     this.server.on('clientError', (err, socket) => {
       this.logger.debug({ event: 'client-error', err: err.message }, 'bad HTTP request');

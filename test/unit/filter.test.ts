@@ -33,6 +33,8 @@ describe('DirtyWordFilter', () => {
     const cleaned = f.clean(text);
     expect(cleaned).toBe('😀****😀 𠮷**𠮷 👍*👍 🏳️‍🌈 ****');
     expect(codePointLength(cleaned)).toBe(codePointLength(text));
+    // A lone surrogate (invalid UTF-16 from a client) passes through untouched.
+    expect(f.clean('\uD800damn\uDC00 damn')).toBe('\uD800****\uDC00 ****');
   });
 
   it('merges overlapping matches into one masked span', () => {

@@ -35,9 +35,10 @@ export interface PatternInput {
 }
 
 export interface ScanInput {
-  codePoints: readonly number[];
-  /** Per code point: is it a Latin word character (for boundary checks). */
-  wordChar: readonly boolean[];
+  /** Folded code points of the text. */
+  codePoints: ArrayLike<number>;
+  /** Per code point: 1 if it is a Latin word character (for boundary checks). */
+  wordChar: ArrayLike<number>;
 }
 
 const NONE = -1;

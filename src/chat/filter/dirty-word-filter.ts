@@ -12,11 +12,13 @@ export interface FilterMatch {
   text: string;
 }
 
-/** The text as code points, folded, with a way back to the original. */
+/** The text as folded code points, with UTF-16 offsets back into the original. */
 interface PreparedText {
-  original: string[];
-  codePoints: number[];
-  wordChar: boolean[];
+  codePoints: Int32Array;
+  wordChar: Uint8Array;
+  /** offsets[i] = UTF-16 offset of code point i; offsets[length] = text.length. */
+  offsets: Int32Array;
+  length: number;
 }
 
 const MASK = '*';
@@ -53,11 +55,15 @@ export class DirtyWordFilter {
   clean(text: string): string {
     if (this.automaton.size === 0 || text.length === 0) return text;
     const prepared = prepare(text);
-    const masked = this.maskedFlags(prepared).flags;
-    if (!masked.includes(true)) return text;
+    const { spans } = this.maskedSpans(prepared);
+    if (spans.length === 0) return text;
     let out = '';
-    for (let i = 0; i < prepared.original.length; i++) out += masked[i] ? MASK : prepared.original[i]!;
-    return out;
+    let from = 0;
+    for (const span of spans) {
+      out += text.slice(from, prepared.offsets[span.start]) + MASK.repeat(span.end - span.start + 1);
+      from = prepared.offsets[span.end + 1]!;
+    }
+    return out + text.slice(from);
   }
 
   /** True when `clean` would change the text. */
@@ -69,11 +75,10 @@ export class DirtyWordFilter {
   matches(text: string): FilterMatch[] {
     if (this.automaton.size === 0 || text.length === 0) return [];
     const prepared = prepare(text);
-    const offsets = utf16Offsets(prepared.original);
     const found: FilterMatch[] = [];
     this.automaton.scan(prepared, false, (m) => {
-      const start = offsets[m.start]!;
-      const end = offsets[m.end + 1]!;
+      const start = prepared.offsets[m.start]!;
+      const end = prepared.offsets[m.end + 1]!;
       found.push({ start, end, text: text.slice(start, end) });
     });
     found.sort((a, b) => a.end - b.end || a.start - b.start);
@@ -82,10 +87,11 @@ export class DirtyWordFilter {
 
   /** The work a `clean` of this text costs, counted in automaton steps. */
   scanStats(text: string): ScanStats {
-    return this.maskedFlags(prepare(text)).stats;
+    return this.maskedSpans(prepare(text)).stats;
   }
 
-  private maskedFlags(prepared: PreparedText): { flags: boolean[]; stats: ScanStats } {
+  /** Disjoint, sorted code-point spans to mask. */
+  private maskedSpans(prepared: PreparedText): { spans: CodePointMatch[]; stats: ScanStats } {
     // Spans arrive ordered by end; a later span may start before earlier ones,
     // so merge into a stack of disjoint spans (amortised linear).
     const spans: CodePointMatch[] = [];
@@ -96,32 +102,23 @@ export class DirtyWordFilter {
       }
       spans.push({ start, end: m.end });
     });
-    const flags = new Array<boolean>(prepared.original.length).fill(false);
-    for (const s of spans) for (let i = s.start; i <= s.end; i++) flags[i] = true;
-    return { flags, stats };
+    return { spans, stats };
   }
 }
 
 function prepare(text: string): PreparedText {
-  const original: string[] = [];
-  const folded: number[] = [];
-  const wordChar: boolean[] = [];
-  for (const ch of text) {
-    const cp = ch.codePointAt(0) ?? 0;
-    original.push(ch);
-    folded.push(foldCodePoint(cp));
-    wordChar.push(isLatinWordChar(cp));
+  // At most one code point per UTF-16 unit: size for the worst case, then view the used part.
+  const codePoints = new Int32Array(text.length);
+  const wordChar = new Uint8Array(text.length);
+  const offsets = new Int32Array(text.length + 1);
+  let n = 0;
+  for (let at = 0; at < text.length; n++) {
+    const cp = text.codePointAt(at)!;
+    codePoints[n] = foldCodePoint(cp);
+    wordChar[n] = isLatinWordChar(cp) ? 1 : 0;
+    offsets[n] = at;
+    at += cp > 0xffff ? 2 : 1;
   }
-  return { original, codePoints: folded, wordChar };
-}
-
-/** offsets[i] = UTF-16 offset of code point i; offsets[n] = text length. */
-function utf16Offsets(chars: readonly string[]): number[] {
-  const offsets = [0];
-  let at = 0;
-  for (const ch of chars) {
-    at += ch.length;
-    offsets.push(at);
-  }
-  return offsets;
+  offsets[n] = text.length;
+  return { codePoints: codePoints.subarray(0, n), wordChar: wordChar.subarray(0, n), offsets, length: n };
 }
