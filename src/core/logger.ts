@@ -30,5 +30,6 @@ export function createLogger(options: LoggerOptions): Logger {
 
 /** A logger that drops everything, for tests that do not look at logs. */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  // pino infers Logger<never> without custom levels; every caller takes the default Logger.
+  return pino({ level: 'silent' }) as Logger;
 }

@@ -1,0 +1,80 @@
+import type { GroupService } from '../chat/groups';
+import type { LocalSessions } from '../chat/local-sessions';
+import type { SessionDirectory } from '../chat/ports';
+import type { ClusterCoordinator } from '../cluster/coordination/coordinator';
+import type { AdminApi } from '../cluster/rpc/admin-service';
+import { Unavailable, NotFound } from '../core/errors';
+import { roomToWire } from '../protocol/mappers';
+
+export interface AdminDeps {
+  nodeId: string;
+  startedAt: number;
+  coordinator: ClusterCoordinator;
+  local: LocalSessions;
+  directory: SessionDirectory;
+  groups: GroupService;
+  connections: () => number;
+}
+
+/** AdminService answers for operators (grpcurl with the admin certificate). */
+export function adminApi(d: AdminDeps): AdminApi {
+  const requireLeader = (): void => {
+    if (!d.coordinator.isLeader()) {
+      const leader = d.coordinator.leader();
+      throw new Unavailable(
+        `Rooms live on the leader${leader ? ` (${leader.nodeId})` : ''}; ask its AdminService.`,
+        'NOT_LEADER',
+      );
+    }
+  };
+  return {
+    clusterInfo: async () => {
+      const leader = d.coordinator.leader();
+      const role = d.coordinator.isLeader() ? 'leader' : leader ? 'follower' : 'candidate';
+      return {
+        nodeId: d.nodeId,
+        role,
+        leaderId: leader?.nodeId ?? '',
+        epoch: leader?.epoch ?? 0,
+        nodes: d.coordinator.members().map((m) => ({ ...m })),
+        uptimeMs: Date.now() - d.startedAt,
+        connections: d.connections(),
+      };
+    },
+    listSessions: async (req) => {
+      const local = [...d.local.all()].map((s) => ({
+        username: s.username,
+        nodeId: d.nodeId,
+        loginAt: s.loginAt,
+        sid: s.sid,
+        online: true,
+      }));
+      const global = await d.directory.all();
+      const live = new Set(d.coordinator.members().map((m) => m.nodeId));
+      const sessions = req.global
+        ? [...global].map(([username, s]) => ({
+            username,
+            nodeId: s.nodeId,
+            loginAt: s.loginAt,
+            sid: s.sid,
+            online: live.has(s.nodeId),
+          }))
+        : local;
+      return { sessions, localCount: local.length, globalCount: global.size };
+    },
+    listRooms: async () => {
+      requireLeader();
+      return { rooms: d.groups.list().map(roomToWire) };
+    },
+    getRoom: async (name) => {
+      requireLeader();
+      const detail = d.groups.detail(name);
+      if (!detail) throw new NotFound(`There is no room named ${name}.`, 'UNKNOWN_ROOM');
+      return {
+        name,
+        members: detail.members,
+        onlineByNode: [...detail.onlineByNode].map(([nodeId, usernames]) => ({ nodeId, usernames })),
+      };
+    },
+  };
+}

@@ -1,0 +1,143 @@
+import type { ClusterPort } from '../chat/cluster-port';
+import type { DirectChat } from '../chat/direct';
+import type { HistoryService } from '../chat/history';
+import type { HotWords } from '../chat/ports';
+import type { SessionService } from '../chat/sessions';
+import type { Actor, LeaderOp, LeaderResult, SessionPeer } from '../chat/types';
+import type { UserInfoService } from '../chat/user-info';
+import { MalformedFrame, Unauthenticated } from '../core/errors';
+import { CloseCode } from '../protocol/close-codes';
+import { ackToWire, channelFromWire, messageToWire, roomToWire } from '../protocol/mappers';
+import type { ClientConnection, CommandContext, CommandHandlers, ServerEvent } from '../ws';
+
+export interface CommandServices {
+  sessions: SessionService;
+  direct: DirectChat;
+  history: HistoryService;
+  userInfo: UserInfoService;
+  hotWords: HotWords;
+  cluster: ClusterPort;
+  defaultPopular: number;
+  defaultHistory: number;
+}
+
+/** The client commands, each a thin translation between frames and chat services. */
+export function commandHandlers(s: CommandServices): CommandHandlers {
+  const leader = async (ctx: CommandContext, op: LeaderOp): Promise<LeaderResult> =>
+    s.cluster.askLeader(actorOf(ctx), op);
+  return {
+    login: async (ctx, login) => {
+      const conn = ctx.conn;
+      if (conn.user) throw new MalformedFrame('This connection is already logged in.');
+      const result = await s.sessions.login(login, conn.remoteAddress, peerOf(conn));
+      const { username, sid } = result.session;
+      conn.user = { username, alliance: result.user.alliance, sid };
+      conn.onClose(() => {
+        s.sessions
+          .logout(username, sid)
+          .catch((err: unknown) => ctx.log.warn({ event: 'logout_failed', err }, 'logout failed'));
+      });
+      return {
+        $case: 'loginOk',
+        value: {
+          user: { username, alliance: result.user.alliance, createdAt: result.user.createdAt },
+          nodeId: s.cluster.nodeId,
+          resumeToken: result.resumeToken,
+          resumeTokenExpiresAt: result.resumeTokenExpiresAt,
+        },
+      };
+    },
+    ping: async (_ctx, ping) => ({ $case: 'pong', value: { clientTs: ping.clientTs, serverTs: Date.now() } }),
+    sendDirect: async (ctx, cmd) => ({
+      $case: 'sendAck',
+      value: ackToWire(await s.direct.send(actorOf(ctx), cmd.to, cmd.text)),
+    }),
+    sendRoom: async (ctx, cmd) =>
+      ackEvent(
+        await leader(ctx, {
+          op: 'sendRoom',
+          room: cmd.room,
+          text: cmd.text,
+          idempotencyKey: cmd.idempotencyKey,
+        }),
+      ),
+    sendChannel: async (ctx, cmd) =>
+      ackEvent(
+        await leader(ctx, {
+          op: 'sendChannel',
+          channel: channelFromWire(cmd.channel),
+          text: cmd.text,
+          idempotencyKey: cmd.idempotencyKey,
+        }),
+      ),
+    createRoom: async (ctx, cmd) =>
+      roomEvent('roomCreated', await leader(ctx, { op: 'createRoom', room: cmd.room })),
+    leaveRoom: async (ctx, cmd) =>
+      roomEvent('roomLeft', await leader(ctx, { op: 'leaveRoom', room: cmd.room })),
+    joinRoom: async (ctx, cmd) => {
+      const result = await leader(ctx, { op: 'joinRoom', room: cmd.room });
+      if (result.kind !== 'roomJoined') throw unexpected(result);
+      return {
+        $case: 'roomJoined',
+        value: { room: roomToWire(result.room), recent: result.recent.map(messageToWire) },
+      };
+    },
+    listRooms: async (ctx) => {
+      const result = await leader(ctx, { op: 'listRooms' });
+      if (result.kind !== 'roomList') throw unexpected(result);
+      return { $case: 'roomList', value: { rooms: result.rooms.map(roomToWire) } };
+    },
+    getUserInfo: async (_ctx, cmd) => ({ $case: 'userInfo', value: await s.userInfo.get(cmd.username) }),
+    getPopular: async (_ctx, cmd) => ({
+      $case: 'popular',
+      value: { words: await s.hotWords.top(cmd.limit || s.defaultPopular) },
+    }),
+    getHistory: async (ctx, cmd) => {
+      if (!cmd.target) throw new MalformedFrame('Name a room or a peer whose history to read.');
+      const target = cmd.target.$case === 'room' ? { room: cmd.target.value } : { peer: cmd.target.value };
+      const page = await s.history.page(actorOf(ctx), target, cmd.limit || s.defaultHistory, cmd.cursor);
+      return { $case: 'history', value: { ...page, messages: page.messages.map(messageToWire) } };
+    },
+    sync: async (ctx, cmd) => {
+      const caughtUp = await s.history.sync(actorOf(ctx), cmd.positions, cmd.limit || s.defaultHistory);
+      return {
+        $case: 'sync',
+        value: { conversations: caughtUp.map((c) => ({ ...c, messages: c.messages.map(messageToWire) })) },
+      };
+    },
+  };
+}
+
+function actorOf(ctx: CommandContext): Actor {
+  const user = ctx.conn.user;
+  // The auth gate runs first; this only guards against a wiring mistake.
+  if (!user) throw new Unauthenticated();
+  return { username: user.username, alliance: user.alliance };
+}
+
+/** How the chat domain reaches one client connection. */
+export function peerOf(conn: ClientConnection): SessionPeer {
+  return {
+    push: (message) => {
+      conn.send({ replyTo: 0, event: { $case: 'message', value: messageToWire(message) } });
+    },
+    kick: (reason) => {
+      conn.send({ replyTo: 0, event: { $case: 'kicked', value: { reason } } });
+      conn.close(CloseCode.REPLACED, reason);
+    },
+  };
+}
+
+function ackEvent(result: LeaderResult): ServerEvent {
+  if (result.kind !== 'sendAck') throw unexpected(result);
+  return { $case: 'sendAck', value: ackToWire(result.ack) };
+}
+
+function roomEvent(kind: 'roomCreated' | 'roomLeft', result: LeaderResult): ServerEvent {
+  if (result.kind !== 'room') throw unexpected(result);
+  return { $case: kind, value: roomToWire(result.room) };
+}
+
+function unexpected(result: LeaderResult): Error {
+  return new Error(`the leader answered with an unexpected result kind ${result.kind}`);
+}
