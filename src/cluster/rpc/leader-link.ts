@@ -252,7 +252,8 @@ export class LeaderLink extends EventEmitter<LeaderLinkEvents> {
     if (lost > 0) this.logger.warn({ lost, reason }, 'frames lost with the leader stream');
     if (dial.up && target) {
       this.logger.info({ leader: target.nodeId, reason }, 'leader link down');
-      this.emit('down', target, reason);
+      // Emitted once this transition is complete, so a listener may call connect() or close().
+      queueMicrotask(() => this.emit('down', target, reason));
     } else {
       this.logger.debug({ reason }, 'leader stream ended before it was acknowledged');
     }

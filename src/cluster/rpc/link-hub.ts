@@ -138,7 +138,7 @@ export class LinkHub extends EventEmitter<LinkHubEvents> implements LinkAcceptor
       if (this.peers.get(nodeId) === peer) {
         this.peers.delete(nodeId);
         this.logger.info({ peer: nodeId, why, lost }, 'follower unlinked');
-        this.emit('peer-down', nodeId);
+        this.safeEmit('peer-down', nodeId);
       }
     };
 
@@ -169,6 +169,7 @@ export class LinkHub extends EventEmitter<LinkHubEvents> implements LinkAcceptor
     });
     // The follower half-closed: close our side too, which ends the call.
     call.on('end', () => {
+      peer?.batcher.flush();
       call.end();
       finish('ended');
     });
@@ -210,7 +211,7 @@ export class LinkHub extends EventEmitter<LinkHubEvents> implements LinkAcceptor
     // Headers tell the follower its Hello was accepted.
     call.sendMetadata(new Metadata());
     this.logger.info({ peer: nodeId, epoch: this.currentEpoch }, 'follower linked');
-    this.emit('peer-up', nodeId);
+    this.safeEmit('peer-up', nodeId);
     return peer;
   }
 
@@ -219,11 +220,16 @@ export class LinkHub extends EventEmitter<LinkHubEvents> implements LinkAcceptor
       this.logger.debug({ peer: nodeId }, 'ignoring repeated Hello');
       return;
     }
+    this.safeEmit('frame', nodeId, frame);
+  }
+
+  /** A failing listener must not tear down the link or skip the bookkeeping around it. */
+  private safeEmit<K extends keyof LinkHubEvents>(event: K, ...args: LinkHubEvents[K]): void {
     try {
-      this.emit('frame', nodeId, frame);
+      // TypeScript cannot narrow the conditional parameter type of a generic emit.
+      (this.emit as (e: K, ...a: LinkHubEvents[K]) => boolean)(event, ...args);
     } catch (err) {
-      // A failing listener must not tear down the link for every later frame.
-      this.logger.error({ err, peer: nodeId, frame: frame.body?.$case }, 'frame listener failed');
+      this.logger.error({ err, event }, 'link hub listener failed');
     }
   }
 
