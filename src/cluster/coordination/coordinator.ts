@@ -87,6 +87,11 @@ export class ClusterCoordinator extends EventEmitter<CoordinatorEvents> {
     return this.leading !== null;
   }
 
+  /** Current leadership of this node; `epoch` is the leading epoch, or 0 when not leading. */
+  leadership(): { leading: boolean; epoch: number } {
+    return { leading: this.leading !== null, epoch: this.leading?.epoch ?? 0 };
+  }
+
   private get retryDelayMs(): number {
     return this.options.retryDelayMs ?? Math.min(1000, Math.floor(this.options.sessionTimeoutMs / 4));
   }

@@ -12,6 +12,8 @@ export interface LeaderDuty {
 export interface LeadershipSource {
   on(event: 'leadership', listener: (change: LeadershipChange) => void): unknown;
   off(event: 'leadership', listener: (change: LeadershipChange) => void): unknown;
+  /** The current state, so that following a source that already leads starts the duties. */
+  leadership?(): { leading: boolean; epoch: number };
 }
 
 interface DutyState {
@@ -54,6 +56,8 @@ export class LeaderDuties {
   follow(source: LeadershipSource): () => void {
     const listener = (change: LeadershipChange): void => this.setLeadership(change);
     source.on('leadership', listener);
+    const current = source.leadership?.();
+    if (current) this.setLeadership(current);
     return () => {
       source.off('leadership', listener);
     };

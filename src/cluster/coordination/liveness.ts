@@ -46,7 +46,8 @@ export class SessionLiveness {
   private lastAnswerSentAt = 0;
   private fresh = false;
   private running = false;
-  private probeInFlight = false;
+  /** Send time of the probe still waiting for its answer, if any. */
+  private probeInFlightSince: number | null = null;
   private lastNudgeAt = 0;
   private probeTimer: unknown = null;
   private deadlineTimer: unknown = null;
@@ -99,6 +100,8 @@ export class SessionLiveness {
   /** The client reconnected: confirm right away instead of waiting for the next tick. */
   onReconnected(): void {
     if (!this.running) return;
+    // Requests of the old connection were failed by the library; do not wait for them.
+    this.probeInFlightSince = null;
     this.scheduleProbe(0);
   }
 
@@ -118,10 +121,12 @@ export class SessionLiveness {
   private runProbe(): void {
     if (!this.running) return;
     this.scheduleProbe(this.probeIntervalMs);
-    // An unanswered probe is still waiting; the deadline decides, not a pile of probes.
-    if (this.probeInFlight) return;
-    this.probeInFlight = true;
-    const sentAt = this.options.clock.now();
+    const { clock } = this.options;
+    // A probe still waiting is given up to the stale limit before another one is sent:
+    // the deadline decides about leadership, not a pile of probes.
+    if (this.probeInFlightSince !== null && clock.now() - this.probeInFlightSince < this.staleAfterMs) return;
+    const sentAt = clock.now();
+    this.probeInFlightSince = sentAt;
     this.options
       .probe()
       .then((present) => {
@@ -136,13 +141,14 @@ export class SessionLiveness {
         if (!this.fresh && this.age() < this.staleAfterMs) {
           this.fresh = true;
           this.options.onFresh();
+          this.armDeadline();
         }
       })
       .catch((err: unknown) => {
         this.options.logger.debug({ err }, 'zookeeper liveness probe failed');
       })
       .finally(() => {
-        this.probeInFlight = false;
+        if (this.probeInFlightSince === sentAt) this.probeInFlightSince = null;
       });
   }
 
