@@ -10,6 +10,8 @@ export class GatewayError extends Error {
   constructor(
     message: string,
     readonly status?: number,
+    /** The gateway's reason (e.g. NO_NODE, DIRECTORY_UNAVAILABLE), when it gave one. */
+    readonly reason?: string,
   ) {
     super(message);
     this.name = 'GatewayError';
@@ -46,16 +48,19 @@ export async function pickServer(gatewayUrl: string, options: PickServerOptions 
     throw new GatewayError(`Cannot reach the gateway at ${endpoint.origin}: ${describeFetchError(err)}.`);
   }
   const body = await response.text().catch(() => '');
-  if (response.status === 503) {
+  const said = gatewayError(body);
+  if (response.status === 503 && (said.reason === undefined || said.reason === 'NO_NODE')) {
     throw new GatewayError(
-      `No chat node is up: the gateway at ${endpoint.origin} knows no live node${detail(body)}.`,
+      `No chat node is up: the gateway at ${endpoint.origin} knows no live node${quote(said.message)}.`,
       503,
+      said.reason ?? 'NO_NODE',
     );
   }
   if (!response.ok) {
     throw new GatewayError(
-      `The gateway at ${endpoint.origin} answered ${response.status}${detail(body)}.`,
+      `The gateway at ${endpoint.origin} answered ${response.status}${quote(said.message)}.`,
       response.status,
+      said.reason,
     );
   }
   let parsed: unknown;
@@ -78,20 +83,28 @@ function isPickedServer(value: unknown): value is PickedServer {
   return typeof v.nodeId === 'string' && typeof v.url === 'string' && /^wss?:\/\//.test(v.url);
 }
 
-/** The gateway's own sentence when it sent one ({message} JSON or short text). */
-function detail(body: string): string {
-  if (body.trim() === '') return '';
+/** The gateway's own error ({error: {reason, message}} JSON, or short text). */
+function gatewayError(body: string): { reason?: string; message?: string } {
+  if (body.trim() === '') return {};
   try {
     const parsed: unknown = JSON.parse(body);
-    if (typeof parsed === 'object' && parsed !== null) {
-      const message =
-        (parsed as Record<string, unknown>).message ?? (parsed as Record<string, unknown>).error;
-      if (typeof message === 'string') return ` (${message.slice(0, 200)})`;
+    const error =
+      typeof parsed === 'object' && parsed !== null ? (parsed as { error?: unknown }).error : undefined;
+    if (typeof error === 'object' && error !== null) {
+      const { reason, message } = error as Record<string, unknown>;
+      return {
+        reason: typeof reason === 'string' ? reason : undefined,
+        message: typeof message === 'string' ? message : undefined,
+      };
     }
   } catch {
-    // not JSON: fall through to the text
+    // not JSON: quote the text
   }
-  return ` (${body.trim().slice(0, 200)})`;
+  return { message: body.trim() };
+}
+
+function quote(message: string | undefined): string {
+  return message === undefined || message === '' ? '' : ` (${message.slice(0, 200)})`;
 }
 
 function describeFetchError(err: unknown): string {

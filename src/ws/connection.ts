@@ -144,6 +144,11 @@ export class ClientConnection {
       { event: 'ws-closing', connId: this.id, code, codeName: closeCodeName(code) },
       'closing',
     );
+    if (!isSendableCloseCode(code)) {
+      // 1005/1006/1015 and out-of-range codes cannot go on the wire; drop the socket instead.
+      this.socket.terminate();
+      return;
+    }
     this.graceTimer = setTimeout(() => this.socket.terminate(), this.options.closeGraceMs);
     this.graceTimer.unref();
     this.socket.close(code, trimmed);
@@ -179,11 +184,12 @@ export class ClientConnection {
   /**
    * One heartbeat tick: a client that did not answer the previous ping is
    * dead (or too slow to matter) and is dropped; otherwise it is pinged again.
+   * With `judge` false (the server's own event loop was stalled) it only pings.
    * Returns false when the connection was dropped.
    */
-  heartbeat(): boolean {
+  heartbeat(judge = true): boolean {
     if (this.closed) return false;
-    if (this.awaitingPong) {
+    if (judge && this.awaitingPong) {
       this.logger.info(
         { event: 'heartbeat-timeout', connId: this.id, user: this.user?.username },
         'client missed a ping; dropping it',
@@ -220,8 +226,14 @@ export class ClientConnection {
 
 function trimReason(reason: string): string {
   if (Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES) return reason;
-  let out = reason;
-  // Trim by code points so no character is cut in half.
-  while (Buffer.byteLength(out) > MAX_CLOSE_REASON_BYTES) out = Array.from(out).slice(0, -1).join('');
-  return out;
+  // Trim by code points so no character is cut in half; reasons are short, the loop is too.
+  const chars = Array.from(reason.slice(0, MAX_CLOSE_REASON_BYTES));
+  while (Buffer.byteLength(chars.join('')) > MAX_CLOSE_REASON_BYTES) chars.pop();
+  return chars.join('');
+}
+
+/** Codes an endpoint may send in a close frame (RFC 6455 section 7.4). */
+function isSendableCloseCode(code: number): boolean {
+  if (code >= 3000 && code <= 4999) return true;
+  return code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006;
 }

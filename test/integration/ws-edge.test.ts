@@ -330,7 +330,7 @@ describe('WebSocket edge: limits and liveness', () => {
   });
 
   it('drops a client that stops answering pings, and keeps one that does', async () => {
-    const edge = await startEdge({ heartbeatMs: 100 });
+    const edge = await startEdge({ heartbeatMs: 150 });
     const bystander = await client(edge.url, { login: 'alice' });
     const dead = await RawClient.open(edge.url, SUBPROTOCOL_BINARY, { autoPong: false });
     await waitFor(() => edge.server.connectionCount === 2, { what: 'both connections' });

@@ -40,11 +40,19 @@ describe('pickServer', () => {
   });
 
   it('says that no chat node is up on 503', async () => {
-    const url = await fakeGateway(503, JSON.stringify({ message: 'server list is empty' }));
+    const body = { error: { code: 503, reason: 'NO_NODE', message: 'No chat node is available right now.' } };
+    const url = await fakeGateway(503, JSON.stringify(body));
     const err = await failure(pickServer(url));
-    expect(err.status).toBe(503);
+    expect([err.status, err.reason]).toEqual([503, 'NO_NODE']);
     expect(err.message).toMatch(/no chat node is up/i);
-    expect(err.message).toContain('server list is empty');
+    expect(err.message).toContain('No chat node is available right now.');
+  });
+
+  it('passes on a gateway that cannot read its server list', async () => {
+    const body = { error: { code: 503, reason: 'DIRECTORY_UNAVAILABLE', message: 'Redis is unreachable.' } };
+    const err = await failure(pickServer(await fakeGateway(503, JSON.stringify(body))));
+    expect(err.reason).toBe('DIRECTORY_UNAVAILABLE');
+    expect(err.message).toContain('answered 503 (Redis is unreachable.)');
   });
 
   it('reports other statuses, bad bodies and unreachable gateways clearly', async () => {
