@@ -42,6 +42,8 @@ export class ManagedProcess {
   private constructor(
     private readonly child: ChildProcess,
     readonly spec: SpawnSpec,
+    /** Where this process's output starts in the (appended) log file. */
+    readonly logOffset: number,
   ) {
     this.exited = new Promise((resolve) => {
       const finish = (status: ExitStatus): void => {
@@ -63,12 +65,13 @@ export class ManagedProcess {
   static spawn(spec: SpawnSpec): ManagedProcess {
     const fd = fs.openSync(spec.logFile, 'a');
     try {
+      const logOffset = fs.fstatSync(fd).size;
       const child = spawn(spec.command, spec.args, {
         cwd: spec.cwd,
         env: spec.env ?? process.env,
         stdio: ['ignore', fd, fd],
       });
-      return new ManagedProcess(child, spec);
+      return new ManagedProcess(child, spec, logOffset);
     } finally {
       fs.closeSync(fd);
     }
@@ -81,6 +84,11 @@ export class ManagedProcess {
   /** The exit status once the process is gone, undefined while it runs. */
   get exitStatus(): ExitStatus | undefined {
     return this.status;
+  }
+
+  /** The last lines this process wrote (earlier runs in the same log file are skipped). */
+  ownLogTail(maxLines = 30): string {
+    return readLogTail(this.spec.logFile, maxLines, this.logOffset);
   }
 
   get commandLine(): string {
@@ -158,13 +166,14 @@ function quoteArg(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The last `maxLines` lines of a log file (reads at most the last 16 KiB). */
-export function readLogTail(file: string, maxLines = 30): string {
+/** The last `maxLines` lines of a log file after byte `fromOffset` (reads at most the last 16 KiB). */
+export function readLogTail(file: string, maxLines = 30, fromOffset = 0): string {
   let fd: number | undefined;
   try {
     fd = fs.openSync(file, 'r');
     const size = fs.fstatSync(fd).size;
-    const length = Math.min(size, 16 * 1024);
+    const length = Math.max(0, Math.min(size - fromOffset, 16 * 1024));
+    if (length === 0) return '(no log output)';
     const buffer = Buffer.alloc(length);
     fs.readSync(fd, buffer, 0, length, size - length);
     return buffer

@@ -157,16 +157,16 @@ export class ServiceProcess {
   private async failed(proc: ManagedProcess, port: number, reason: string): Promise<Error> {
     const exitedByItself = proc.exitStatus !== undefined;
     await proc.kill();
-    const tail = readLogTail(proc.spec.logFile);
+    const tail = proc.ownLogTail();
     const where = `${this.options.host}:${port}`;
-    if (exitedByItself && this.spec.portInUse(tail)) {
+    const spawnError = proc.exitStatus?.spawnError;
+    if (exitedByItself && !spawnError && this.spec.portInUse(tail)) {
       return new PortInUseError(
         this.service,
         port,
         `${this.service} could not bind ${where}: address in use`,
       );
     }
-    const spawnError = proc.exitStatus?.spawnError;
     const hint =
       spawnError && 'code' in spawnError && spawnError.code === 'ENOENT'
         ? `\n'${proc.spec.command}' was not found: run scripts/install-services.sh`

@@ -3,36 +3,49 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DevServiceError } from './errors';
 
+export interface ZooKeeperInstall {
+  classpath: string;
+  /** Whether the Netty jars are on the classpath (see zookeeper.ts for why we prefer Netty). */
+  hasNetty: boolean;
+}
+
 /**
  * Where ZooKeeper's jars are. Order: ZOOKEEPER_JAR (a jar, a directory or a
  * whole classpath), ZOOKEEPER_HOME/lib, the Debian package, Homebrew.
  */
-export function findZooKeeperClasspath(env: NodeJS.ProcessEnv = process.env): string {
+export function findZooKeeper(env: NodeJS.ProcessEnv = process.env): ZooKeeperInstall {
   const explicit = env.ZOOKEEPER_JAR;
   if (explicit) {
     const first = explicit.split(path.delimiter)[0] ?? '';
     if (!fs.existsSync(first.replace(/[/\\]\*$/, ''))) {
       throw new DevServiceError(`ZOOKEEPER_JAR is set to '${explicit}', but '${first}' does not exist`);
     }
-    return isDirectory(explicit) ? path.join(explicit, '*') : explicit;
+    // Unknown contents: keep ZooKeeper's default connection factory.
+    return { classpath: isDirectory(explicit) ? path.join(explicit, '*') : explicit, hasNetty: false };
   }
   if (env.ZOOKEEPER_HOME && isDirectory(path.join(env.ZOOKEEPER_HOME, 'lib'))) {
-    return [path.join(env.ZOOKEEPER_HOME, 'lib', '*'), ...zooKeeperMainJars(env.ZOOKEEPER_HOME)].join(
-      path.delimiter,
-    );
+    // The Apache distribution ships every dependency, Netty included, in lib/.
+    const jars = [path.join(env.ZOOKEEPER_HOME, 'lib', '*'), ...zooKeeperMainJars(env.ZOOKEEPER_HOME)];
+    return { classpath: jars.join(path.delimiter), hasNetty: true };
   }
 
-  // Debian: the jar's manifest lists its dependencies; slf4j-simple (from a
-  // dependency package) turns on logging, which the start-up error messages quote.
+  // Debian: the jar's manifest lists most dependencies. The rest come from
+  // packages it depends on: the Netty codec jars the Netty connection factory
+  // needs, and slf4j-simple, which turns on the logging our errors quote.
   const debianJar = '/usr/share/java/zookeeper.jar';
   if (fs.existsSync(debianJar)) {
-    const logging = '/usr/share/java/slf4j-simple.jar';
-    return fs.existsSync(logging) ? [debianJar, logging].join(path.delimiter) : debianJar;
+    const netty = ['netty-codec', 'netty-resolver', 'netty-transport-native-unix-common'].map(
+      (name) => `/usr/share/java/${name}.jar`,
+    );
+    const hasNetty = netty.every((jar) => fs.existsSync(jar));
+    const logging = ['/usr/share/java/slf4j-simple.jar'].filter((jar) => fs.existsSync(jar));
+    const jars = [debianJar, ...(hasNetty ? netty : []), ...logging];
+    return { classpath: jars.join(path.delimiter), hasNetty };
   }
 
   for (const prefix of homebrewPrefixes(env)) {
     const lib = path.join(prefix, 'opt', 'zookeeper', 'libexec', 'lib');
-    if (isDirectory(lib)) return path.join(lib, '*');
+    if (isDirectory(lib)) return { classpath: path.join(lib, '*'), hasNetty: true };
   }
 
   throw new DevServiceError(

@@ -6,7 +6,7 @@ import type { SpawnSpec } from './managed-process';
 import { zkFourLetterWord, zkSessionCheck } from './probes';
 import { ServiceProcess } from './service-process';
 import type { ServiceSpec } from './service-process';
-import { findJava, findZooKeeperClasspath } from './zookeeper-classpath';
+import { findJava, findZooKeeper } from './zookeeper-classpath';
 
 export interface ZooKeeperOptions {
   /** Fixed port; by default a free one. */
@@ -20,6 +20,13 @@ export interface ZooKeeperOptions {
   maxSessionTimeoutMs?: number;
   /** Jar or classpath; default from ZOOKEEPER_JAR or the known install locations. */
   classpath?: string;
+  /**
+   * `zookeeper.serverCnxnFactory` class. Default: Netty when its jars were
+   * found. ZooKeeper 3.8's NIO factory accepts connections before the server
+   * runs and, after a restart, can leave such a connection open without
+   * answering; node-zookeeper-client then waits on it forever.
+   */
+  serverCnxnFactory?: string;
   java?: string;
   /** Extra JVM flags (e.g. a bigger heap). */
   jvmArgs?: string[];
@@ -59,7 +66,11 @@ export async function startZooKeeper(options: ZooKeeperOptions): Promise<ZooKeep
 }
 
 function zooKeeperSpec(host: string, options: ZooKeeperOptions): ServiceSpec {
-  const classpath = options.classpath ?? findZooKeeperClasspath();
+  const install = options.classpath ? { classpath: options.classpath, hasNetty: false } : findZooKeeper();
+  const factory =
+    options.serverCnxnFactory ??
+    (install.hasNetty ? 'org.apache.zookeeper.server.NettyServerCnxnFactory' : undefined);
+  const classpath = install.classpath;
   const java = options.java ?? findJava();
   const cfgFile = path.join(options.dataDir, 'zoo.cfg');
   return {
@@ -71,7 +82,7 @@ function zooKeeperSpec(host: string, options: ZooKeeperOptions): ServiceSpec {
       return {
         command: java,
         args: [
-          ...jvmFlags(options.jvmArgs),
+          ...jvmFlags(factory, options.jvmArgs),
           '-cp',
           classpath,
           'org.apache.zookeeper.server.ZooKeeperServerMain',
@@ -103,8 +114,9 @@ function zooCfg(o: ZooKeeperOptions & { host: string; port: number; dataDir: str
   ].join('\n');
 }
 
-function jvmFlags(extra: string[] = []): string[] {
+function jvmFlags(factory: string | undefined, extra: string[] = []): string[] {
   return [
+    ...(factory ? [`-Dzookeeper.serverCnxnFactory=${factory}`] : []),
     // A small, quick-starting JVM: this is a dev/test server, not a production one.
     '-Xms32m',
     '-Xmx256m',

@@ -1,0 +1,14 @@
+/** Helpers for tests: unique names, waiting on conditions, teardown scopes, real services. */
+export { uniquePrefix, uniqueZkRoot, uniqueName } from './unique';
+export { waitFor } from './wait-for';
+export type { WaitForOptions } from './wait-for';
+export { TestScope, useScope } from './scope';
+export {
+  redisUrl,
+  zkHosts,
+  tempDir,
+  connectRedis,
+  connectZk,
+  startOwnRedis,
+  startOwnZooKeeper,
+} from './services';
