@@ -278,6 +278,11 @@ export class ChatClient {
     return this.call({ $case: 'sync', value: { positions, limit } }, 'sync');
   }
 
+  /** The last `inboxSize` messages received, oldest first. */
+  received(): ChatMessage[] {
+    return [...this.inbox];
+  }
+
   /**
    * Resolves with the first message matching `predicate`: among the last
    * `inboxSize` messages already received, else the next one to arrive.

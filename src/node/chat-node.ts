@@ -200,6 +200,7 @@ export class ChatNode {
     duties.register({
       name: 'links',
       start: (epoch) => {
+        link.disconnect();
         hub.epoch = epoch;
         bridge.onLeadershipStart();
       },

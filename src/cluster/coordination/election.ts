@@ -11,6 +11,14 @@ export interface Candidate {
   seq: number;
 }
 
+/**
+ * A leader's epoch is its candidate's sequence number plus one: ZooKeeper
+ * numbers the first candidate 0, and epoch 0 means "no leader" to the links.
+ */
+export function epochOf(seq: number): number {
+  return seq + 1;
+}
+
 /** Election children sorted by sequence number; names that are not candidates are skipped. */
 export function sortCandidates(names: readonly string[]): Candidate[] {
   const out: Candidate[] = [];
@@ -80,9 +88,9 @@ export class Election {
     });
   }
 
-  /** Sequence number of this session's candidate. */
+  /** Epoch this session's candidate would lead with. */
   epoch(): number | null {
-    return this.candidate?.seq ?? null;
+    return this.candidate ? epochOf(this.candidate.seq) : null;
   }
 
   candidatePath(): string | null {
@@ -129,7 +137,7 @@ export class Election {
       }
       if (index === 0) {
         this.elected = true;
-        this.options.onElected(me.seq, sentAt);
+        this.options.onElected(epochOf(me.seq), sentAt);
         return;
       }
       const predecessor = all[index - 1] as Candidate;
@@ -155,7 +163,7 @@ export class Election {
       }
       const data = await this.session.getData(`${this.paths.election()}/${lowest.name}`);
       if (data !== null) {
-        this.options.onView({ nodeId: data.toString('utf8'), epoch: lowest.seq });
+        this.options.onView({ nodeId: data.toString('utf8'), epoch: epochOf(lowest.seq) });
         return;
       }
       // The lowest candidate left between the two reads: read the list again.

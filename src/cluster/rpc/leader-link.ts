@@ -127,6 +127,15 @@ export class LeaderLink extends EventEmitter<LeaderLinkEvents> {
     this.open();
   }
 
+  /** Stops following any leader (this node leads now) without closing the link for good. */
+  disconnect(): void {
+    if (!this.current) return;
+    this.teardown('this node leads');
+    this.current = null;
+    this.client?.close();
+    this.client = null;
+  }
+
   /** Queues a frame for the leader, stamped with its epoch; false if no stream is open. */
   send(frame: OutgoingFrame): boolean {
     if (!this.dial || !this.current) return false;
