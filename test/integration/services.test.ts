@@ -126,6 +126,12 @@ describe('test harness services', () => {
     expect(redis.running).toBe(false);
     await redis.restart();
     expect(await redisPing(redis.host, redis.port)).toBe(true);
+
+    // A paused server still stops: stop() wakes it up to see SIGTERM.
+    redis.pause();
+    await redis.stop();
+    expect(redis.running).toBe(false);
+    expect(redis.pid).toBeUndefined();
   });
 
   it('reports a taken port, and a missing executable with a hint', async () => {
