@@ -98,7 +98,7 @@ function zooKeeperSpec(host: string, options: ZooKeeperOptions): ServiceSpec {
   };
 }
 
-function zooCfg(o: ZooKeeperOptions & { host: string; port: number; dataDir: string }): string {
+export function zooCfg(o: ZooKeeperOptions & { host: string; port: number; dataDir: string }): string {
   return [
     `tickTime=${o.tickTimeMs ?? 500}`,
     `dataDir=${o.dataDir}`,
@@ -114,7 +114,7 @@ function zooCfg(o: ZooKeeperOptions & { host: string; port: number; dataDir: str
   ].join('\n');
 }
 
-function jvmFlags(factory: string | undefined, extra: string[] = []): string[] {
+export function jvmFlags(factory: string | undefined, extra: string[] = []): string[] {
   return [
     ...(factory ? [`-Dzookeeper.serverCnxnFactory=${factory}`] : []),
     // A small, quick-starting JVM: this is a dev/test server, not a production one.

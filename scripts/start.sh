@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# `npm start`: install what is missing, build, then bring the cluster up under pm2.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh
+if [ -z "${REDIS_URL:-}" ] || [ -z "${ZK_HOSTS:-}" ]; then
+  bash scripts/install-services.sh
+fi
+npm run --silent build
+exec node dist/src/bin/dev-cluster.js start

@@ -1,0 +1,184 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ensureDevCerts } from '../cluster/tls/certs';
+import { createLogger } from '../core/logger';
+import { findJava, findZooKeeper, redisPing, zkFourLetterWord } from '../devservices';
+import { jvmFlags, zooCfg } from '../devservices/zookeeper';
+import { openStore } from '../store';
+import { DEV_PASSWORD, seed } from './seed-data';
+
+/**
+ * `npm start` / `npm stop`: the whole cluster on this machine under pm2:
+ * Redis and ZooKeeper (unless REDIS_URL / ZK_HOSTS point elsewhere), three
+ * chat nodes and the gateway. Starting twice does not start a second cluster.
+ */
+const REPO = path.resolve(__dirname, '..', '..', '..');
+const DATA = path.join(REPO, 'data');
+const PM2 = path.join(REPO, 'node_modules', '.bin', 'pm2');
+const ECOSYSTEM = path.join(REPO, 'ecosystem.config.js');
+const REDIS_PORT = 6390;
+const ZK_PORT = 2190;
+const NODE_APPS = ['chat-node-1', 'chat-node-2', 'chat-node-3'];
+const logger = createLogger({ level: 'warn', name: 'dev-cluster' });
+
+interface Pm2App {
+  name: string;
+  pm2_env?: { status?: string };
+}
+
+function pm2(args: string[]): string {
+  return execFileSync(PM2, args, { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function ourApps(): Pm2App[] {
+  // The first pm2 call also prints daemon start-up lines before the JSON.
+  const out = pm2(['jlist']);
+  const json = out.slice(Math.max(0, out.lastIndexOf('\n['))).trim();
+  const list = JSON.parse(json.startsWith('[') ? json : '[]') as Pm2App[];
+  return list.filter((app) => app.name.startsWith('chat-'));
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await delay(250);
+  }
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}. See \`npx pm2 logs\`.`);
+}
+
+async function prepareServices(): Promise<{ redisUrl: string; zkHosts: string }> {
+  const apps: Array<{ name: string; command: string; args: string[]; cwd: string }> = [];
+  let redisUrl = process.env.REDIS_URL ?? '';
+  let zkHosts = process.env.ZK_HOSTS ?? '';
+  if (!redisUrl) {
+    const dir = path.join(DATA, 'redis');
+    await fs.mkdir(dir, { recursive: true });
+    apps.push({
+      name: 'chat-redis',
+      command: 'redis-server',
+      args: [
+        '--port',
+        String(REDIS_PORT),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--save',
+        '60 1',
+        '--appendonly',
+        'no',
+      ],
+      cwd: dir,
+    });
+    redisUrl = `redis://127.0.0.1:${REDIS_PORT}`;
+  }
+  if (!zkHosts) {
+    const dir = path.join(DATA, 'zookeeper');
+    await fs.mkdir(path.join(dir, 'data'), { recursive: true });
+    const cfg = path.join(dir, 'zoo.cfg');
+    await fs.writeFile(
+      cfg,
+      zooCfg({ dataDir: path.join(dir, 'data'), host: '127.0.0.1', port: ZK_PORT, tickTimeMs: 1000 }),
+    );
+    const install = findZooKeeper();
+    const factory = install.hasNetty ? 'org.apache.zookeeper.server.NettyServerCnxnFactory' : undefined;
+    apps.push({
+      name: 'chat-zookeeper',
+      command: findJava(),
+      args: [
+        ...jvmFlags(factory),
+        '-cp',
+        install.classpath,
+        'org.apache.zookeeper.server.ZooKeeperServerMain',
+        cfg,
+      ],
+      cwd: dir,
+    });
+    zkHosts = `127.0.0.1:${ZK_PORT}`;
+  }
+  await fs.writeFile(
+    path.join(DATA, 'dev-services.json'),
+    JSON.stringify({ redisUrl, zkHosts, apps }, null, 2),
+  );
+  if (apps.length > 0) pm2(['start', ECOSYSTEM, '--only', apps.map((a) => a.name).join(',')]);
+  const redis = new URL(redisUrl);
+  await waitUntil(`Redis at ${redisUrl}`, () => redisPing(redis.hostname, Number(redis.port || 6379)));
+  const [zkHost, zkPort] = (zkHosts.split(',')[0] ?? '').split(':');
+  await waitUntil(
+    `ZooKeeper at ${zkHosts}`,
+    async () => (await zkFourLetterWord(zkHost ?? '127.0.0.1', Number(zkPort ?? 2181), 'ruok')) === 'imok',
+  );
+  return { redisUrl, zkHosts };
+}
+
+async function seedIfEmpty(): Promise<void> {
+  const store = await openStore({
+    mongoUrl: process.env.MONGO_URL,
+    sqlitePath: process.env.SQLITE_PATH ?? path.join(DATA, 'chat.db'),
+    logger,
+  });
+  try {
+    if ((await store.users.count()) > 0) return;
+    console.log('Seeding users user1..user100 and rooms room1..room9 (takes a few seconds: scrypt)...');
+    await seed(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function start(): Promise<void> {
+  const running = ourApps().filter((app) => app.pm2_env?.status === 'online');
+  if (NODE_APPS.every((name) => running.some((app) => app.name === name))) {
+    console.log('The cluster is already running (see `npx pm2 ls`).');
+    printWelcome();
+    return;
+  }
+  await ensureDevCerts({
+    dir: path.join(REPO, 'certs'),
+    nodeIds: ['node1', 'node2', 'node3'],
+    force: false,
+    logger,
+  });
+  const { redisUrl, zkHosts } = await prepareServices();
+  await seedIfEmpty();
+  pm2(['start', ECOSYSTEM, '--only', [...NODE_APPS, 'chat-gateway'].join(',')]);
+  const gateway = `http://127.0.0.1:${process.env.GATEWAY_PORT ?? '8080'}`;
+  await waitUntil('three chat nodes behind the gateway', async () => {
+    const res = await fetch(`${gateway}/servers?all=1`);
+    const body = (await res.json()) as { servers?: unknown[] };
+    return (body.servers?.length ?? 0) >= NODE_APPS.length;
+  });
+  console.log(`Redis: ${redisUrl}   ZooKeeper: ${zkHosts}`);
+  printWelcome();
+}
+
+function printWelcome(): void {
+  const port = process.env.GATEWAY_PORT ?? '8080';
+  console.log(`
+Cluster up: gateway http://127.0.0.1:${port}  (GET /servers), chat nodes node1..node3.
+Start a client in another terminal:   npm run client
+Log in as user1 .. user100 with password "${DEV_PASSWORD}".
+Logs: npx pm2 logs     Status: npx pm2 ls     Stop everything: npm stop
+`);
+}
+
+function stop(): void {
+  const apps = ourApps();
+  if (apps.length === 0) {
+    console.log('Nothing to stop: no chat-* pm2 apps are running.');
+    return;
+  }
+  // Cluster-mode apps appear once per instance; pm2 deletes them by name.
+  const names = [...new Set(apps.map((a) => a.name))];
+  pm2(['delete', ...names]);
+  console.log(`Stopped ${names.join(', ')}.`);
+}
+
+const command = process.argv[2];
+(command === 'stop' ? Promise.resolve(stop()) : start()).catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
