@@ -214,7 +214,7 @@ export class TestCluster {
   }
 
   async stop(): Promise<void> {
-    for (const client of this.clients) client.close();
+    await Promise.all(this.clients.map((client) => client.close()));
     await Promise.all([...this.nodes.keys()].map((id) => this.stopNode(id).catch(() => undefined)));
     await this.store?.close();
     await fs.rm(this.dir, { recursive: true, force: true });
