@@ -56,6 +56,8 @@ export interface ChatClientOptions {
   connectTimeoutMs?: number;
   /** Received messages kept for waitForMessage; 1000. */
   inboxSize?: number;
+  /** Local address to connect from (e.g. another loopback address in tests of per-address limits). */
+  localAddress?: string;
 }
 
 export interface ChatClientEvents {
@@ -121,6 +123,7 @@ export class ChatClient {
       perMessageDeflate: false,
       maxPayload: 8 * 1024 * 1024,
       handshakeTimeout: timeoutMs,
+      localAddress: options.localAddress,
     });
     return new Promise((resolve, reject) => {
       const detach = (): void => {

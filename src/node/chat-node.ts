@@ -19,6 +19,7 @@ import { loadTlsMaterial } from '../cluster/tls/credentials';
 import type { NodeConfig } from '../config/node';
 import type { Logger } from '../core/logger';
 import { RedisKeys } from '../core/names';
+import type { SessionDirectory } from '../chat/ports';
 import { RedisRecentActivity, RedisSequencer } from '../redis/activity';
 import { RedisSessionDirectory } from '../redis/sessions';
 import { RedisLoginAttempts, RedisResumeTokens, RedisServerRegistry } from '../redis/tokens';
@@ -255,6 +256,7 @@ export class ChatNode {
     this.closers.push({ name: 'ws', close: () => ws.close() });
 
     await coordinator.start();
+    await this.releaseStaleSessions(directory, local);
     this.handle = { nodeId: config.nodeId, wsUrl, rpcAddress, coordinator };
     log.info({ event: 'node_started', wsUrl, rpcAddress }, 'chat node started');
     return this.handle;
@@ -275,6 +277,28 @@ export class ChatNode {
       }
     }
     this.log.info({ event: 'node_stopped' }, 'chat node stopped');
+  }
+
+  /**
+   * Global sessions under this node id that are not ours come from an earlier
+   * process with the same id (killed, so it could not clean up). Now that this
+   * id is live again they would count as online, so they go. It runs after
+   * registration: a duplicate live process with this id would have made start
+   * fail before touching its sessions. Release compares the sid, so a login
+   * that lands meanwhile is kept.
+   */
+  private async releaseStaleSessions(directory: SessionDirectory, local: LocalSessions): Promise<void> {
+    const nodeId = this.config.nodeId;
+    let released = 0;
+    for (const [username, session] of await directory.all()) {
+      if (session.nodeId !== nodeId || local.get(username)?.sid === session.sid) continue;
+      if (await directory.release(username, session.sid)) released++;
+    }
+    if (released > 0)
+      this.log.info(
+        { event: 'stale_sessions_released', count: released },
+        'released sessions left by an earlier process with this node id',
+      );
   }
 
   private publishLoad(ws: WsServer, registry: RedisServerRegistry): void {

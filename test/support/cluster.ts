@@ -5,9 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { AdminServiceClient } from '../../gen/chat/v1/cluster';
-import type { GetClusterInfoResponse } from '../../gen/chat/v1/cluster';
+import type { GetClusterInfoResponse, ListSessionsResponse } from '../../gen/chat/v1/cluster';
 import { ensureDevCerts } from '../../src/cluster/tls/certs';
 import { ChatClient } from '../../src/client/chat-client';
+import type { ChatClientOptions } from '../../src/client/chat-client';
 import { silentLogger } from '../../src/core/logger';
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/types';
@@ -159,17 +160,16 @@ export class TestCluster {
   }
 
   async info(nodeId: string): Promise<GetClusterInfoResponse> {
-    const node = this.node(nodeId);
-    const client = await this.adminClient(node.rpcAddress);
-    try {
-      return await new Promise<GetClusterInfoResponse>((resolve, reject) => {
-        client.getClusterInfo({}, new Metadata(), { deadline: Date.now() + 3000 }, (err, res) =>
-          err ? reject(err) : resolve(res),
-        );
-      });
-    } finally {
-      client.close();
-    }
+    return this.admin(nodeId, (client, deadline, done) =>
+      client.getClusterInfo({}, new Metadata(), { deadline }, done),
+    );
+  }
+
+  /** AdminService ListSessions: this node's sessions, or every global one. */
+  async sessions(nodeId: string, global = false): Promise<ListSessionsResponse> {
+    return this.admin(nodeId, (client, deadline, done) =>
+      client.listSessions({ global }, new Metadata(), { deadline }, done),
+    );
   }
 
   /** Waits until every running node agrees on one leader that says it leads. */
@@ -205,10 +205,16 @@ export class TestCluster {
     await (await this.users()).users.create({ username, password: TEST_PASSWORD, alliance });
   }
 
-  /** A logged-in client on `nodeId`, closed with the cluster. */
-  async login(nodeId: string, username: string): Promise<ChatClient> {
-    const client = await ChatClient.connect(this.node(nodeId).wsUrl);
+  /** A connected (not logged-in) client on `nodeId`, closed with the cluster. */
+  async connect(nodeId: string, options: ChatClientOptions = {}): Promise<ChatClient> {
+    const client = await ChatClient.connect(this.node(nodeId).wsUrl, options);
     this.clients.push(client);
+    return client;
+  }
+
+  /** A logged-in client on `nodeId`, closed with the cluster. */
+  async login(nodeId: string, username: string, options: ChatClientOptions = {}): Promise<ChatClient> {
+    const client = await this.connect(nodeId, options);
     await client.login(username, TEST_PASSWORD);
     return client;
   }
@@ -220,10 +226,22 @@ export class TestCluster {
     await fs.rm(this.dir, { recursive: true, force: true });
   }
 
-  private async adminClient(address: string): Promise<AdminServiceClient> {
+  /** One AdminService call with the admin certificate and a 3 s deadline. */
+  private async admin<T>(
+    nodeId: string,
+    call: (client: AdminServiceClient, deadline: number, done: (err: Error | null, res: T) => void) => void,
+  ): Promise<T> {
+    const node = this.node(nodeId);
     const read = (file: string): Promise<Buffer> => fs.readFile(path.join(this.certsDir, file));
     const [ca, key, cert] = await Promise.all([read('ca.crt'), read('admin.key'), read('admin.crt')]);
-    return new AdminServiceClient(address, credentials.createSsl(ca, key, cert));
+    const client = new AdminServiceClient(node.rpcAddress, credentials.createSsl(ca, key, cert));
+    try {
+      return await new Promise<T>((resolve, reject) => {
+        call(client, Date.now() + 3000, (err, res) => (err ? reject(err) : resolve(res)));
+      });
+    } finally {
+      client.close();
+    }
   }
 }
 
