@@ -99,6 +99,11 @@ export class ClusterBridge implements ClusterPort {
   }
 
   kick(nodeId: string, username: string, sid: string, reason: string): void {
+    // A follower's kick forwarded to the leader may name the leader itself.
+    if (nodeId === this.nodeId) {
+      this.requireChat().sessions.kickLocal(username, sid, reason);
+      return;
+    }
     const kick = { targetNode: nodeId, username, sid, reason };
     if (this.isLeader()) this.deps.hub.send(nodeId, { body: { $case: 'kick', value: kick } });
     else this.toLeader({ body: { $case: 'kick', value: kick } });

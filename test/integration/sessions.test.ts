@@ -1,0 +1,342 @@
+import { Redis } from 'ioredis';
+import WebSocket from 'ws';
+import type { Kicked, ServerFrame } from '../../gen/chat/v1/client';
+import { ChatClientError } from '../../src/client/chat-client';
+import type { ChatClient } from '../../src/client/chat-client';
+import { RedisKeys } from '../../src/core/names';
+import { decodeServerFrame, encodeClientFrame } from '../../src/protocol/codec';
+import { CloseCode, SUBPROTOCOL_BINARY } from '../../src/protocol/close-codes';
+import { TEST_PASSWORD, TestCluster } from '../support/cluster';
+import { waitFor } from '../support/wait-for';
+
+/**
+ * Sessions on real node processes: replacement by a newer login (same node or
+ * another), crashed nodes, user info, resume tokens, login limits, and the
+ * bad-input suite against the node's real wiring.
+ *
+ * n1 and n2 are the cluster (n1 starts first and normally leads); n3 runs with
+ * small WebSocket limits for the bad-input cases; n4 is there to be killed.
+ */
+describe('sessions', () => {
+  let cluster: TestCluster;
+  let redis: Redis;
+  let keys: RedisKeys;
+  let leader: string;
+  let follower: string;
+
+  beforeAll(async () => {
+    cluster = await TestCluster.start({
+      name: 'sessions',
+      nodeIds: ['n1', 'n2'],
+      env: { LOGIN_MAX_FAILURES_PER_USER: '3', LOGIN_MAX_FAILURES_PER_ADDRESS: '10' },
+    });
+    await Promise.all([
+      cluster.startNode('n3', {
+        MAX_TEXT_LENGTH: '20',
+        WS_MAX_FRAME_BYTES: '1024',
+        RATE_LIMIT_PER_SEC: '2',
+        RATE_LIMIT_BURST: '15',
+        RATE_LIMIT_MAX_STRIKES: '10',
+      }),
+      cluster.startNode('n4'),
+    ]);
+    redis = new Redis(cluster.env.REDIS_URL as string);
+    keys = new RedisKeys(cluster.env.REDIS_PREFIX as string);
+    const users = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank', 'lock', 'by1', 'by2'];
+    for (const name of users) await cluster.createUser(name);
+    await cluster.createUser('ivy', 'red');
+    ({ leaderId: leader } = await cluster.waitForLeader());
+    follower = ['n1', 'n2'].find((id) => id !== leader) as string;
+  }, 90_000);
+
+  afterAll(async () => {
+    redis?.disconnect();
+    await cluster?.stop();
+  });
+
+  describe('a newer login replaces the older one', () => {
+    const cases: Array<[string, () => [string, string]]> = [
+      ['leader, then follower', () => [leader, follower]],
+      ['follower, then leader', () => [follower, leader]],
+      ['follower, then another follower', () => [follower, 'n4']],
+      ['the same follower', () => [follower, follower]],
+      ['the same leader', () => [leader, leader]],
+    ];
+    it.each(cases)('%s', async (_label, nodes) => {
+      const [first, second] = nodes();
+      const user = 'alice';
+      const sender = await cluster.login(second === 'n4' ? leader : 'n4', 'bob');
+      const old = await cluster.login(first, user);
+      const kicks: Kicked[] = [];
+      old.on('kicked', (k) => kicks.push(k));
+
+      const fresh = await cluster.login(second, user);
+      const closed = await waitFor(() => old.closeStatus, { what: `the ${first} connection to close` });
+      expect(closed.code).toBe(CloseCode.REPLACED);
+      expect(kicks).toHaveLength(1);
+      expect(kicks[0]?.reason).toMatch(/logged in somewhere else/);
+
+      await expect(fresh.ping()).resolves.toBeDefined();
+      const text = `to the new one ${first}->${second}`;
+      const ack = await sender.sendDirect(user, text);
+      expect((await fresh.waitForMessage((m) => m.text === text)).id).toBe(ack.id);
+      expect(old.received().some((m) => m.text === text)).toBe(false);
+      const info = await sender.userInfo(user);
+      expect([info.online, info.nodeId]).toEqual([true, second]);
+
+      await fresh.close();
+      await sender.close();
+      await waitFor(async () => !(await redis.hexists(keys.sessions(), user)), {
+        what: `${user}'s global session to go`,
+      });
+    });
+  });
+
+  it('reports users of a SIGKILLed node offline although Redis still holds their sessions', async () => {
+    await cluster.login('n4', 'gina');
+    await cluster.login('n4', 'hank');
+    const asker = await cluster.login(follower, 'carol');
+    await cluster.kill('n4');
+    await waitFor(async () => (await cluster.info(follower)).nodes.every((n) => n.nodeId !== 'n4'), {
+      what: 'n4 to leave the membership',
+      timeoutMs: 15_000,
+    });
+    for (const user of ['gina', 'hank']) {
+      const stale = JSON.parse((await redis.hget(keys.sessions(), user)) ?? '{}') as { nodeId?: string };
+      expect(stale.nodeId).toBe('n4');
+      const info = await asker.userInfo(user);
+      expect([info.online, info.nodeId, info.loginAt]).toEqual([false, '', 0]);
+      await expect(asker.sendDirect(user, 'hello?')).rejects.toMatchObject({
+        code: 404,
+        reason: 'USER_OFFLINE',
+      });
+    }
+  });
+
+  it('answers userInfo with node, login time, online duration and alliance; 404 for nobody', async () => {
+    const before = Date.now();
+    await cluster.login(follower, 'ivy');
+    const asker = await cluster.login(leader, 'dave');
+    const info = await asker.userInfo('ivy');
+    expect(info).toMatchObject({ username: 'ivy', alliance: 'red', online: true, nodeId: follower });
+    expect(info.loginAt).toBeGreaterThanOrEqual(before - 1000);
+    const later = await waitFor(
+      async () => {
+        const again = await asker.userInfo('ivy');
+        return again.onlineMs > 0 ? again : undefined;
+      },
+      { what: "ivy's online duration to grow" },
+    );
+    expect(later.loginAt).toBe(info.loginAt);
+    await expect(asker.userInfo('nobody-at-all')).rejects.toMatchObject({
+      code: 404,
+      reason: 'UNKNOWN_USER',
+    });
+  });
+
+  it('resumes a session on another node with the resume token; refuses a garbage token', async () => {
+    const first = await cluster.connect(leader);
+    const { resumeToken: token } = await first.login('erin', TEST_PASSWORD);
+    expect(token).not.toBe('');
+    await first.close();
+
+    const resumed = await cluster.connect(follower);
+    const loginOk = await resumed.resume(token);
+    expect([loginOk.user?.username, loginOk.nodeId]).toEqual(['erin', follower]);
+    const peer = await cluster.login(leader, 'frank');
+    await peer.sendDirect('erin', 'resumed?');
+    await resumed.waitForMessage((m) => m.text === 'resumed?' && m.from === 'frank');
+
+    const garbage = await cluster.connect(follower);
+    for (const bad of ['not a token!', 'A'.repeat(32)]) {
+      await expect(garbage.resume(bad)).rejects.toMatchObject({ code: 401, reason: 'BAD_RESUME_TOKEN' });
+    }
+    // A token names its user: it cannot log in somebody else.
+    await expect(garbage.resume(token, 'frank')).rejects.toMatchObject({ reason: 'BAD_RESUME_TOKEN' });
+  });
+
+  it('gives the same error for a wrong password and an unknown user', async () => {
+    const c = await cluster.connect(follower);
+    const wrong = await errorOf(c.login('frank', 'not-the-password'));
+    const unknown = await errorOf(c.login('no-such-user', 'whatever-password'));
+    expect([wrong.code, wrong.reason]).toEqual([401, 'BAD_CREDENTIALS']);
+    expect([unknown.code, unknown.reason, unknown.message]).toEqual([401, 'BAD_CREDENTIALS', wrong.message]);
+  });
+
+  it('locks an account after LOGIN_MAX_FAILURES_PER_USER failures, even for the right password', async () => {
+    const c = await cluster.connect(leader);
+    for (let i = 0; i < 3; i++) {
+      expect((await errorOf(c.login('lock', `wrong-${i}`))).reason).toBe('BAD_CREDENTIALS');
+    }
+    const locked = await errorOf(c.login('lock', TEST_PASSWORD));
+    expect([locked.code, locked.reason]).toEqual([429, 'LOGIN_LOCKED']);
+    // On every node (the counters are shared), and only for that account.
+    const elsewhere = await cluster.connect(follower);
+    expect((await errorOf(elsewhere.login('lock', TEST_PASSWORD))).reason).toBe('LOGIN_LOCKED');
+    await expect(elsewhere.login('frank', TEST_PASSWORD)).resolves.toBeDefined();
+  });
+
+  it('locks an address after LOGIN_MAX_FAILURES_PER_ADDRESS failures; other addresses still log in', async () => {
+    const fromElsewhere = { localAddress: '127.0.0.7' };
+    const c = await cluster.connect(leader, fromElsewhere);
+    for (let i = 0; i < 10; i++) {
+      // A different (unknown) name each time: only the address limit can trip.
+      expect((await errorOf(c.login(`ghost-${i}`, 'guess'))).reason).toBe('BAD_CREDENTIALS');
+    }
+    const locked = await errorOf(c.login('dave', TEST_PASSWORD));
+    expect([locked.code, locked.reason]).toEqual([429, 'LOGIN_LOCKED']);
+    const again = await cluster.connect(follower, fromElsewhere);
+    expect((await errorOf(again.login('dave', TEST_PASSWORD))).reason).toBe('LOGIN_LOCKED');
+    await expect((await cluster.connect(leader)).login('dave', TEST_PASSWORD)).resolves.toBeDefined();
+  });
+
+  describe('bad input against a real node (n3: text ≤ 20, frames ≤ 1024 B, 2/s burst 15)', () => {
+    let by1: ChatClient;
+    let by2: ChatClient;
+    let round = 0;
+
+    /** The bystanders on n3 keep exchanging direct messages whatever happens next to them. */
+    const expectHealthy = async (): Promise<void> => {
+      round++;
+      for (const [from, to, receiver] of [
+        [by1, 'by2', by2],
+        [by2, 'by1', by1],
+      ] as const) {
+        const text = `ok ${round}`;
+        const ack = await from.sendDirect(to, text);
+        const got = await receiver.waitForMessage((m) => m.text === text && m.to === to);
+        expect(got.id).toBe(ack.id);
+      }
+    };
+
+    beforeAll(async () => {
+      by1 = await cluster.login('n3', 'by1');
+      by2 = await cluster.login('n3', 'by2');
+      await expectHealthy();
+    });
+
+    it('garbage bytes and a truncated frame: 400 MALFORMED_FRAME, connection kept', async () => {
+      const c = await cluster.login('n3', 'bob');
+      const errors: ChatClientError[] = [];
+      c.on('serverError', (e) => errors.push(e));
+      c.sendRaw(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02]));
+      const full = encodeClientFrame({
+        id: 3,
+        cmd: { $case: 'sendDirect', value: { to: 'by1', text: 'hello there', idempotencyKey: '' } },
+      });
+      c.sendRaw(full.subarray(0, full.length - 4));
+      await waitFor(() => errors.length === 2, { what: 'two MALFORMED_FRAME errors' });
+      expect(errors.map((e) => `${e.code} ${e.reason}`)).toEqual([
+        '400 MALFORMED_FRAME',
+        '400 MALFORMED_FRAME',
+      ]);
+      await expect(c.ping()).resolves.toBeDefined();
+      await expectHealthy();
+    });
+
+    it('an oversized frame closes that connection with 1009', async () => {
+      const c = await cluster.login('n3', 'bob');
+      c.sendRaw(Buffer.alloc(1025, 1));
+      expect((await c.waitClosed()).code).toBe(CloseCode.MESSAGE_TOO_BIG);
+      await expectHealthy();
+    });
+
+    it('an unknown command: 400 UNKNOWN_COMMAND with its request id', async () => {
+      const raw = await RawSocket.open(cluster.node('n3').wsUrl);
+      try {
+        raw.send(
+          encodeClientFrame({
+            id: 1,
+            cmd: { $case: 'login', value: { username: 'bob', password: TEST_PASSWORD, resumeToken: '' } },
+          }),
+        );
+        expect((await raw.reply(1)).event?.$case).toBe('loginOk');
+        // id = 7 (field 1, varint), then field 99 as an empty length-delimited message.
+        raw.send(Buffer.from([0x08, 0x07, 0x9a, 0x06, 0x00]));
+        const reply = await raw.reply(7);
+        expect(reply.event).toMatchObject({
+          $case: 'error',
+          value: { code: 400, reason: 'UNKNOWN_COMMAND' },
+        });
+      } finally {
+        raw.close();
+      }
+      await expectHealthy();
+    });
+
+    it('a chat before login: 401 UNAUTHENTICATED', async () => {
+      const c = await cluster.connect('n3');
+      const err = await errorOf(c.sendDirect('by1', 'hi'));
+      expect([err.code, err.reason]).toEqual([401, 'UNAUTHENTICATED']);
+      expect(by1.received().some((m) => m.text === 'hi')).toBe(false);
+      await expectHealthy();
+    });
+
+    it('a too-long text: 413 TEXT_TOO_LONG; invalid names: 400 INVALID_NAME', async () => {
+      const c = await cluster.login('n3', 'bob');
+      const long = await errorOf(c.sendDirect('by1', 'x'.repeat(21)));
+      expect([long.code, long.reason]).toEqual([413, 'TEXT_TOO_LONG']);
+      await expectHealthy();
+      const badTo = await errorOf(c.sendDirect('by one', 'hi'));
+      expect([badTo.code, badTo.reason]).toEqual([400, 'INVALID_NAME']);
+      const badRoom = await errorOf(c.joinRoom('../etc'));
+      expect([badRoom.code, badRoom.reason]).toEqual([400, 'INVALID_NAME']);
+      const badLogin = await errorOf((await cluster.connect('n3')).login('no spaces please', 'pw'));
+      expect([badLogin.code, badLogin.reason]).toEqual([400, 'INVALID_NAME']);
+      await expectHealthy();
+    });
+
+    it('a flood: 429 RATE_LIMITED, then close 4001 RATE_ABUSE', async () => {
+      const c = await cluster.connect('n3');
+      const results = await Promise.allSettled(Array.from({ length: 40 }, () => c.ping()));
+      const reasons = results.map((r) =>
+        r.status === 'fulfilled' ? 'ok' : r.reason instanceof ChatClientError ? r.reason.reason : 'other',
+      );
+      expect(reasons.filter((r) => r === 'ok').length).toBeGreaterThanOrEqual(15);
+      expect(reasons).toContain('RATE_LIMITED');
+      expect((await c.waitClosed()).code).toBe(CloseCode.RATE_ABUSE);
+      await expectHealthy();
+    });
+  });
+});
+
+async function errorOf(p: Promise<unknown>): Promise<ChatClientError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof ChatClientError) return err;
+    throw err;
+  }
+  throw new Error('expected the request to fail');
+}
+
+/** A bare WebSocket that sends bytes as they are and keeps every frame the node sends back. */
+class RawSocket {
+  private readonly frames: ServerFrame[] = [];
+
+  private constructor(private readonly socket: WebSocket) {
+    socket.on('message', (data) => this.frames.push(decodeServerFrame(data as Buffer)));
+    socket.on('error', () => undefined);
+  }
+
+  static async open(url: string): Promise<RawSocket> {
+    const socket = new WebSocket(url, [SUBPROTOCOL_BINARY]);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    return new RawSocket(socket);
+  }
+
+  send(bytes: Uint8Array): void {
+    this.socket.send(bytes);
+  }
+
+  reply(id: number): Promise<ServerFrame> {
+    return waitFor(() => this.frames.find((f) => f.replyTo === id), { what: `the reply to request ${id}` });
+  }
+
+  close(): void {
+    this.socket.terminate();
+  }
+}
