@@ -25,16 +25,17 @@ export type Whereabouts = { nodeId: string; loginAt: number; sid: string } | nul
 export class DirectChat {
   constructor(private readonly deps: DirectChatDeps) {}
 
-  async send(sender: Actor, to: string, text: string): Promise<SendAck> {
+  async send(sender: Actor, to: string, text: string, idempotencyKey = ''): Promise<SendAck> {
     const where = await this.locate(to);
     if (!where && !(await this.deps.users.find(to)))
       throw new NotFound(`There is no user named ${to}.`, 'UNKNOWN_USER');
-    const message = await this.deps.recorder.record({
+    const { message } = await this.deps.recorder.record({
       kind: 'direct',
       conversation: conversation.direct(sender.username, to),
       from: sender.username,
       to,
       text,
+      idempotencyKey,
     });
     if (!where) {
       throw new NotFound(

@@ -61,9 +61,12 @@ export class GroupService {
       case 'leaveRoom':
         return this.queue.run(op.room, () => this.leave(actor, op.room));
       case 'sendRoom':
-        return this.queue.run(op.room, () => this.sendRoom(actor, op.room, op.text));
+        return this.queue.run(op.room, () => this.sendRoom(actor, op.room, op.text, op.idempotencyKey));
       case 'sendChannel':
-        return { kind: 'sendAck', ack: await this.sendChannel(actor, op.channel, op.text) };
+        return {
+          kind: 'sendAck',
+          ack: await this.sendChannel(actor, op.channel, op.text, op.idempotencyKey),
+        };
     }
   }
 
@@ -110,33 +113,52 @@ export class GroupService {
     return { kind: 'room', room: this.view(name, actor.username) };
   }
 
-  private async sendRoom(actor: Actor, name: string, text: string): Promise<LeaderResult> {
+  private async sendRoom(
+    actor: Actor,
+    name: string,
+    text: string,
+    idempotencyKey: string,
+  ): Promise<LeaderResult> {
     const members = this.room(name);
     if (!members.has(actor.username))
       throw new Forbidden(`You are not a member of room ${name}; join it first.`, 'NOT_A_MEMBER');
-    const message = await this.deps.recorder.record({
+    const { message } = await this.deps.recorder.record({
       kind: 'room',
       conversation: conversation.room(name),
       from: actor.username,
       to: name,
       text,
+      idempotencyKey,
     });
     this.fanOut(message, members);
     return { kind: 'sendAck', ack: ackOf(message) };
   }
 
-  private async sendChannel(actor: Actor, channel: 'world' | 'alliance', text: string): Promise<SendAck> {
+  private async sendChannel(
+    actor: Actor,
+    channel: 'world' | 'alliance',
+    text: string,
+    idempotencyKey: string,
+  ): Promise<SendAck> {
     if (channel === 'alliance' && !actor.alliance)
       throw new InvalidArgument('You belong to no alliance.', 'NO_ALLIANCE');
-    const message = await this.deps.recorder.record(
+    const { message } = await this.deps.recorder.record(
       channel === 'world'
-        ? { kind: 'world', conversation: conversation.world(), from: actor.username, to: 'world', text }
+        ? {
+            kind: 'world',
+            conversation: conversation.world(),
+            from: actor.username,
+            to: 'world',
+            text,
+            idempotencyKey,
+          }
         : {
             kind: 'alliance',
             conversation: conversation.alliance(actor.alliance),
             from: actor.username,
             to: actor.alliance,
             text,
+            idempotencyKey,
           },
     );
     this.deps.local.broadcast(message);

@@ -24,11 +24,6 @@ export interface SessionDirectory {
   releaseNode(nodeId: string): Promise<number>;
 }
 
-/** Per-conversation sequence numbers, growing by one. */
-export interface Sequencer {
-  next(conversation: string): Promise<number>;
-}
-
 /** The recent-history lists and the hot-words counts, written together per message. */
 export interface RecentActivity {
   /** Adds the message to its conversation's recent list (bounded) and counts its words. */

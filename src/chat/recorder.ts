@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { MessageStore } from '../store/types';
-import type { RecentActivity, Sequencer } from './ports';
+import type { RecentActivity } from './ports';
 import type { StoredMessage } from './types';
 
 export interface TextFilter {
@@ -13,11 +13,18 @@ export interface MessageDraft {
   from: string;
   to: string;
   text: string;
+  /** Optional, from the client: a retried send with the same key is stored once. */
+  idempotencyKey?: string;
+}
+
+export interface RecordResult {
+  message: StoredMessage;
+  /** False for a retried send whose first attempt was already stored. */
+  created: boolean;
 }
 
 export interface RecorderDeps {
   store: MessageStore;
-  sequencer: Sequencer;
   activity: RecentActivity;
   filter: TextFilter;
   words: (text: string) => string[];
@@ -25,9 +32,9 @@ export interface RecorderDeps {
 }
 
 /**
- * Turns a draft into a stored message: filtered once, numbered, stamped, in
- * the store (so an acknowledgement means stored), then in the recent list and
- * the hot-word counts.
+ * Turns a draft into a stored message: filtered once, numbered and stored in
+ * one step by the store (so an acknowledgement means stored, and sequence
+ * numbers have no gaps), then added to the recent list and the hot words.
  */
 export class MessageRecorder {
   private readonly now: () => number;
@@ -36,14 +43,26 @@ export class MessageRecorder {
     this.now = deps.now ?? Date.now;
   }
 
-  async record(draft: MessageDraft): Promise<StoredMessage> {
-    const text = this.deps.filter.clean(draft.text);
-    const seq = await this.deps.sequencer.next(draft.conversation);
-    const message: StoredMessage = { ...draft, text, id: randomUUID(), seq, ts: this.now() };
-    await this.deps.store.append(message);
-    // Counting the filtered text keeps masked words off the leaderboard.
-    const words = this.deps.words(text).filter((word) => !word.includes('*'));
-    await this.deps.activity.record(message, words);
-    return message;
+  async record(draft: MessageDraft): Promise<RecordResult> {
+    const { idempotencyKey, ...fields } = draft;
+    const text = this.deps.filter.clean(fields.text);
+    const id = idempotencyKey ? idempotentId(fields.from, fields.conversation, idempotencyKey) : randomUUID();
+    const result = await this.deps.store.appendNext({ ...fields, text, id, ts: this.now() });
+    if (result.created) {
+      // Counting the filtered text keeps masked words off the leaderboard.
+      const words = this.deps.words(text).filter((word) => !word.includes('*'));
+      await this.deps.activity.record(result.message, words);
+    }
+    return result;
   }
+}
+
+/**
+ * The same (sender, conversation, key) always gives the same message id, so the
+ * store recognises a retry even when the first attempt's node died after
+ * storing and before answering.
+ */
+export function idempotentId(from: string, conversationKey: string, key: string): string {
+  const hex = createHash('sha256').update(`${from}\u0000${conversationKey}\u0000${key}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }

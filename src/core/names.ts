@@ -39,10 +39,6 @@ export class RedisKeys {
   history(conversationKey: string): string {
     return `${this.prefix}history:${conversationKey}`;
   }
-  /** Counter: last sequence number given out in a conversation. */
-  seq(conversationKey: string): string {
-    return `${this.prefix}seq:${conversationKey}`;
-  }
   /** Sorted set: word → count, reset by the leader's timer. */
   popular(): string {
     return `${this.prefix}popular`;
@@ -58,10 +54,6 @@ export class RedisKeys {
   /** Counter with TTL: failed logins from one address. */
   loginFailuresAddress(address: string): string {
     return `${this.prefix}login-fail:addr:${address}`;
-  }
-  /** String with TTL: the acknowledgement of a send with an idempotency key. */
-  idempotency(username: string, key: string): string {
-    return `${this.prefix}idem:${username}:${key}`;
   }
 }
 

@@ -20,7 +20,7 @@ import type { NodeConfig } from '../config/node';
 import type { Logger } from '../core/logger';
 import { RedisKeys } from '../core/names';
 import type { SessionDirectory } from '../chat/ports';
-import { RedisRecentActivity, RedisSequencer } from '../redis/activity';
+import { RedisRecentActivity } from '../redis/activity';
 import { RedisSessionDirectory } from '../redis/sessions';
 import { RedisLoginAttempts, RedisResumeTokens, RedisServerRegistry } from '../redis/tokens';
 import { openStore } from '../store';
@@ -92,7 +92,6 @@ export class ChatNode {
     const directory = new RedisSessionDirectory(redis, keys);
     const activity = new RedisRecentActivity(redis, keys);
     const registry = new RedisServerRegistry(redis, keys);
-    const sequencer = new RedisSequencer(redis, keys, (c) => store.messages.latestSeq(c));
 
     const hub = new LinkHub({ nodeId: config.nodeId, logger: log.child({ component: 'link-hub' }) });
     const link = new LeaderLink({
@@ -128,7 +127,6 @@ export class ChatNode {
     });
     const recorder = new MessageRecorder({
       store: store.messages,
-      sequencer,
       activity,
       filter,
       words: (t) => extractWords(t),

@@ -56,6 +56,8 @@ export class ClusterBridge implements ClusterPort {
   private readonly pending = new Map<number, Pending>();
   private nextRequestId = 1;
   private serverList: ServerList = { nodes: [] };
+  /** Leader: followers whose users are in presence (a dead one's link is gone before its znode). */
+  private readonly presentNodes = new Set<string>();
   private readonly log: Logger;
 
   constructor(private readonly deps: ClusterBridgeDeps) {
@@ -156,7 +158,11 @@ export class ClusterBridge implements ClusterPort {
   onMembers(members: NodeDescriptor[]): void {
     if (!this.isLeader()) return;
     const live = new Set(members.map((m) => m.nodeId));
-    for (const nodeId of this.deps.hub.peerIds()) if (!live.has(nodeId)) this.deps.presence.dropNode(nodeId);
+    for (const nodeId of [...this.presentNodes]) {
+      if (live.has(nodeId)) continue;
+      this.deps.presence.dropNode(nodeId);
+      this.presentNodes.delete(nodeId);
+    }
     this.deps.hub.broadcast({ body: { $case: 'serverList', value: { nodes: members.map(nodeInfo) } } });
   }
 
@@ -164,6 +170,7 @@ export class ClusterBridge implements ClusterPort {
   onLeadershipStart(): void {
     this.failPending('this node became the leader');
     this.deps.presence.clear();
+    this.presentNodes.clear();
     for (const session of this.deps.local.all())
       this.deps.presence.online(this.nodeId, session.username, session.sid);
   }
@@ -187,11 +194,13 @@ export class ClusterBridge implements ClusterPort {
           this.answer(from, frame.epoch, body.value);
           return;
         case 'sessionSnapshot':
+          this.presentNodes.add(from);
           this.deps.presence.snapshot(from, body.value.users);
           return;
         case 'sessionEvent': {
           const user = body.value.user;
           if (!user) return;
+          this.presentNodes.add(from);
           if (body.value.online) this.deps.presence.online(from, user.username, user.sid);
           else this.deps.presence.offline(from, user.username, user.sid);
           return;

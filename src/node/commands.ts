@@ -50,7 +50,7 @@ export function commandHandlers(s: CommandServices): CommandHandlers {
     ping: async (_ctx, ping) => ({ $case: 'pong', value: { clientTs: ping.clientTs, serverTs: Date.now() } }),
     sendDirect: async (ctx, cmd) => ({
       $case: 'sendAck',
-      value: ackToWire(await s.direct.send(actorOf(ctx), cmd.to, cmd.text)),
+      value: ackToWire(await s.direct.send(actorOf(ctx), cmd.to, cmd.text, cmd.idempotencyKey)),
     }),
     sendRoom: async (ctx, cmd) =>
       ackEvent(

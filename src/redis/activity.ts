@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { HotWords, RecentActivity, Sequencer, WordCount } from '../chat/ports';
+import type { HotWords, RecentActivity, WordCount } from '../chat/ports';
 import type { RedisKeys } from '../core/names';
 import type { StoredMessage } from '../store/types';
 
@@ -47,37 +47,5 @@ export class RedisRecentActivity implements RecentActivity, HotWords {
 
   async reset(): Promise<void> {
     await this.redis.del(this.keys.popular());
-  }
-}
-
-/**
- * INCR per conversation. When Redis lost its counters (restart without
- * persistence), the first INCR returns 1 while the store already holds
- * higher numbers; the counter is then raised past the store's latest.
- */
-export class RedisSequencer implements Sequencer {
-  constructor(
-    private readonly redis: Redis,
-    private readonly keys: RedisKeys,
-    private readonly latestStored: (conversation: string) => Promise<number>,
-  ) {}
-
-  async next(conversation: string): Promise<number> {
-    const key = this.keys.seq(conversation);
-    const seq = await this.redis.incr(key);
-    if (seq !== 1) return seq;
-    const latest = await this.latestStored(conversation);
-    if (latest === 0) return seq;
-    // Raise the counter to at least latest+1 atomically; concurrent callers each get a distinct value.
-    const raised = (await this.redis.eval(
-      `local v = tonumber(redis.call('GET', KEYS[1]) or '0')
-       local floor = tonumber(ARGV[1])
-       if v <= floor then redis.call('SET', KEYS[1], floor + 1) return floor + 1 end
-       return redis.call('INCR', KEYS[1])`,
-      1,
-      key,
-      String(latest),
-    )) as number;
-    return raised;
   }
 }

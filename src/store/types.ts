@@ -76,7 +76,24 @@ export interface RoomStore {
   delete(name: string): Promise<void>;
 }
 
+/** A message before the store numbers it. */
+export type NewMessage = Omit<StoredMessage, 'seq'>;
+
+export interface AppendResult {
+  /** As stored: on a repeated id, the first write (its seq, text and ts). */
+  message: StoredMessage;
+  /** False when a message with this id was already stored. */
+  created: boolean;
+}
+
 export interface MessageStore {
+  /**
+   * Numbers and stores a message in one atomic step: seq = the conversation's
+   * highest + 1, so stored sequence numbers have no gaps and an acknowledged
+   * message is a stored one. The same id again returns the first write
+   * (`created: false`), which is how retried sends are stored once.
+   */
+  appendNext(message: NewMessage): Promise<AppendResult>;
   /**
    * Stores a message. The same id again is a no-op (the first write wins);
    * another id with a (conversation, seq) already taken is a Conflict.
@@ -88,7 +105,7 @@ export interface MessageStore {
   page(conversation: string, opts: { limit: number; cursor?: string }): Promise<Page>;
   /** Messages with seq > afterSeq, oldest first: what a client missed. */
   after(conversation: string, afterSeq: number, limit: number): Promise<StoredMessage[]>;
-  /** Highest stored seq, 0 for an empty conversation; re-seeds a lost Redis counter. */
+  /** Highest stored seq, 0 for an empty conversation. */
   latestSeq(conversation: string): Promise<number>;
 }
 

@@ -180,6 +180,60 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
     });
 
     describe('messages', () => {
+      describe('appendNext (the store numbers messages)', () => {
+        const draft = (id: string, conv = WORLD) => ({
+          id,
+          conversation: conv,
+          kind: 'world' as const,
+          from: 'alice',
+          to: 'world',
+          text: `text of ${id}`,
+          ts: 1_700_000_000_000,
+        });
+
+        it('numbers messages 1, 2, 3... per conversation', async () => {
+          const a = await store.messages.appendNext(draft('a'));
+          const b = await store.messages.appendNext(draft('b'));
+          const other = await store.messages.appendNext(draft('c', conversation.room('lobby')));
+          expect([a.message.seq, b.message.seq, other.message.seq]).toEqual([1, 2, 1]);
+          expect([a.created, b.created, other.created]).toEqual([true, true, true]);
+          expect(await store.messages.latestSeq(WORLD)).toBe(2);
+        });
+
+        it('continues after messages stored with explicit numbers', async () => {
+          await appendRange(store, WORLD, 1, 7);
+          expect((await store.messages.appendNext(draft('next'))).message.seq).toBe(8);
+        });
+
+        it('returns the first write for a repeated id: stored once, same seq', async () => {
+          const first = await store.messages.appendNext(draft('retry'));
+          await store.messages.appendNext(draft('between'));
+          const again = await store.messages.appendNext({ ...draft('retry'), text: 'a retried copy', ts: 1 });
+          expect(again).toEqual({ message: first.message, created: false });
+          expect((await store.messages.page(WORLD, { limit: 10 })).messages.map((m) => m.id)).toEqual([
+            'between',
+            'retry',
+          ]);
+        });
+
+        it('gives concurrent appends distinct numbers without gaps', async () => {
+          const results = await Promise.all(
+            Array.from({ length: 40 }, (_, i) => store.messages.appendNext(draft(`p${i}`))),
+          );
+          expect(results.map((r) => r.message.seq).sort((x, y) => x - y)).toEqual(
+            Array.from({ length: 40 }, (_, i) => i + 1),
+          );
+        });
+
+        it('rejects oversized text without storing or numbering it', async () => {
+          await store.messages.appendNext(draft('ok'));
+          await expect(
+            store.messages.appendNext({ ...draft('big'), text: 'x'.repeat(DEFAULT_MAX_TEXT_LENGTH + 1) }),
+          ).rejects.toBeInstanceOf(TooLarge);
+          expect((await store.messages.appendNext(draft('ok2'))).message.seq).toBe(2);
+        });
+      });
+
       it('keeps every field of a message', async () => {
         const conv = conversation.direct('alice', 'bob');
         const sent = message(conv, 1, { kind: 'direct', to: 'bob', text: 'héllo 👋 "quoted" \\ $x' });

@@ -24,7 +24,13 @@ interface Child {
   exited: Promise<number | null>;
 }
 
-function startChild(dbPath: string, conversationKey: string, firstSeq: number, idPrefix: string): Child {
+function startChild(
+  dbPath: string,
+  conversationKey: string,
+  firstSeq: number,
+  idPrefix: string,
+  step: number,
+): Child {
   // Seqs interleave (1,3,5... and 2,4,6...) so both children write into the
   // same index pages of one conversation.
   const proc = spawn(
@@ -36,7 +42,7 @@ function startChild(dbPath: string, conversationKey: string, firstSeq: number, i
       dbPath,
       conversationKey,
       String(firstSeq),
-      '2',
+      String(step),
       String(PER_CHILD),
       idPrefix,
     ],
@@ -72,48 +78,57 @@ describe('SQLite shared by several processes', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('keeps every message when two processes append to one file at once', async () => {
-    const dbPath = join(dir, 'data', 'chat.db');
-    const conv = 'room:shared';
-    // Both children create the file and schema themselves, at the same moment.
-    children.push(startChild(dbPath, conv, 1, 'odd'), startChild(dbPath, conv, 2, 'even'));
-    const state = (): string =>
-      children.map((c, i) => `child ${i}: ${JSON.stringify(c.output())}`).join('; ');
+  it.each([
+    ['explicit interleaved sequence numbers', 1, 2, 2],
+    ['sequence numbers given by the store (appendNext)', 0, 0, 0],
+  ])(
+    'keeps every message when two processes append to one file at once: %s',
+    async (_label, oddFirst, evenFirst, step) => {
+      const dbPath = join(dir, 'data', 'chat.db');
+      const conv = 'room:shared';
+      // Both children create the file and schema themselves, at the same moment.
+      children.push(
+        startChild(dbPath, conv, oddFirst, 'odd', step),
+        startChild(dbPath, conv, evenFirst, 'even', step),
+      );
+      const state = (): string =>
+        children.map((c, i) => `child ${i}: ${JSON.stringify(c.output())}`).join('; ');
 
-    const anyExited = (): boolean => children.some((c) => c.proc.exitCode !== null);
-    await waitFor(
-      'both children to open the store',
-      () => children.every((c) => c.output().includes('ready\n')) || anyExited(),
-      state,
-    );
-    expect(anyExited() ? state() : 'both ready').toBe('both ready');
-    for (const child of children) child.proc.stdin.write('go\n');
+      const anyExited = (): boolean => children.some((c) => c.proc.exitCode !== null);
+      await waitFor(
+        'both children to open the store',
+        () => children.every((c) => c.output().includes('ready\n')) || anyExited(),
+        state,
+      );
+      expect(anyExited() ? state() : 'both ready').toBe('both ready');
+      for (const child of children) child.proc.stdin.write('go\n');
 
-    let codes: (number | null)[] = [];
-    void Promise.all(children.map((c) => c.exited)).then((c) => (codes = c));
-    await waitFor('both children to exit', () => codes.length === children.length, state);
-    expect({ codes, output: state() }).toEqual({ codes: [0, 0], output: state() });
-    for (const child of children) expect(child.output()).toContain(`done ${PER_CHILD}`);
+      let codes: (number | null)[] = [];
+      void Promise.all(children.map((c) => c.exited)).then((c) => (codes = c));
+      await waitFor('both children to exit', () => codes.length === children.length, state);
+      expect({ codes, output: state() }).toEqual({ codes: [0, 0], output: state() });
+      for (const child of children) expect(child.output()).toContain(`done ${PER_CHILD}`);
 
-    const store = await openSqliteStore({ path: dbPath, logger: silentLogger() });
-    try {
-      const total = PER_CHILD * 2;
-      expect(await store.messages.latestSeq(conv)).toBe(total);
-      const all: StoredMessage[] = [];
-      for (let afterSeq = 0, i = 0; i < 10 && all.length < total; i += 1) {
-        const batch = await store.messages.after(conv, afterSeq, 1000);
-        if (batch.length === 0) break;
-        all.push(...batch);
-        afterSeq = batch[batch.length - 1]?.seq ?? afterSeq;
+      const store = await openSqliteStore({ path: dbPath, logger: silentLogger() });
+      try {
+        const total = PER_CHILD * 2;
+        expect(await store.messages.latestSeq(conv)).toBe(total);
+        const all: StoredMessage[] = [];
+        for (let afterSeq = 0, i = 0; i < 10 && all.length < total; i += 1) {
+          const batch = await store.messages.after(conv, afterSeq, 1000);
+          if (batch.length === 0) break;
+          all.push(...batch);
+          afterSeq = batch[batch.length - 1]?.seq ?? afterSeq;
+        }
+        expect(all.map((m) => m.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+        const ids = new Set(all.map((m) => m.id));
+        expect(ids.size).toBe(total);
+        for (let i = 0; i < PER_CHILD; i += 1) {
+          expect(ids.has(`odd-${i}`) && ids.has(`even-${i}`)).toBe(true);
+        }
+      } finally {
+        await store.close();
       }
-      expect(all.map((m) => m.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
-      const ids = new Set(all.map((m) => m.id));
-      expect(ids.size).toBe(total);
-      for (let i = 0; i < PER_CHILD; i += 1) {
-        expect(ids.has(`odd-${i}`) && ids.has(`even-${i}`)).toBe(true);
-      }
-    } finally {
-      await store.close();
-    }
-  });
+    },
+  );
 });

@@ -25,17 +25,18 @@ async function main(): Promise<void> {
   process.stdout.write('ready\n');
   await waitForGo();
   for (let i = 0; i < count; i += 1) {
-    const seq = firstSeq + i * step;
-    await store.messages.append({
+    const message = {
       id: `${idPrefix}-${i}`,
       conversation,
-      seq,
       kind: 'world',
       from: idPrefix,
       to: 'world',
       text: `message ${i} from ${idPrefix}`,
       ts: Date.now(),
-    });
+    } as const;
+    // step 0: the store numbers the message (what chat nodes do); otherwise an explicit seq.
+    if (step === 0) await store.messages.appendNext(message);
+    else await store.messages.append({ ...message, seq: firstSeq + i * step });
     // Pacing, not synchronisation: 500 inserts take a few milliseconds, so
     // without pauses one child could finish before the other starts writing.
     if (i % 5 === 4) await new Promise((resolve) => setTimeout(resolve, 1));

@@ -8,7 +8,7 @@ import { HashedUserStore } from '../users';
 import { DEFAULT_MAX_TEXT_LENGTH } from '../validation';
 import { guarded } from './errors';
 import { MongoMessageStore } from './messages';
-import type { MessageDoc } from './messages';
+import type { CounterDoc, MessageDoc } from './messages';
 import { MongoRoomStore } from './rooms';
 import type { RoomDoc } from './rooms';
 import { MongoUserRows } from './users';
@@ -65,7 +65,7 @@ export async function openMongoStore(options: MongoStoreOptions): Promise<Store>
     return {
       users: new HashedUserStore(new MongoUserRows(users), options.scrypt ?? DEFAULT_SCRYPT, now),
       rooms: new MongoRoomStore(rooms, now),
-      messages: new MongoMessageStore(messages, limits),
+      messages: new MongoMessageStore(messages, db.collection<CounterDoc>('counters'), limits),
       close(): Promise<void> {
         closing ??= client.close().then(() => log.info({ event: 'store_closed' }, 'store closed'));
         return closing;

@@ -1,7 +1,7 @@
 import type { Collection, Filter } from 'mongodb';
 import { guarded, isDuplicateKey } from './errors';
 import { seqTaken } from '../messages';
-import type { MessageStore, Page, StoredMessage } from '../types';
+import type { AppendResult, MessageStore, NewMessage, Page, StoredMessage } from '../types';
 import type { StoreLimits } from '../validation';
 import { decodeCursor, toPage } from '../paging';
 import { checkKey, checkLimit, checkMessage, checkSeqFloor } from '../validation';
@@ -20,11 +20,51 @@ const PROJECTION = {
   ts: 1,
 } as const;
 
+/** Per-conversation counters: the last sequence number given out. */
+export interface CounterDoc {
+  _id: string;
+  seq: number;
+}
+
 export class MongoMessageStore implements MessageStore {
   constructor(
     private readonly messages: Collection<MessageDoc>,
+    private readonly counters: Collection<CounterDoc>,
     private readonly limits: StoreLimits,
   ) {}
+
+  /**
+   * The counter increment and the insert are two writes: a process that dies
+   * between them leaves a gap in the sequence (a MongoDB transaction on a
+   * replica set would close it; standalone servers have none).
+   */
+  async appendNext(message: NewMessage): Promise<AppendResult> {
+    const m = checkMessage({ ...message, seq: 1 }, this.limits);
+    const stored = await this.byId(m.id);
+    if (stored) return { message: stored, created: false };
+    const counter = await guarded(() =>
+      this.counters.findOneAndUpdate(
+        { _id: m.conversation },
+        { $inc: { seq: 1 } },
+        { upsert: true, returnDocument: 'after' },
+      ),
+    );
+    const seq = counter?.seq ?? 1;
+    try {
+      await guarded(() => this.messages.insertOne({ ...m, seq }));
+      return { message: { ...m, seq }, created: true };
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      const existing = await this.byId(m.id);
+      if (existing) return { message: existing, created: false };
+      throw seqTaken({ ...m, seq });
+    }
+  }
+
+  private async byId(id: string): Promise<StoredMessage | null> {
+    const doc = await guarded(() => this.messages.findOne({ id }, { projection: PROJECTION }));
+    return doc ? toMessage(doc) : null;
+  }
 
   async append(message: StoredMessage): Promise<void> {
     const m = checkMessage(message, this.limits);

@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { guarded, isUniqueViolation } from './errors';
 import { seqTaken } from '../messages';
-import type { MessageKind, MessageStore, Page, StoredMessage } from '../types';
+import type { AppendResult, MessageKind, MessageStore, NewMessage, Page, StoredMessage } from '../types';
 import type { StoreLimits } from '../validation';
 import { decodeCursor, toPage } from '../paging';
 import { checkKey, checkLimit, checkMessage, checkSeqFloor } from '../validation';
@@ -22,6 +22,8 @@ const COLUMNS = 'id, conversation, seq, kind, sender, recipient, text, ts';
 export class SqliteMessageStore implements MessageStore {
   private readonly insertStmt: BetterSqlite3.Statement<[Row]>;
   private readonly existsStmt: BetterSqlite3.Statement<[string], { one: number }>;
+  private readonly insertNextStmt: BetterSqlite3.Statement<[Omit<Row, 'seq'>], { seq: number }>;
+  private readonly byIdStmt: BetterSqlite3.Statement<[string], Row>;
   private readonly newestStmt: BetterSqlite3.Statement<[string, number], Row>;
   private readonly olderStmt: BetterSqlite3.Statement<[string, number, number], Row>;
   private readonly afterStmt: BetterSqlite3.Statement<[string, number, number], Row>;
@@ -35,6 +37,15 @@ export class SqliteMessageStore implements MessageStore {
       `INSERT INTO messages (${COLUMNS}) VALUES (@id, @conversation, @seq, @kind, @sender, @recipient, @text, @ts)`,
     );
     this.existsStmt = db.prepare('SELECT 1 AS one FROM messages WHERE id = ?');
+    // One statement: SQLite takes the write lock before it reads MAX(seq), so
+    // concurrent writers (other processes included) never get the same number.
+    this.insertNextStmt = db.prepare(
+      `INSERT INTO messages (${COLUMNS})
+       SELECT @id, @conversation, COALESCE(MAX(seq), 0) + 1, @kind, @sender, @recipient, @text, @ts
+       FROM messages WHERE conversation = @conversation
+       RETURNING seq`,
+    );
+    this.byIdStmt = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE id = ?`);
     // All three walk the (conversation, seq) unique index.
     this.newestStmt = db.prepare(
       `SELECT ${COLUMNS} FROM messages WHERE conversation = ? ORDER BY seq DESC LIMIT ?`,
@@ -69,6 +80,28 @@ export class SqliteMessageStore implements MessageStore {
       if (guarded(() => this.existsStmt.get(m.id)) !== undefined) return;
       throw seqTaken(m);
     }
+  }
+
+  async appendNext(message: NewMessage): Promise<AppendResult> {
+    const m = checkMessage({ ...message, seq: 1 }, this.limits);
+    const row = {
+      id: m.id,
+      conversation: m.conversation,
+      kind: m.kind,
+      sender: m.from,
+      recipient: m.to,
+      text: m.text,
+      ts: m.ts,
+    };
+    try {
+      const inserted = guarded(() => this.insertNextStmt.get(row));
+      if (inserted) return { message: { ...m, seq: inserted.seq }, created: true };
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+    }
+    const existing = guarded(() => this.byIdStmt.get(m.id));
+    if (!existing) throw new Error(`message ${m.id} was neither inserted nor found`);
+    return { message: toMessage(existing), created: false };
   }
 
   async page(conversation: string, opts: { limit: number; cursor?: string }): Promise<Page> {
