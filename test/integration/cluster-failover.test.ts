@@ -157,6 +157,13 @@ describe('cluster failover', () => {
     const { leaderId } = await cluster.waitForLeader();
     const victim = ['n1', 'n2', 'n3'].find((id) => id !== leaderId) as string;
     const survivors = ['n1', 'n2', 'n3'].filter((id) => id !== victim);
+    // A room member on the victim: the leader's presence must forget them with the node.
+    const member = await cluster.login(victim, 'carol');
+    await member.createRoom('lobby');
+    await member.joinRoom('lobby');
+    const online = await cluster.room(leaderId, 'lobby');
+    expect(online.onlineByNode).toEqual([{ nodeId: victim, usernames: ['carol'] }]);
+
     await cluster.kill(victim);
     await waitFor(
       async () => {
@@ -167,6 +174,8 @@ describe('cluster failover', () => {
     );
     await waitForServerList(survivors);
     expect((await cluster.waitForLeader()).leaderId).toBe(leaderId);
+    const room = await cluster.room(leaderId, 'lobby');
+    expect([room.members, room.onlineByNode]).toEqual([['carol'], []]);
   });
 
   it('restarts a node under its id right after a SIGKILL, once its stale registration is gone', async () => {

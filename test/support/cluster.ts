@@ -5,7 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { AdminServiceClient } from '../../gen/chat/v1/cluster';
-import type { GetClusterInfoResponse, ListSessionsResponse } from '../../gen/chat/v1/cluster';
+import type {
+  GetClusterInfoResponse,
+  GetRoomResponse,
+  ListSessionsResponse,
+} from '../../gen/chat/v1/cluster';
 import { ensureDevCerts } from '../../src/cluster/tls/certs';
 import { ChatClient } from '../../src/client/chat-client';
 import type { ChatClientOptions } from '../../src/client/chat-client';
@@ -169,6 +173,13 @@ export class TestCluster {
   async sessions(nodeId: string, global = false): Promise<ListSessionsResponse> {
     return this.admin(nodeId, (client, deadline, done) =>
       client.listSessions({ global }, new Metadata(), { deadline }, done),
+    );
+  }
+
+  /** AdminService GetRoom (the leader answers): stored members and who is online where. */
+  async room(nodeId: string, name: string): Promise<GetRoomResponse> {
+    return this.admin(nodeId, (client, deadline, done) =>
+      client.getRoom({ name }, new Metadata(), { deadline }, done),
     );
   }
 
