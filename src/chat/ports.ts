@@ -17,8 +17,13 @@ export interface SessionDirectory {
   /** Records a login and returns the session it replaced, if any. */
   claim(username: string, session: GlobalSession): Promise<GlobalSession | null>;
   get(username: string): Promise<GlobalSession | null>;
-  /** Removes the session only if it is still `sid` (a newer login elsewhere wins). */
-  release(username: string, sid: string): Promise<boolean>;
+  /**
+   * Removes the session only if it is still `sid` (a newer login elsewhere
+   * wins), and records when the user was last seen.
+   */
+  release(username: string, sid: string, at: number): Promise<boolean>;
+  /** When the user's last session ended, or null if unknown (never logged out cleanly). */
+  lastSeen(username: string): Promise<number | null>;
   all(): Promise<Map<string, GlobalSession>>;
   /** Removes every session of a node (its clients are gone). */
   releaseNode(nodeId: string): Promise<number>;

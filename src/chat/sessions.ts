@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../core/logger';
 import { Unauthenticated } from '../core/errors';
-import type { UserRecord, UserStore } from '../store/types';
+import type { MessageStore, UserRecord, UserStore } from '../store/types';
 import type { ClusterPort } from './cluster-port';
 import type { LocalSessions } from './local-sessions';
 import type { LoginAttempts, ResumeTokens, SessionDirectory } from './ports';
@@ -18,10 +18,16 @@ export interface LoginResult {
   session: LocalSession;
   resumeToken: string;
   resumeTokenExpiresAt: number;
+  /** Direct conversations with messages received while offline, and where to sync them from. */
+  missed: Array<{ conversation: string; afterSeq: number }>;
 }
+
+/** How many conversations a login reports as missed; the client syncs each. */
+export const MISSED_LIMIT = 50;
 
 export interface SessionServiceDeps {
   users: UserStore;
+  messages: Pick<MessageStore, 'missedDirect'>;
   attempts: LoginAttempts;
   tokens: ResumeTokens;
   directory: SessionDirectory;
@@ -67,7 +73,16 @@ export class SessionService {
       cluster.kick(replaced.nodeId, user.username, replaced.sid, 'You logged in somewhere else.');
     }
     cluster.announceSession(session, true);
-    const issued = await tokens.issue(user.username, this.deps.resumeTokenTtlS);
+    const [issued, lastSeen] = await Promise.all([
+      tokens.issue(user.username, this.deps.resumeTokenTtlS),
+      directory.lastSeen(user.username),
+    ]);
+    // Unknown (first login, or the last session's node crashed): everything since the account exists.
+    const missed = await this.deps.messages.missedDirect(
+      user.username,
+      lastSeen ?? user.createdAt - 1,
+      MISSED_LIMIT,
+    );
     this.deps.logger.info(
       {
         event: 'login',
@@ -78,7 +93,7 @@ export class SessionService {
       },
       'user logged in',
     );
-    return { user, session, resumeToken: issued.token, resumeTokenExpiresAt: issued.expiresAt };
+    return { user, session, resumeToken: issued.token, resumeTokenExpiresAt: issued.expiresAt, missed };
   }
 
   /** The connection closed: drop the local session, and the global one if it is still ours. */
@@ -86,7 +101,7 @@ export class SessionService {
     const removed = this.deps.local.remove(username, sid);
     if (!removed) return;
     this.deps.cluster.announceSession(removed, false);
-    await this.deps.directory.release(username, sid);
+    await this.deps.directory.release(username, sid, this.now());
     this.deps.logger.info({ event: 'logout', user: username, sid }, 'user logged out');
   }
 

@@ -31,6 +31,10 @@ export class RedisKeys {
   servers(): string {
     return `${this.prefix}servers`;
   }
+  /** Hash: username → when their last session ended (ms), for messages missed while offline. */
+  lastSeen(): string {
+    return `${this.prefix}lastseen`;
+  }
   /** Hash: nodeId → current WebSocket connection count. */
   load(): string {
     return `${this.prefix}load`;

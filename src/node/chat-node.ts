@@ -133,6 +133,7 @@ export class ChatNode {
     });
     const sessions = new SessionService({
       users: store.users,
+      messages: store.messages,
       attempts: new RedisLoginAttempts(redis, keys, {
         maxFailuresPerUser: config.login.maxFailuresPerUser,
         maxFailuresPerAddress: config.login.maxFailuresPerAddress,
@@ -290,7 +291,8 @@ export class ChatNode {
     let released = 0;
     for (const [username, session] of await directory.all()) {
       if (session.nodeId !== nodeId || local.get(username)?.sid === session.sid) continue;
-      if (await directory.release(username, session.sid)) released++;
+      // When the crashed process's users were last seen is unknown; their login time errs towards replaying.
+      if (await directory.release(username, session.sid, session.loginAt)) released++;
     }
     if (released > 0)
       this.log.info(

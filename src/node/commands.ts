@@ -44,6 +44,7 @@ export function commandHandlers(s: CommandServices): CommandHandlers {
           nodeId: s.cluster.nodeId,
           resumeToken: result.resumeToken,
           resumeTokenExpiresAt: result.resumeTokenExpiresAt,
+          missed: result.missed,
         },
       };
     },

@@ -11,7 +11,11 @@ return old`;
 // Compare-and-delete: a disconnect must not remove a newer login's session.
 const RELEASE = `local v = redis.call('HGET', KEYS[1], ARGV[1])
 if not v then return 0 end
-if cjson.decode(v).sid == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) return 1 end
+if cjson.decode(v).sid == ARGV[2] then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+  return 1
+end
 return 0`;
 
 const RELEASE_NODE = `local all = redis.call('HGETALL', KEYS[1])
@@ -38,8 +42,22 @@ export class RedisSessionDirectory implements SessionDirectory {
     return raw ? parse(raw) : null;
   }
 
-  async release(username: string, sid: string): Promise<boolean> {
-    return (await this.redis.eval(RELEASE, 1, this.keys.sessions(), username, sid)) === 1;
+  async release(username: string, sid: string, at: number): Promise<boolean> {
+    const released = await this.redis.eval(
+      RELEASE,
+      2,
+      this.keys.sessions(),
+      this.keys.lastSeen(),
+      username,
+      sid,
+      String(at),
+    );
+    return released === 1;
+  }
+
+  async lastSeen(username: string): Promise<number | null> {
+    const raw = await this.redis.hget(this.keys.lastSeen(), username);
+    return raw === null ? null : Number(raw);
   }
 
   async all(): Promise<Map<string, GlobalSession>> {

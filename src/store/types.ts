@@ -105,6 +105,16 @@ export interface MessageStore {
   page(conversation: string, opts: { limit: number; cursor?: string }): Promise<Page>;
   /** Messages with seq > afterSeq, oldest first: what a client missed. */
   after(conversation: string, afterSeq: number, limit: number): Promise<StoredMessage[]>;
+  /**
+   * Direct conversations in which `username` received messages after `sinceTs`,
+   * each with the seq just before the first such message (where to sync from).
+   * At most `limit` conversations, those with the oldest missed messages first.
+   */
+  missedDirect(
+    username: string,
+    sinceTs: number,
+    limit: number,
+  ): Promise<Array<{ conversation: string; afterSeq: number }>>;
   /** Highest stored seq, 0 for an empty conversation. */
   latestSeq(conversation: string): Promise<number>;
 }

@@ -216,6 +216,29 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
           ]);
         });
 
+        it('finds the direct conversations a user missed since a time', async () => {
+          const dm = (id: string, from: string, to: string, ts: number) => ({
+            id,
+            conversation: conversation.direct(from, to),
+            kind: 'direct' as const,
+            from,
+            to,
+            text: id,
+            ts,
+          });
+          await store.messages.appendNext(dm('old', 'bob', 'alice', 100));
+          await store.messages.appendNext(dm('new1', 'bob', 'alice', 200));
+          await store.messages.appendNext(dm('new2', 'bob', 'alice', 300));
+          await store.messages.appendNext(dm('mine', 'alice', 'carol', 400));
+          await store.messages.appendNext(dm('carol', 'carol', 'alice', 500));
+          expect(await store.messages.missedDirect('alice', 150, 10)).toEqual([
+            { conversation: conversation.direct('alice', 'bob'), afterSeq: 1 },
+            { conversation: conversation.direct('alice', 'carol'), afterSeq: 1 },
+          ]);
+          expect(await store.messages.missedDirect('alice', 150, 1)).toHaveLength(1);
+          expect(await store.messages.missedDirect('alice', 500, 10)).toEqual([]);
+        });
+
         it('gives concurrent appends distinct numbers without gaps', async () => {
           const results = await Promise.all(
             Array.from({ length: 40 }, (_, i) => store.messages.appendNext(draft(`p${i}`))),

@@ -1,5 +1,7 @@
-import { TestCluster } from '../support/cluster';
+import { ChatClient } from '../../src/client/chat-client';
+import { TEST_PASSWORD, TestCluster } from '../support/cluster';
 import { conversation } from '../../src/core/names';
+import { waitFor } from '../support/wait-for';
 
 describe('acknowledged means stored: idempotent sends and catch-up', () => {
   let cluster: TestCluster;
@@ -56,8 +58,12 @@ describe('acknowledged means stored: idempotent sends and catch-up', () => {
       reason: 'USER_OFFLINE',
     });
     await expect(bo.sendDirect('cy', 'while you were away 2')).rejects.toMatchObject({ code: 404 });
-    const cy = await cluster.login('n2', 'cy');
+    const cy = await ChatClient.connect(cluster.node('n2').wsUrl);
+    cluster.clients.push(cy);
+    const loginOk = await cy.login('cy', TEST_PASSWORD);
     const key = conversation.direct('bo', 'cy');
+    // The login says where messages arrived while cy was offline.
+    expect(loginOk.missed).toEqual([{ conversation: key, afterSeq: 0 }]);
     const result = await cy.sync([{ conversation: key, afterSeq: 0 }]);
     const caughtUp = result.conversations[0];
     expect(caughtUp?.messages.map((m) => [m.seq, m.text])).toEqual([

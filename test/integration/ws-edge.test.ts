@@ -70,6 +70,7 @@ async function startEdge(
           nodeId: 'test-node',
           resumeToken: '',
           resumeTokenExpiresAt: 0,
+          missed: [],
         },
       };
     },

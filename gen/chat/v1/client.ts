@@ -243,6 +243,11 @@ export interface LoginOk {
   /** Log in again on any node with this token instead of the password. */
   resumeToken: string;
   resumeTokenExpiresAt: number;
+  /**
+   * Direct conversations in which messages arrived while this user was
+   * offline, each with the seq to sync after. Sync them to catch up.
+   */
+  missed: SyncPosition[];
 }
 
 export interface UserProfile {
@@ -2392,7 +2397,7 @@ export const Error: MessageFns<Error> = {
 };
 
 function createBaseLoginOk(): LoginOk {
-  return { user: undefined, nodeId: "", resumeToken: "", resumeTokenExpiresAt: 0 };
+  return { user: undefined, nodeId: "", resumeToken: "", resumeTokenExpiresAt: 0, missed: [] };
 }
 
 export const LoginOk: MessageFns<LoginOk> = {
@@ -2408,6 +2413,9 @@ export const LoginOk: MessageFns<LoginOk> = {
     }
     if (message.resumeTokenExpiresAt !== 0) {
       writer.uint32(32).uint64(message.resumeTokenExpiresAt);
+    }
+    for (const v of message.missed) {
+      SyncPosition.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -2457,6 +2465,14 @@ export const LoginOk: MessageFns<LoginOk> = {
             message.resumeTokenExpiresAt = longToNumber(reader.uint64());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.missed.push(SyncPosition.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2487,6 +2503,9 @@ export const LoginOk: MessageFns<LoginOk> = {
         : isSet(object.resume_token_expires_at)
         ? globalThis.Number(object.resume_token_expires_at)
         : 0,
+      missed: globalThis.Array.isArray(object?.missed)
+        ? object.missed.map((e: any) => SyncPosition.fromJSON(e))
+        : [],
     };
   },
 
@@ -2504,6 +2523,9 @@ export const LoginOk: MessageFns<LoginOk> = {
     if (message.resumeTokenExpiresAt !== 0) {
       obj.resumeTokenExpiresAt = Math.round(message.resumeTokenExpiresAt);
     }
+    if (message.missed?.length) {
+      obj.missed = message.missed.map((e) => SyncPosition.toJSON(e));
+    }
     return obj;
   },
 
@@ -2518,6 +2540,7 @@ export const LoginOk: MessageFns<LoginOk> = {
     message.nodeId = object.nodeId ?? "";
     message.resumeToken = object.resumeToken ?? "";
     message.resumeTokenExpiresAt = object.resumeTokenExpiresAt ?? 0;
+    message.missed = object.missed?.map((e) => SyncPosition.fromPartial(e)) || [];
     return message;
   },
 };

@@ -55,6 +55,10 @@ export async function openMongoStore(options: MongoStoreOptions): Promise<Store>
         messages.createIndex({ id: 1 }, { unique: true, name: 'id_unique' }),
         // Also the index behind paging, `after` and latestSeq.
         messages.createIndex({ conversation: 1, seq: 1 }, { unique: true, name: 'conversation_seq_unique' }),
+        messages.createIndex(
+          { to: 1, ts: 1 },
+          { name: 'recipient_ts', partialFilterExpression: { kind: 'direct' } },
+        ),
       ]),
     );
     const now = options.now ?? Date.now;

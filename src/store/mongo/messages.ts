@@ -120,6 +120,25 @@ export class MongoMessageStore implements MessageStore {
     return docs.map(toMessage);
   }
 
+  async missedDirect(
+    username: string,
+    sinceTs: number,
+    limit: number,
+  ): Promise<Array<{ conversation: string; afterSeq: number }>> {
+    checkKey('username', username);
+    const rows = await guarded(() =>
+      this.messages
+        .aggregate<{ _id: string; first: number; since: number }>([
+          { $match: { kind: 'direct', to: username, ts: { $gt: sinceTs } } },
+          { $group: { _id: '$conversation', first: { $min: '$seq' }, since: { $min: '$ts' } } },
+          { $sort: { since: 1 } },
+          { $limit: checkLimit(limit) },
+        ])
+        .toArray(),
+    );
+    return rows.map((r) => ({ conversation: r._id, afterSeq: r.first - 1 }));
+  }
+
   async latestSeq(conversation: string): Promise<number> {
     checkKey('conversation', conversation);
     const doc = await guarded(() =>

@@ -24,6 +24,10 @@ export class SqliteMessageStore implements MessageStore {
   private readonly existsStmt: BetterSqlite3.Statement<[string], { one: number }>;
   private readonly insertNextStmt: BetterSqlite3.Statement<[Omit<Row, 'seq'>], { seq: number }>;
   private readonly byIdStmt: BetterSqlite3.Statement<[string], Row>;
+  private readonly missedStmt: BetterSqlite3.Statement<
+    [string, number, number],
+    { conversation: string; first: number }
+  >;
   private readonly newestStmt: BetterSqlite3.Statement<[string, number], Row>;
   private readonly olderStmt: BetterSqlite3.Statement<[string, number, number], Row>;
   private readonly afterStmt: BetterSqlite3.Statement<[string, number, number], Row>;
@@ -46,6 +50,11 @@ export class SqliteMessageStore implements MessageStore {
        RETURNING seq`,
     );
     this.byIdStmt = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE id = ?`);
+    this.missedStmt = db.prepare(
+      `SELECT conversation, MIN(seq) AS first FROM messages
+       WHERE kind = 'direct' AND recipient = ? AND ts > ?
+       GROUP BY conversation ORDER BY MIN(ts) LIMIT ?`,
+    );
     // All three walk the (conversation, seq) unique index.
     this.newestStmt = db.prepare(
       `SELECT ${COLUMNS} FROM messages WHERE conversation = ? ORDER BY seq DESC LIMIT ?`,
@@ -121,6 +130,16 @@ export class SqliteMessageStore implements MessageStore {
     checkSeqFloor(afterSeq);
     checkLimit(limit);
     return guarded(() => this.afterStmt.all(conversation, afterSeq, limit)).map(toMessage);
+  }
+
+  async missedDirect(
+    username: string,
+    sinceTs: number,
+    limit: number,
+  ): Promise<Array<{ conversation: string; afterSeq: number }>> {
+    checkKey('username', username);
+    const rows = guarded(() => this.missedStmt.all(username, sinceTs, checkLimit(limit)));
+    return rows.map((r) => ({ conversation: r.conversation, afterSeq: r.first - 1 }));
   }
 
   async latestSeq(conversation: string): Promise<number> {

@@ -39,6 +39,9 @@ CREATE TABLE IF NOT EXISTS messages (
   ts           INTEGER NOT NULL,
   UNIQUE (conversation, seq)
 ) STRICT;
+
+-- Direct messages that reached a user while offline (MessageStore.missedDirect).
+CREATE INDEX IF NOT EXISTS messages_recipient_ts ON messages (recipient, ts) WHERE kind = 'direct';
 `;
 
 /**
