@@ -77,5 +77,12 @@ describe('acknowledged means stored: idempotent sends and catch-up', () => {
     await expect(
       cy.sync([{ conversation: conversation.direct('amy', 'bo'), afterSeq: 0 }]),
     ).rejects.toMatchObject({ code: 403 });
+    // After a clean logout, the next login reports only what arrived since.
+    await cy.close();
+    await waitFor(async () => (await bo.userInfo('cy')).online === false, { what: 'cy to be offline' });
+    await expect(bo.sendDirect('cy', 'one more')).rejects.toMatchObject({ code: 404 });
+    const cyAgain = await ChatClient.connect(cluster.node('n1').wsUrl);
+    cluster.clients.push(cyAgain);
+    expect((await cyAgain.login('cy', TEST_PASSWORD)).missed).toEqual([{ conversation: key, afterSeq: 2 }]);
   });
 });
