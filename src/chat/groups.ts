@@ -92,6 +92,7 @@ export class GroupService {
   }
 
   private async create(actor: Actor, name: string): Promise<LeaderResult> {
+    this.fence();
     await this.deps.rooms.create(name);
     await this.deps.rooms.addMember(name, actor.username);
     this.members.set(name, new Set([actor.username]));
@@ -99,6 +100,7 @@ export class GroupService {
   }
 
   private async join(actor: Actor, name: string): Promise<LeaderResult> {
+    this.fence();
     const members = this.room(name);
     await this.deps.rooms.addMember(name, actor.username);
     members.add(actor.username);
@@ -107,6 +109,7 @@ export class GroupService {
   }
 
   private async leave(actor: Actor, name: string): Promise<LeaderResult> {
+    this.fence();
     const members = this.room(name);
     await this.deps.rooms.removeMember(name, actor.username);
     members.delete(actor.username);
@@ -119,6 +122,7 @@ export class GroupService {
     text: string,
     idempotencyKey: string,
   ): Promise<LeaderResult> {
+    this.fence();
     const members = this.room(name);
     if (!members.has(actor.username))
       throw new Forbidden(`You are not a member of room ${name}; join it first.`, 'NOT_A_MEMBER');
@@ -130,6 +134,8 @@ export class GroupService {
       text,
       idempotencyKey,
     });
+    // Leadership may have moved while the store wrote: the new leader delivers the retry.
+    this.fence();
     this.fanOut(message, members);
     return { kind: 'sendAck', ack: ackOf(message) };
   }
@@ -140,6 +146,7 @@ export class GroupService {
     text: string,
     idempotencyKey: string,
   ): Promise<SendAck> {
+    this.fence();
     if (channel === 'alliance' && !actor.alliance)
       throw new InvalidArgument('You belong to no alliance.', 'NO_ALLIANCE');
     const { message } = await this.deps.recorder.record(
@@ -161,6 +168,7 @@ export class GroupService {
             idempotencyKey,
           },
     );
+    this.fence();
     this.deps.local.broadcast(message);
     this.deps.cluster.deliverToAll({ message, recipients: [], broadcast: true });
     return ackOf(message);
@@ -171,6 +179,17 @@ export class GroupService {
     for (const [nodeId, recipients] of this.deps.presence.byNode(members)) {
       if (nodeId === this.deps.cluster.nodeId) this.deps.local.deliver(message, recipients);
       else this.deps.cluster.deliverTo(nodeId, { message, recipients, broadcast: false });
+    }
+  }
+
+  /**
+   * Fencing: every write and fan-out re-checks that this node still leads (by
+   * its own ZooKeeper timer), because an operation may have waited in a room's
+   * queue or on the store while leadership moved.
+   */
+  private fence(): void {
+    if (!this.ready || !this.deps.cluster.isLeader()) {
+      throw new Unavailable('Leadership moved while this request was handled; try again.', 'LEADER_CHANGED');
     }
   }
 
