@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the servers the tests and the dev cluster launch are installed:
 # redis-server, ZooKeeper (jar + java), and with --with-rabbitmq, rabbitmq-server.
+# tmux (the terminal the interactive client test drives) is optional: installed
+# along with the others when possible, otherwise that one test is skipped.
 # Quiet when everything is present. As root with apt-get, installs what is
 # missing; otherwise prints the commands to run and exits non-zero.
 #
@@ -60,15 +62,25 @@ missing_packages() {
   echo "${packages[@]}"
 }
 
+have_tmux() { command -v tmux >/dev/null 2>&1; }
+can_apt() { [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; }
+
 if [[ -n "${ZOOKEEPER_JAR:-}" ]] && ! have_zookeeper_jar; then
   echo "install-services: ZOOKEEPER_JAR is set to '$ZOOKEEPER_JAR', which does not exist; fix or unset it" >&2
   exit 1
 fi
 
 read -r -a missing <<<"$(missing_packages)"
+if ! have_tmux; then
+  if can_apt; then
+    missing+=(tmux)
+  else
+    echo "install-services: tmux is not installed; the interactive terminal-client test will be skipped (apt-get install tmux / brew install tmux)" >&2
+  fi
+fi
 if [[ ${#missing[@]} -eq 0 ]]; then exit 0; fi
 
-if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+if can_apt; then
   echo "install-services: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   # Keep package scripts from starting system services (we never use them),
@@ -82,6 +94,7 @@ if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   read -r -a still_missing <<<"$(missing_packages)"
+  have_tmux || still_missing+=(tmux)
   if [[ ${#still_missing[@]} -gt 0 ]]; then
     echo "install-services: still missing after apt-get install: ${still_missing[*]}" >&2
     exit 1

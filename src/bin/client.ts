@@ -1,0 +1,25 @@
+import { ExitCode, parseArguments, runTerminalClient } from '../client/terminal';
+
+/**
+ * `npm run client`: the terminal client. Interactive on a terminal; with
+ * --send/--listen/--expect or piped stdin it runs without a person (see --help).
+ */
+async function main(): Promise<number> {
+  const parsed = parseArguments(process.argv.slice(2), process.env);
+  if (parsed.kind === 'exit') return parsed.code;
+  return runTerminalClient(parsed.options, {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    env: process.env,
+  });
+}
+
+void main()
+  .catch((err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    return ExitCode.UNAVAILABLE;
+  })
+  .then((code) => {
+    // stdin may still be open (a prompt or piped input): exit once stdout is flushed.
+    process.stdout.write('', () => process.exit(code));
+  });

@@ -1,0 +1,20 @@
+/** The /help text. */
+export const HELP_LINES = [
+  'commands:',
+  '  /chat <user> <text>        direct message (aliases /msg, /dm)',
+  '  /room <room> <text>        message to a room you have joined',
+  '  /join <room>               join a room (shows its recent messages)',
+  '  /leave <room>              leave a room',
+  '  /create <room>             create a room and join it',
+  '  /rooms                     list rooms, member counts, which you joined',
+  '  /world <text>              message to every user online',
+  '  /alliance <text>           message to your alliance',
+  '  /who <user>                is the user online, where, since when',
+  '  /popular [n]               the n most used words (default 10)',
+  '  /history <room|user> [n]   the last n messages of a room or of your chat with a user',
+  '                             A bare name means the room when you are a member of a room of',
+  '                             that name (as /rooms shows), else the user. Write #name for the',
+  '                             room or @name for the user to choose explicitly.',
+  '  /help                      this list',
+  '  /quit                      log out and exit (also Ctrl-D)',
+];

@@ -1,0 +1,12 @@
+export { runTerminalClient } from './app';
+export type { TerminalIO } from './app';
+export { parseArguments, isBatch } from './options';
+export type { TerminalOptions, ParsedArguments } from './options';
+export { ExitCode, EXIT_CODES_HELP } from './exit-codes';
+export { parseCommandLine } from './command-line';
+export type { Command, ParsedLine, HistoryTarget } from './command-line';
+export { Renderer, clean } from './render';
+export { relativeTime, duration } from './relative-time';
+export { ChatSession } from './session';
+export type { SessionListener, SessionEnd, ChatSessionOptions } from './session';
+export { SeenMessages } from './seen';

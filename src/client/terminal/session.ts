@@ -1,0 +1,255 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChatMessage, LoginOk, SyncPosition } from '../../../gen/chat/v1/client';
+import { CloseCode, closeCodeName } from '../../protocol/close-codes';
+import { ChatClient, ChatClientError } from '../chat-client';
+import type { ChatClientOptions } from '../chat-client';
+import { pickServer } from '../gateway-client';
+import type { PickedServer } from '../gateway-client';
+import { backoffDelay } from './backoff';
+import type { SeenMessages } from './seen';
+
+/** Why a session ended for good. */
+export type SessionEnd = 'replaced' | 'kicked' | 'gave-up' | 'closed';
+
+/** What the session tells the screen. */
+export interface SessionListener {
+  /** A message not shown before: pushed live, or found by the catch-up after a reconnect. */
+  message(m: ChatMessage, origin: 'live' | 'missed'): void;
+  /** The connection closed unexpectedly; reconnecting starts. */
+  lost(info: { nodeId: string; code: number; reason: string }): void;
+  /** A reconnect attempt failed; the next one follows after `delayMs`. */
+  retry(info: { attempt: number; delayMs: number; error: unknown }): void;
+  reconnected(info: { nodeId: string; username: string }): void;
+  /** The catch-up after a reconnect is done. `incomplete`: conversations whose gap history could not fill. */
+  caughtUp(info: { missed: number; incomplete: string[]; error?: unknown }): void;
+  /** No more reconnects: the session is over. */
+  ended(info: { why: SessionEnd; message: string }): void;
+}
+
+export interface ChatSessionOptions {
+  gatewayUrl: string;
+  /** JSON subprotocol instead of binary protobuf. */
+  json: boolean;
+  seen: SeenMessages;
+  listener: SessionListener;
+  /** How long reconnecting may take before giving up (default 60 s). */
+  reconnectWindowMs?: number;
+  /** First and largest pause between reconnect attempts (default 250 ms and 5 s). */
+  backoff?: { initialMs: number; maxMs: number };
+  /** Tests inject these; the defaults are the gateway client and ChatClient.connect. */
+  pick?: (gatewayUrl: string) => Promise<PickedServer>;
+  connect?: (url: string, options: ChatClientOptions) => Promise<ChatClient>;
+}
+
+/** Catch-up pages per reconnect (each up to SYNC_PAGE messages per conversation). */
+const SYNC_ROUNDS = 10;
+const SYNC_PAGE = 100;
+
+/**
+ * One user's stay in the cluster across node failures: connects through the
+ * gateway, logs in, and when the connection drops, asks the gateway again,
+ * resumes with the newest resume token on a live node and catches up with
+ * what it missed. Room membership lives on the server, so nothing is re-joined.
+ */
+export class ChatSession {
+  private client: ChatClient | undefined;
+  private username = '';
+  private password = '';
+  private token = '';
+  private nodeIdValue = '';
+  private loggedIn = false;
+  private endedWith: { why: SessionEnd; message: string } | undefined;
+  private kickedReason = '';
+  private reconnecting: Promise<void> | undefined;
+  private readonly stopping = new AbortController();
+  private readonly pick: (gatewayUrl: string) => Promise<PickedServer>;
+  private readonly connectTo: (url: string, options: ChatClientOptions) => Promise<ChatClient>;
+
+  constructor(private readonly options: ChatSessionOptions) {
+    this.pick = options.pick ?? ((url) => pickServer(url));
+    this.connectTo = options.connect ?? ((url, o) => ChatClient.connect(url, o));
+  }
+
+  get user(): string {
+    return this.username;
+  }
+
+  get nodeId(): string {
+    return this.nodeIdValue;
+  }
+
+  get ended(): { why: SessionEnd; message: string } | undefined {
+    return this.endedWith;
+  }
+
+  /** Asks the gateway for a node and connects to it (no login yet). */
+  async connect(): Promise<PickedServer> {
+    const server = await this.pick(this.options.gatewayUrl);
+    const client = await this.connectTo(server.url, { json: this.options.json });
+    this.install(client, server.nodeId);
+    return server;
+  }
+
+  /** Logs in on the current connection (connecting first if it was lost meanwhile). */
+  async login(username: string, password: string): Promise<LoginOk> {
+    if (!this.client?.isOpen) await this.connect();
+    const client = this.requireClient();
+    const ok = await client.login(username, password);
+    this.username = ok.user?.username ?? username;
+    // Kept in memory only, for when the resume token has expired by the time a reconnect needs it.
+    this.password = password;
+    this.token = ok.resumeToken;
+    this.nodeIdValue = ok.nodeId || this.nodeIdValue;
+    this.loggedIn = true;
+    return ok;
+  }
+
+  /** The live connection; waits while a reconnect is under way, rejects once the session is over. */
+  async current(): Promise<ChatClient> {
+    if (this.reconnecting) await this.reconnecting;
+    if (this.endedWith) {
+      throw new ChatClientError(0, 'CLOSED', `Not connected: ${this.endedWith.message}`);
+    }
+    return this.requireClient();
+  }
+
+  /** Notes a newer resume token (every login and resume issues one). */
+  noteToken(token: string): void {
+    if (token) this.token = token;
+  }
+
+  /** Logs out (closes the connection) and stops any reconnect. Idempotent. */
+  async close(): Promise<void> {
+    this.end('closed', 'Logged out.');
+    const client = this.client;
+    this.client = undefined;
+    if (client) await client.close(1000, 'client quit');
+  }
+
+  private requireClient(): ChatClient {
+    if (!this.client) throw new ChatClientError(0, 'CLOSED', 'Not connected to a chat node.');
+    return this.client;
+  }
+
+  private install(client: ChatClient, nodeId: string): void {
+    this.client = client;
+    this.nodeIdValue = nodeId;
+    client.on('message', (m) => {
+      if (this.client === client && this.options.seen.accept(m)) this.options.listener.message(m, 'live');
+    });
+    client.on('kicked', (k) => {
+      if (this.client === client) this.kickedReason = k.reason;
+    });
+    client.on('close', (code, reason) => this.onClose(client, code, reason));
+  }
+
+  private onClose(client: ChatClient, code: number, reason: string): void {
+    if (this.client !== client || this.endedWith) return;
+    const why = reason || this.kickedReason;
+    if (code === CloseCode.REPLACED) {
+      this.end(
+        'replaced',
+        `Another login of ${this.username || 'this user'} took over this session${why ? ` (${why})` : ''}.`,
+      );
+      return;
+    }
+    if (code === CloseCode.KICKED || code === CloseCode.RATE_ABUSE) {
+      this.end('kicked', `The server closed the session (${closeCodeName(code)}${why ? `: ${why}` : ''}).`);
+      return;
+    }
+    // Before login there is nothing to resume: the next login() connects again.
+    if (!this.loggedIn) return;
+    this.options.listener.lost({ nodeId: this.nodeIdValue, code, reason });
+    this.reconnecting ??= this.reconnect().finally(() => {
+      this.reconnecting = undefined;
+    });
+  }
+
+  private async reconnect(): Promise<void> {
+    const windowMs = this.options.reconnectWindowMs ?? 60_000;
+    const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 250, maxMs: 5000 };
+    const deadline = Date.now() + windowMs;
+    // Bounded: every failed attempt waits, and the loop ends at the deadline.
+    for (let attempt = 1; !this.endedWith; attempt++) {
+      try {
+        await this.resumeSomewhere();
+        this.options.listener.reconnected({ nodeId: this.nodeIdValue, username: this.username });
+        await this.catchUp();
+        return;
+      } catch (error) {
+        if (this.endedWith) return;
+        if (error instanceof ChatClientError && error.code === 401) {
+          this.end('gave-up', `Could not log in again: ${error.message}`);
+          return;
+        }
+        const delayMs = backoffDelay(attempt, initialMs, maxMs);
+        if (Date.now() + delayMs > deadline) {
+          const detail = error instanceof Error ? error.message : String(error);
+          this.end('gave-up', `Could not reconnect within ${Math.round(windowMs / 1000)} s: ${detail}`);
+          return;
+        }
+        this.options.listener.retry({ attempt, delayMs, error });
+        await sleep(delayMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  /** One attempt: a node from the gateway, then resume (or the password if the token is gone). */
+  private async resumeSomewhere(): Promise<void> {
+    const server = await this.pick(this.options.gatewayUrl);
+    const client = await this.connectTo(server.url, { json: this.options.json });
+    try {
+      let ok: LoginOk;
+      try {
+        ok = await client.resume(this.token, this.username);
+      } catch (error) {
+        const expired = error instanceof ChatClientError && error.reason === 'BAD_RESUME_TOKEN';
+        if (!expired || !this.password) throw error;
+        ok = await client.login(this.username, this.password);
+      }
+      if (this.endedWith) throw new ChatClientError(0, 'CLOSED', 'The session ended while reconnecting.');
+      this.kickedReason = '';
+      this.install(client, ok.nodeId || server.nodeId);
+      this.token = ok.resumeToken || this.token;
+    } catch (error) {
+      void client.close();
+      throw error;
+    }
+  }
+
+  /** Asks for what came after the last message seen in each conversation and shows it. */
+  private async catchUp(): Promise<void> {
+    let missed = 0;
+    const incomplete = new Set<string>();
+    try {
+      const client = this.requireClient();
+      let pending: SyncPosition[] = this.options.seen.positions();
+      for (let round = 0; round < SYNC_ROUNDS && pending.length > 0; round++) {
+        const result = await client.sync(pending, SYNC_PAGE);
+        const next: SyncPosition[] = [];
+        for (const c of result.conversations) {
+          for (const m of c.messages) {
+            if (!this.options.seen.accept(m)) continue;
+            missed++;
+            this.options.listener.message(m, 'missed');
+          }
+          if (!c.complete) incomplete.add(c.conversation);
+          const last = c.messages[c.messages.length - 1];
+          if (c.hasMore && last) next.push({ conversation: c.conversation, afterSeq: last.seq });
+        }
+        pending = next;
+      }
+      this.options.listener.caughtUp({ missed, incomplete: [...incomplete] });
+    } catch (error) {
+      // A failed catch-up leaves a working connection; report it rather than reconnecting again.
+      this.options.listener.caughtUp({ missed, incomplete: [...incomplete], error });
+    }
+  }
+
+  private end(why: SessionEnd, message: string): void {
+    if (this.endedWith) return;
+    this.endedWith = { why, message };
+    this.stopping.abort();
+    if (why !== 'closed') this.options.listener.ended({ why, message });
+  }
+}

@@ -1,0 +1,330 @@
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { ChatClient } from '../../src/client/chat-client';
+import { silentLogger } from '../../src/core/logger';
+import { RedisKeys } from '../../src/core/names';
+import { CachedDirectory, createStrategy, Gateway, RedisServerDirectory } from '../../src/gateway';
+import { TEST_PASSWORD, TestCluster } from '../support/cluster';
+import { uniqueName } from '../support/unique';
+import { waitFor } from '../support/wait-for';
+
+const REPO = path.resolve(__dirname, '..', '..');
+const run = promisify(execFile);
+
+/** The terminal client as a child process, on the TypeScript sources. */
+class ClientProcess {
+  readonly lines: string[] = [];
+  readonly exited: Promise<number | null>;
+  private readonly child: ChildProcess;
+
+  constructor(gateway: string, args: string[]) {
+    this.child = spawn(
+      process.execPath,
+      [
+        '--require',
+        path.join(REPO, 'test/support/swc-register.js'),
+        path.join(REPO, 'src/bin/client.ts'),
+        '--gateway',
+        gateway,
+        ...args,
+      ],
+      {
+        cwd: REPO,
+        env: { ...process.env, CHAT_PASSWORD: TEST_PASSWORD, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    for (const stream of [this.child.stdout, this.child.stderr]) {
+      let buffered = '';
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => {
+        buffered += chunk;
+        const parts = buffered.split('\n');
+        buffered = parts.pop() ?? '';
+        this.lines.push(...parts);
+      });
+    }
+  }
+
+  async waitForLine(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> {
+    return waitFor(
+      () => {
+        for (const line of this.lines) {
+          const match = pattern.exec(line);
+          if (match) return match;
+        }
+        return undefined;
+      },
+      { what: `client output matching ${pattern}; so far:\n${this.lines.join('\n')}`, timeoutMs },
+    );
+  }
+
+  /** Waits for the exit; a client still running after `timeoutMs` is killed and the test fails. */
+  async exitCode(timeoutMs = 30_000): Promise<number | null> {
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  output(): string {
+    return this.lines.join('\n');
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+describe('terminal client against three nodes behind a gateway', () => {
+  let cluster: TestCluster;
+  let redis: Redis;
+  let gateway: Gateway;
+  let gatewayUrl: string;
+  const clients: ClientProcess[] = [];
+  const chatClients: ChatClient[] = [];
+
+  const client = (args: string[]): ClientProcess => {
+    const c = new ClientProcess(gatewayUrl, args);
+    clients.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    cluster = await TestCluster.start({ name: 'terminal' });
+    redis = new Redis(cluster.env.REDIS_URL as string);
+    gateway = new Gateway({
+      directory: new CachedDirectory(
+        new RedisServerDirectory({
+          redis,
+          keys: new RedisKeys(cluster.env.REDIS_PREFIX as string),
+          logger: silentLogger(),
+        }),
+        { cacheMs: 0 },
+      ),
+      strategy: createStrategy('round-robin'),
+      logger: silentLogger(),
+    });
+    const address = await gateway.listen(0, '127.0.0.1');
+    gatewayUrl = `http://127.0.0.1:${address.port}`;
+    await cluster.waitForLeader();
+    await waitFor(
+      async () => {
+        const raw = await redis.get(new RedisKeys(cluster.env.REDIS_PREFIX as string).servers());
+        return raw !== null && (JSON.parse(raw) as unknown[]).length === 3;
+      },
+      { what: 'three nodes in the server list' },
+    );
+  }, 90_000);
+
+  afterEach(() => {
+    clients.splice(0).forEach((c) => c.kill());
+  });
+
+  afterAll(async () => {
+    await Promise.all(chatClients.map((c) => c.close()));
+    await gateway?.close();
+    redis?.disconnect();
+    await cluster?.stop();
+  });
+
+  async function user(prefix: string, alliance = ''): Promise<string> {
+    const name = uniqueName(prefix).replace(/-/g, '_');
+    await cluster.createUser(name, alliance);
+    return name;
+  }
+
+  it('exchanges a direct message and a room message between two non-interactive clients', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    const room = uniqueName('lounge').replace(/-/g, '_');
+
+    const creator = client(['--user', alice, '--send', `/create ${room}`]);
+    expect(await creator.exitCode()).toBe(0);
+    expect(creator.output()).toContain(`created #${room}`);
+
+    const listener = client(['--user', bob, '--send', `/join ${room}`, '--listen', '30', '--expect', '2']);
+    await listener.waitForLine(new RegExp(`joined #${room}`));
+
+    const sender = client([
+      '--user',
+      alice,
+      '--send',
+      `/chat ${bob} hello ${bob}`,
+      '--send',
+      `/room ${room} hi all`,
+    ]);
+    expect({ code: await sender.exitCode(), output: sender.output() }).toMatchObject({ code: 0 });
+    expect(sender.output()).toMatch(new RegExp(`\\[now\\] you → ${bob}: hello ${bob}`));
+    expect(sender.output()).toMatch(new RegExp(`#${room} you: hi all`));
+
+    expect(await listener.exitCode()).toBe(0);
+    expect(listener.output()).toMatch(new RegExp(`\\] ${alice} → you: hello ${bob}$`, 'm'));
+    expect(listener.output()).toMatch(new RegExp(`\\] #${room} ${alice}: hi all$`, 'm'));
+  });
+
+  it('prints a server error with its code and exits non-zero', async () => {
+    const alice = await user('alice');
+    const offline = await user('offline');
+    const c = client(['--user', alice, '--send', `/chat ${offline} anyone?`, '--send', '/join no_such_room']);
+    expect(await c.exitCode()).toBe(1);
+    expect(c.output()).toMatch(/error 404 USER_OFFLINE: /);
+    expect(c.output()).toMatch(/error 404 UNKNOWN_ROOM: /);
+  });
+
+  it('fails with exit code 4 on a wrong password and 5 when --expect runs out', async () => {
+    const alice = await user('alice');
+    const wrong = client(['--user', alice, '--password', 'not-the-password']);
+    expect(await wrong.exitCode()).toBe(4);
+    expect(wrong.output()).toMatch(/error 401 BAD_CREDENTIALS/);
+    expect(wrong.output()).not.toContain('not-the-password');
+
+    const waiting = client(['--user', alice, '--listen', '1', '--expect', '1']);
+    expect(await waiting.exitCode()).toBe(5);
+  });
+
+  const tmuxMissing = spawnSyncOk('tmux', ['-V']) ? undefined : 'tmux is not installed';
+  (tmuxMissing ? it.skip : it)(
+    'runs interactively under a terminal without breaking the typed line',
+    async () => {
+      const erin = await user('erin');
+      const frank = await user('frank');
+      const socket = `chat-test-${process.pid}-${Date.now()}`;
+      const tmux = (...args: string[]): Promise<{ stdout: string }> =>
+        run('tmux', ['-L', socket, '-f', '/dev/null', ...args]);
+      const command = [
+        'NO_COLOR=1',
+        quote(process.execPath),
+        '--require',
+        quote(path.join(REPO, 'test/support/swc-register.js')),
+        quote(path.join(REPO, 'src/bin/client.ts')),
+        '--gateway',
+        quote(gatewayUrl),
+        '; echo "client exited with $?"; sleep 120',
+      ].join(' ');
+      await tmux('new-session', '-d', '-s', 'chat', '-x', '150', '-y', '40', command);
+      try {
+        const pane = async (): Promise<string> => (await tmux('capture-pane', '-p', '-t', 'chat')).stdout;
+        const waitPane = (
+          what: string,
+          check: (text: string) => boolean,
+          timeoutMs = 20_000,
+        ): Promise<string> =>
+          waitFor(
+            async () => {
+              const text = await pane();
+              return check(text) ? text : undefined;
+            },
+            { what: `${what} in the terminal`, timeoutMs, intervalMs: 100 },
+          ).catch(async (err: Error) => {
+            throw new Error(`${err.message}\n--- pane ---\n${await pane().catch(() => '')}`);
+          });
+
+        await waitPane('the user prompt', (t) => /User/.test(t));
+        await tmux('send-keys', '-t', 'chat', '-l', erin);
+        await tmux('send-keys', '-t', 'chat', 'Enter');
+        await waitPane('the password prompt', (t) => /Password/.test(t));
+        await tmux('send-keys', '-t', 'chat', '-l', TEST_PASSWORD);
+        await tmux('send-keys', '-t', 'chat', 'Enter');
+        const afterLogin = await waitPane('the login line', (t) => t.includes(`logged in as ${erin}`));
+        expect(afterLogin).not.toContain(TEST_PASSWORD);
+
+        await tmux('send-keys', '-t', 'chat', '-l', '/rooms');
+        await tmux('send-keys', '-t', 'chat', 'Enter');
+        await waitPane('the room list', (t) => /\d+ rooms?:|no rooms yet/.test(t));
+
+        const prompt = new RegExp(`^${erin}@n\\d> hello wor$`);
+        await tmux('send-keys', '-t', 'chat', '-l', 'hello wor');
+        await waitPane('the partly typed line', (t) => prompt.test(lastLine(t)));
+
+        const sender = await ChatClient.connect(cluster.node('n1').wsUrl);
+        chatClients.push(sender);
+        await sender.login(frank, TEST_PASSWORD);
+        await sender.sendDirect(erin, 'ping while typing');
+        const shown = await waitPane('the incoming message', (t) =>
+          t.includes(`${frank} → you: ping while typing`),
+        );
+        // The message is printed above the prompt, and the typed text is still on the prompt line.
+        expect(lastLine(shown)).toMatch(prompt);
+        const lines = nonEmptyLines(shown);
+        expect(lines[lines.length - 2]).toMatch(new RegExp(`\\[now\\] ${frank} → you: ping while typing$`));
+
+        await tmux('send-keys', '-t', 'chat', 'C-u');
+        await tmux('send-keys', '-t', 'chat', '-l', '/quit');
+        await tmux('send-keys', '-t', 'chat', 'Enter');
+        await waitPane('the client to exit', (t) => t.includes('client exited with 0'));
+      } finally {
+        await tmux('kill-server').catch(() => undefined);
+      }
+    },
+  );
+
+  // Last: it leaves the cluster with two nodes.
+  it('reconnects on its own when its node dies, and receives messages afterwards', async () => {
+    const carol = await user('carol');
+    const dave = await user('dave');
+    const listener = client([
+      '--user',
+      carol,
+      '--listen',
+      '60',
+      '--expect',
+      '1',
+      '--reconnect-timeout',
+      '45',
+    ]);
+    const [, nodeId] = await listener.waitForLine(new RegExp(`logged in as ${carol} on (n\\d)`));
+    if (!nodeId) throw new Error('no node id in the login line');
+
+    await cluster.kill(nodeId);
+    await listener.waitForLine(/lost the connection to n\d/);
+    const [, newNode] = await listener.waitForLine(new RegExp(`reconnected to (n\\d) as ${carol}$`), 40_000);
+    expect(newNode).not.toBe(nodeId);
+
+    const survivor = [...cluster.nodes.keys()][0] as string;
+    const sender = await ChatClient.connect(cluster.node(survivor).wsUrl);
+    chatClients.push(sender);
+    await sender.login(dave, TEST_PASSWORD);
+    // Until the cluster has noticed the dead node, the recipient may look offline: retry.
+    await waitFor(
+      async () => {
+        await sender.sendDirect(carol, 'after failover');
+        return true;
+      },
+      { what: `a direct message to ${carol} after the failover`, timeoutMs: 30_000, intervalMs: 500 },
+    );
+    await listener.waitForLine(new RegExp(`${dave} → you: after failover$`));
+    expect(await listener.exitCode()).toBe(0);
+  }, 120_000);
+});
+
+function spawnSyncOk(command: string, args: string[]): boolean {
+  const result = spawnSync(command, args, { stdio: 'ignore' });
+  if (result.status !== 0)
+    console.warn(
+      `Skipping the interactive terminal test: tmux is not available (${command} ${args.join(' ')} failed).`,
+    );
+  return result.status === 0;
+}
+
+function quote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+function nonEmptyLines(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l !== '');
+}
+
+function lastLine(text: string): string {
+  const lines = nonEmptyLines(text);
+  return lines[lines.length - 1] ?? '';
+}
