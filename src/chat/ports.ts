@@ -25,6 +25,12 @@ export interface SessionDirectory {
   /** When the user's last session ended, or null if unknown (never logged out cleanly). */
   lastSeen(username: string): Promise<number | null>;
   all(): Promise<Map<string, GlobalSession>>;
+  /**
+   * Writes the session back only if the user has none (after the shared state
+   * was lost, e.g. a Redis restart). Returns the session that holds the user
+   * when it is another one, null when `session` is (now) the recorded one.
+   */
+  restore(username: string, session: GlobalSession): Promise<GlobalSession | null>;
   /** Removes every session of a node (its clients are gone). */
   releaseNode(nodeId: string): Promise<number>;
 }

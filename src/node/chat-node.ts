@@ -7,6 +7,7 @@ import { extractWords } from '../chat/hotwords';
 import { LocalSessions } from '../chat/local-sessions';
 import { Presence } from '../chat/presence';
 import { MessageRecorder } from '../chat/recorder';
+import { restoreSessions } from '../chat/session-restore';
 import { SessionService } from '../chat/sessions';
 import { UserInfoService } from '../chat/user-info';
 import { ClusterCoordinator } from '../cluster/coordination/coordinator';
@@ -177,7 +178,7 @@ export class ChatNode {
     const bound = await ws.listen(config.ws.host, config.ws.port);
     const wsUrl = config.ws.publicUrl ?? bound.url;
     self.wsUrl = wsUrl;
-    this.publishLoad(ws, registry);
+    const republishLoad = this.publishLoad(ws, registry);
 
     rpc.setAdminApi(
       adminApi({
@@ -195,6 +196,22 @@ export class ChatNode {
       registry,
       members: () => coordinator.members(),
       logger: log.child({ component: 'server-list' }),
+    });
+    // Redis may come back empty (restarted without persistence): put back what this node keeps there,
+    // or its users look offline and the gateway has no server list until the next membership change.
+    redis.on('ready', () => {
+      log.info({ event: 'redis_reconnected' }, "Redis connection back; restoring this node's entries");
+      republishLoad();
+      serverList.changed();
+      restoreSessions({
+        directory,
+        local,
+        nodeId: config.nodeId,
+        logger: log.child({ component: 'sessions' }),
+        kickLocal: (username, sid, reason) => sessions.kickLocal(username, sid, reason),
+      }).catch((err: unknown) =>
+        log.warn({ event: 'sessions_restore_failed', err }, 'could not restore the session directory'),
+      );
     });
     const duties = new LeaderDuties(log.child({ component: 'duties' }));
     duties.register({
@@ -301,7 +318,8 @@ export class ChatNode {
       );
   }
 
-  private publishLoad(ws: WsServer, registry: RedisServerRegistry): void {
+  /** Publishes the connection count now and on changes; returns a function that publishes it again. */
+  private publishLoad(ws: WsServer, registry: RedisServerRegistry): () => void {
     let timer: NodeJS.Timeout | undefined;
     const publish = (): void => {
       timer = undefined;
@@ -314,5 +332,6 @@ export class ChatNode {
       // At most a few writes a second, however fast clients come and go.
       timer ??= setTimeout(publish, 250);
     });
+    return publish;
   }
 }

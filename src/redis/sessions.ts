@@ -18,6 +18,12 @@ if cjson.decode(v).sid == ARGV[2] then
 end
 return 0`;
 
+// Set-if-absent that reports the holder: a login made after the loss wins over a restored one.
+const RESTORE = `local old = redis.call('HGET', KEYS[1], ARGV[1])
+if old then return old end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return false`;
+
 const RELEASE_NODE = `local all = redis.call('HGETALL', KEYS[1])
 local n = 0
 for i = 1, #all, 2 do
@@ -63,6 +69,19 @@ export class RedisSessionDirectory implements SessionDirectory {
   async all(): Promise<Map<string, GlobalSession>> {
     const raw = await this.redis.hgetall(this.keys.sessions());
     return new Map(Object.entries(raw).map(([user, json]) => [user, parse(json)]));
+  }
+
+  async restore(username: string, session: GlobalSession): Promise<GlobalSession | null> {
+    const held = (await this.redis.eval(
+      RESTORE,
+      1,
+      this.keys.sessions(),
+      username,
+      JSON.stringify(session),
+    )) as string | null;
+    if (!held) return null;
+    const holder = parse(held);
+    return holder.sid === session.sid ? null : holder;
   }
 
   async releaseNode(nodeId: string): Promise<number> {
