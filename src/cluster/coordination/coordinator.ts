@@ -82,9 +82,14 @@ export class ClusterCoordinator extends EventEmitter<CoordinatorEvents> {
     return this.view;
   }
 
-  /** True while this node is elected and its own fencing timer says the session is alive. */
+  /**
+   * True while this node is elected and its own fencing deadline has not
+   * passed. The deadline is read from the clock here as well, so a node whose
+   * timers are late (it was paused) stops leading at the deadline itself,
+   * before the overdue timer announces the step-down.
+   */
   isLeader(): boolean {
-    return this.leading !== null;
+    return this.leading !== null && (this.run?.isFresh() ?? false);
   }
 
   /** Current leadership of this node; `epoch` is the leading epoch, or 0 when not leading. */

@@ -77,8 +77,14 @@ export class SessionLiveness {
     this.clear();
   }
 
+  /**
+   * Checked against the clock, not only the flag the deadline timer clears: a
+   * process that stalled (stopped, swapped, a long GC or synchronous write)
+   * may run I/O callbacks before its overdue timers, and must not act as
+   * leader in that gap.
+   */
   isFresh(): boolean {
-    return this.running && this.fresh;
+    return this.running && this.fresh && this.age() < this.staleAfterMs;
   }
 
   /** Any answered request proves the session was alive when it was sent. */

@@ -99,6 +99,11 @@ export class SessionRun {
     return this.leading;
   }
 
+  /** The fencing deadline has not passed, by the clock right now (see SessionLiveness.isFresh). */
+  isFresh(): boolean {
+    return this.liveness?.isFresh() ?? false;
+  }
+
   /** Connects, registers, reads the membership and enters the election; rejects on failure. */
   async open(): Promise<void> {
     const { clock, logger, paths, self } = this.options;
