@@ -14,3 +14,5 @@ export type { ZooKeeperInstall } from './zookeeper-classpath';
 export { ServiceProcess } from './service-process';
 export type { ServiceSpec, ServiceProcessOptions } from './service-process';
 export { redisPing, zkFourLetterWord, zkSessionCheck } from './probes';
+export { startRabbitMq, RabbitMqProcess, findRabbitMqServer, RABBITMQ_INSTALL_HINT } from './rabbitmq';
+export type { RabbitMqOptions } from './rabbitmq';

@@ -81,6 +81,8 @@ export class HookRunner {
   private drainScheduled = false;
   private sweeper: NodeJS.Timeout | undefined;
   private callSeq = 0;
+  /** No new events once close() started; the queued ones still reach the plugins before they close. */
+  private accepting = true;
   private closed = false;
   private closing: Promise<void> | undefined;
 
@@ -167,7 +169,7 @@ export class HookRunner {
 
   /** Hands an event to the after hooks. Returns at once and never throws. */
   emit(event: AfterEvent): void {
-    if (this.afterSlots[event.type].length === 0 || this.closed) return;
+    if (this.afterSlots[event.type].length === 0 || !this.accepting) return;
     this.queue.push(event);
     if (this.drainScheduled) return;
     this.drainScheduled = true;
@@ -193,8 +195,10 @@ export class HookRunner {
   }
 
   private async closeAll(): Promise<void> {
+    this.accepting = false;
+    // Events emitted before close() (e.g. the last messages to export) still go out.
+    if (this.queue.length > 0) this.drain();
     this.closed = true;
-    this.queue = [];
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
     for (const slot of [...this.slots].reverse()) {

@@ -317,6 +317,16 @@ describe('HookRunner: fast path and close', () => {
     }
   });
 
+  it('hands events emitted before close() to the plugins before closing them', async () => {
+    const trail: string[] = [];
+    const runner = new HookRunner([
+      { name: 'p', afterMessageStored: (m) => void trail.push(m.id), close: () => void trail.push('closed') },
+    ]);
+    runner.emit(stored({ ...message, id: 'last' }));
+    await runner.close();
+    expect(trail).toEqual(['last', 'closed']);
+  });
+
   it('closes plugins in reverse order, bounded, and emits nothing afterwards', async () => {
     const trail: string[] = [];
     const after = jest.fn();

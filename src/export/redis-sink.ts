@@ -1,0 +1,79 @@
+import { Redis } from 'ioredis';
+import type { Logger } from '../core/logger';
+import { encodeRecord, recordTopic } from './records';
+import type { ExportFormat, ExportRecord } from './records';
+import { PartialBatchError } from './sink';
+import type { RecordSink } from './sink';
+
+export interface RedisStreamSinkOptions {
+  /** ioredis URL; the sink opens a connection of its own. */
+  url: string;
+  /** Stream key, e.g. `chat:export`. */
+  stream: string;
+  /** Approximate cap on the stream's length (`MAXLEN ~`); 0 keeps every entry. */
+  maxLen: number;
+  format: ExportFormat;
+  logger: Logger;
+  /** A command unanswered for this long fails (the batch is retried). Default 5 s. */
+  commandTimeoutMs?: number;
+}
+
+/**
+ * Appends records to a Redis stream, one entry per record
+ * (`XADD <stream> MAXLEN ~ <n> * data <bytes> kind <topic>`), one pipeline
+ * per batch. It has its own connection, so export batches never queue in
+ * front of the chat's own Redis commands, and no offline queue: while Redis
+ * is unreachable a batch fails at once and the publisher keeps the records.
+ */
+export class RedisStreamSink implements RecordSink {
+  readonly name = 'redis';
+  private readonly redis: Redis;
+  private closing: Promise<void> | undefined;
+  private lastErrorLogAt = 0;
+
+  constructor(private readonly options: RedisStreamSinkOptions) {
+    this.redis = new Redis(options.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.commandTimeoutMs ?? 5000,
+      connectionName: 'chat-export',
+      // Keep reconnecting for as long as the node runs; the publisher holds the records meanwhile.
+      retryStrategy: (times) => Math.min(100 * times, 2000),
+    });
+    this.redis.on('error', (err: Error) => {
+      // Each failed reconnect emits one; the publisher reports the failing batches.
+      const now = Date.now();
+      if (now - this.lastErrorLogAt < 5000) return;
+      this.lastErrorLogAt = now;
+      options.logger.warn({ component: 'export', sink: this.name, err }, 'export Redis connection error');
+    });
+  }
+
+  async publishBatch(records: readonly ExportRecord[]): Promise<void> {
+    const { stream, maxLen, format } = this.options;
+    const trim: (string | number)[] = maxLen > 0 ? ['MAXLEN', '~', maxLen] : [];
+    const pipeline = this.redis.pipeline();
+    for (const record of records) {
+      pipeline.xadd(stream, ...trim, '*', 'data', encodeRecord(record, format), 'kind', recordTopic(record));
+    }
+    const results = await pipeline.exec();
+    if (!results) throw new Error('the export pipeline was discarded');
+    const failedAt = results.findIndex(([err]) => err !== null);
+    if (failedAt >= 0) {
+      const cause = results[failedAt]?.[0];
+      throw new PartialBatchError(
+        failedAt,
+        `XADD to ${stream} failed at record ${failedAt + 1} of ${records.length}: ${cause?.message ?? 'unknown error'}`,
+        { cause },
+      );
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.redis.quit().then(
+      () => undefined,
+      () => this.redis.disconnect(),
+    );
+    return this.closing;
+  }
+}
