@@ -58,6 +58,23 @@ bash scripts/ensure-deps.sh
 pm2_home="${PM2_HOME:-$HOME/.pm2}"
 daemon_was_running=0
 if [[ -f "$pm2_home/pm2.pid" ]] && kill -0 "$(cat "$pm2_home/pm2.pid")" 2>/dev/null; then daemon_was_running=1; fi
+work=""
+started=0
+cleanup() {
+  local status=$?
+  if [[ $started == 1 ]]; then
+    (cd "$work" && npm stop >/dev/null 2>&1) || true
+  fi
+  # pm2 starts its daemon on first use: stop it again if it was ours and has nothing else to run.
+  if [[ $daemon_was_running == 0 ]] && [[ -z "$(pm2 jlist 2>/dev/null | tr -d '[:space:][]')" ]]; then
+    pm2 kill >/dev/null 2>&1 || true
+  fi
+  if [[ -n "$work" ]]; then
+    if [[ "${E2E_KEEP:-}" == 1 ]]; then echo "e2e-start: kept $work"; else rm -rf "$work"; fi
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
 existing="$(chat_apps)"
 if [[ -n "$existing" ]]; then
   echo "e2e-start: chat-* pm2 apps are already running; stop them first (npm stop) or run this elsewhere:" >&2
@@ -73,19 +90,6 @@ fi
 
 # --- a clone-like copy; node_modules is shared (a symlink) to skip a reinstall
 work="$(mktemp -d "${TMPDIR:-/tmp}/chat-e2e-XXXXXX")"
-started=0
-cleanup() {
-  local status=$?
-  if [[ $started == 1 ]]; then
-    (cd "$work" && npm stop >/dev/null 2>&1) || true
-  fi
-  if [[ $daemon_was_running == 0 ]] && [[ -z "$(pm2 jlist 2>/dev/null | tr -d '[:space:][]')" ]]; then
-    pm2 kill >/dev/null 2>&1 || true # we started the daemon and it has nothing else to run
-  fi
-  if [[ "${E2E_KEEP:-}" == 1 ]]; then echo "e2e-start: kept $work"; else rm -rf "$work"; fi
-  exit "$status"
-}
-trap cleanup EXIT
 if [[ $source_tree == head ]]; then
   git -C "$REPO" archive HEAD | tar -x -C "$work"
 else

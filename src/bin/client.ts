@@ -5,6 +5,11 @@ import { ExitCode, parseArguments, runTerminalClient } from '../client/terminal'
  * --send/--listen/--expect or piped stdin it runs without a person (see --help).
  */
 async function main(): Promise<number> {
+  // Output piped into a program that stops reading (`| head`) is not an error of ours.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const parsed = parseArguments(process.argv.slice(2), process.env);
   if (parsed.kind === 'exit') return parsed.code;
   return runTerminalClient(parsed.options, {

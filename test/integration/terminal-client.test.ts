@@ -20,7 +20,8 @@ class ClientProcess {
   readonly exited: Promise<number | null>;
   private readonly child: ChildProcess;
 
-  constructor(gateway: string, args: string[]) {
+  /** `input`: command lines piped to the client's stdin (else stdin is /dev/null). */
+  constructor(gateway: string, args: string[], input?: string) {
     this.child = spawn(
       process.execPath,
       [
@@ -34,9 +35,10 @@ class ClientProcess {
       {
         cwd: REPO,
         env: { ...process.env, CHAT_PASSWORD: TEST_PASSWORD, NO_COLOR: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       },
     );
+    if (input !== undefined) this.child.stdin?.end(input);
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
     for (const stream of [this.child.stdout, this.child.stderr]) {
       let buffered = '';
@@ -90,8 +92,8 @@ describe('terminal client against three nodes behind a gateway', () => {
   const clients: ClientProcess[] = [];
   const chatClients: ChatClient[] = [];
 
-  const client = (args: string[]): ClientProcess => {
-    const c = new ClientProcess(gatewayUrl, args);
+  const client = (args: string[], input?: string): ClientProcess => {
+    const c = new ClientProcess(gatewayUrl, args, input);
     clients.push(c);
     return c;
   };
@@ -149,17 +151,22 @@ describe('terminal client against three nodes behind a gateway', () => {
     expect(await creator.exitCode()).toBe(0);
     expect(creator.output()).toContain(`created #${room}`);
 
-    const listener = client(['--user', bob, '--send', `/join ${room}`, '--listen', '30', '--expect', '2']);
+    // The listener speaks the JSON subprotocol; the sender binary protobuf.
+    const listener = client([
+      '--user',
+      bob,
+      '--json',
+      '--send',
+      `/join ${room}`,
+      '--listen',
+      '30',
+      '--expect',
+      '2',
+    ]);
     await listener.waitForLine(new RegExp(`joined #${room}`));
 
-    const sender = client([
-      '--user',
-      alice,
-      '--send',
-      `/chat ${bob} hello ${bob}`,
-      '--send',
-      `/room ${room} hi all`,
-    ]);
+    // One command from --send, one from stdin.
+    const sender = client(['--user', alice, '--send', `/chat ${bob} hello ${bob}`], `/room ${room} hi all\n`);
     expect({ code: await sender.exitCode(), output: sender.output() }).toMatchObject({ code: 0 });
     expect(sender.output()).toMatch(new RegExp(`\\[now\\] you → ${bob}: hello ${bob}`));
     expect(sender.output()).toMatch(new RegExp(`#${room} you: hi all`));
@@ -265,7 +272,60 @@ describe('terminal client against three nodes behind a gateway', () => {
     },
   );
 
-  // Last: it leaves the cluster with two nodes.
+  it('shows the direct messages that arrived while the user was offline', async () => {
+    const alice = await user('alice');
+    const gina = await user('gina');
+    const sender = await ChatClient.connect(cluster.node('n1').wsUrl);
+    chatClients.push(sender);
+    await sender.login(alice, TEST_PASSWORD);
+    await expect(sender.sendDirect(gina, 'while you were away')).rejects.toMatchObject({ code: 404 });
+
+    const c = client(['--user', gina, '--listen', '20', '--expect', '1']);
+    expect(await c.exitCode()).toBe(0);
+    expect(c.output()).toMatch(/messages arrived while you were offline \(1 conversation\)/);
+    expect(c.output()).toMatch(new RegExp(`\\] ${alice} → you: while you were away$`, 'm'));
+    expect(c.output()).toMatch(/caught up: 1 missed message$/m);
+  });
+
+  it('exits with code 6 instead of reconnecting when another login takes over', async () => {
+    const jack = await user('jack');
+    const c = client(['--user', jack, '--listen', '30']);
+    await c.waitForLine(new RegExp(`logged in as ${jack}`));
+    const other = await ChatClient.connect(cluster.node('n2').wsUrl);
+    chatClients.push(other);
+    await other.login(jack, TEST_PASSWORD);
+    expect(await c.exitCode()).toBe(6);
+    expect(c.output()).toMatch(new RegExp(`Another login of ${jack} took over this session`));
+    expect(c.output()).not.toMatch(/reconnect/);
+  });
+
+  it('reconnects when its node shuts down cleanly', async () => {
+    const hank = await user('hank');
+    const ivy = await user('ivy');
+    const listener = client(['--user', hank, '--listen', '60', '--expect', '1', '--reconnect-timeout', '45']);
+    const [, nodeId] = await listener.waitForLine(new RegExp(`logged in as ${hank} on (n\\d)`));
+    if (!nodeId) throw new Error('no node id in the login line');
+
+    await cluster.stopNode(nodeId);
+    await listener.waitForLine(/lost the connection to n\d \(GOING_AWAY/);
+    await listener.waitForLine(new RegExp(`reconnected to (n\\d) as ${hank}$`), 40_000);
+
+    const survivor = [...cluster.nodes.keys()][0] as string;
+    const sender = await ChatClient.connect(cluster.node(survivor).wsUrl);
+    chatClients.push(sender);
+    await sender.login(ivy, TEST_PASSWORD);
+    await waitFor(
+      async () => {
+        await sender.sendDirect(hank, 'after the restart');
+        return true;
+      },
+      { what: `a direct message to ${hank} after the node stopped`, timeoutMs: 30_000, intervalMs: 500 },
+    );
+    await listener.waitForLine(new RegExp(`${ivy} → you: after the restart$`));
+    expect(await listener.exitCode()).toBe(0);
+  }, 120_000);
+
+  // Last: with the test before, it leaves the cluster with one node.
   it('reconnects on its own when its node dies, and receives messages afterwards', async () => {
     const carol = await user('carol');
     const dave = await user('dave');

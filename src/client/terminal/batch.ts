@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseCommandLine } from './command-line';
 import { ExitCode } from './exit-codes';
 import type { ExitCodeValue } from './exit-codes';
-import { loggedInLine, loginFailureCode } from './login';
+import { loggedInLine, loginFailureCode, showOfflineMessages } from './login';
 import type { TerminalOptions } from './options';
 import type { Renderer } from './render';
 import type { CommandRunner } from './runner';
@@ -43,7 +43,9 @@ export async function runBatch(f: BatchFlow): Promise<ExitCodeValue> {
     return ExitCode.UNAVAILABLE;
   }
   try {
-    f.print(r.ok(loggedInLine(await session.login(o.user, o.password), o.user)));
+    const ok = await session.login(o.user, o.password);
+    f.print(r.ok(loggedInLine(ok, o.user)));
+    await showOfflineMessages(session, ok, r, f.print);
   } catch (error) {
     f.print(r.error(error));
     await session.close();

@@ -4,7 +4,7 @@ import type { CredentialPrompt } from './credentials';
 import { isPromptInterrupted } from './credentials';
 import { ExitCode } from './exit-codes';
 import type { ExitCodeValue } from './exit-codes';
-import { isBadCredentials, loggedInLine, loginFailureCode } from './login';
+import { isBadCredentials, loggedInLine, loginFailureCode, showOfflineMessages } from './login';
 import type { TerminalOptions } from './options';
 import type { PromptScreen } from './prompt-screen';
 import type { Renderer } from './render';
@@ -42,6 +42,7 @@ export async function runInteractive(f: InteractiveFlow): Promise<ExitCodeValue>
       try {
         const ok = await session.login(user, password);
         screen.print(r.ok(`${loggedInLine(ok, user)}. /help lists the commands.`));
+        await showOfflineMessages(session, ok, r, (line) => screen.print(line));
         break;
       } catch (error) {
         screen.print(r.error(error));

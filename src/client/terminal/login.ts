@@ -1,6 +1,8 @@
 import type { LoginOk } from '../../../gen/chat/v1/client';
 import { ChatClientError } from '../chat-client';
 import { ExitCode } from './exit-codes';
+import type { Renderer } from './render';
+import type { ChatSession } from './session';
 import type { ExitCodeValue } from './exit-codes';
 
 /** The exit code of a failed login: refused by the server, or no node to ask. */
@@ -20,4 +22,26 @@ export function loggedInLine(ok: LoginOk, fallbackUser: string): string {
   const user = ok.user?.username ?? fallbackUser;
   const alliance = ok.user?.alliance ? ` (alliance ${ok.user.alliance})` : '';
   return `logged in as ${user} on ${ok.nodeId}${alliance}`;
+}
+
+/**
+ * After a login: the direct conversations that received messages while the
+ * user was offline (the server lists them in LoginOk.missed) are fetched and
+ * shown. A failure is printed; the session stays usable.
+ */
+export async function showOfflineMessages(
+  session: ChatSession,
+  ok: LoginOk,
+  renderer: Renderer,
+  print: (line: string) => void,
+): Promise<void> {
+  if (ok.missed.length === 0) return;
+  const n = ok.missed.length;
+  print(renderer.info(`messages arrived while you were offline (${n} conversation${n === 1 ? '' : 's'}):`));
+  try {
+    const { missed } = await session.fetchMissed(ok.missed);
+    print(renderer.info(`caught up: ${missed} missed message${missed === 1 ? '' : 's'}`));
+  } catch (error) {
+    print(renderer.error(error));
+  }
 }

@@ -72,7 +72,7 @@ export function parseArguments(
     .option('--listen <seconds>', 'after the commands, print what arrives for this long, then exit', seconds)
     .option(
       '--expect <n>',
-      'exit 0 as soon as n messages from others arrived (non-zero if --listen runs out; default 30 s)',
+      'exit 0 as soon as n messages from other users arrived; exit 5 if --listen (default 30 s) runs out first',
       count,
     )
     .option('--reconnect-timeout <seconds>', 'give up reconnecting after this long', seconds, 60)

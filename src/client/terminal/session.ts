@@ -113,9 +113,12 @@ export class ChatSession {
     return this.requireClient();
   }
 
-  /** Notes a newer resume token (every login and resume issues one). */
-  noteToken(token: string): void {
-    if (token) this.token = token;
+  /**
+   * Fetches and shows (as 'missed' messages) what came after `positions`,
+   * e.g. the direct conversations a login reports as changed while offline.
+   */
+  async fetchMissed(positions: readonly SyncPosition[]): Promise<{ missed: number; incomplete: string[] }> {
+    return this.syncFrom(await this.current(), positions);
   }
 
   /** Logs out (closes the connection) and stops any reconnect. Idempotent. */
@@ -172,9 +175,9 @@ export class ChatSession {
     // Bounded: every failed attempt waits, and the loop ends at the deadline.
     for (let attempt = 1; !this.endedWith; attempt++) {
       try {
-        await this.resumeSomewhere();
+        const ok = await this.resumeSomewhere();
         this.options.listener.reconnected({ nodeId: this.nodeIdValue, username: this.username });
-        await this.catchUp();
+        await this.catchUp(ok.missed);
         return;
       } catch (error) {
         if (this.endedWith) return;
@@ -195,7 +198,7 @@ export class ChatSession {
   }
 
   /** One attempt: a node from the gateway, then resume (or the password if the token is gone). */
-  private async resumeSomewhere(): Promise<void> {
+  private async resumeSomewhere(): Promise<LoginOk> {
     const server = await this.pick(this.options.gatewayUrl);
     const client = await this.connectTo(server.url, { json: this.options.json });
     try {
@@ -211,39 +214,54 @@ export class ChatSession {
       this.kickedReason = '';
       this.install(client, ok.nodeId || server.nodeId);
       this.token = ok.resumeToken || this.token;
+      return ok;
     } catch (error) {
       void client.close();
       throw error;
     }
   }
 
-  /** Asks for what came after the last message seen in each conversation and shows it. */
-  private async catchUp(): Promise<void> {
-    let missed = 0;
-    const incomplete = new Set<string>();
+  /**
+   * After a reconnect: what came after the last message seen in each
+   * conversation, plus the direct conversations the server says changed
+   * while we were offline.
+   */
+  private async catchUp(reported: readonly SyncPosition[] = []): Promise<void> {
+    const seen = this.options.seen;
+    const positions = [...seen.positions(), ...reported.filter((p) => seen.seqOf(p.conversation) === 0)];
     try {
-      const client = this.requireClient();
-      let pending: SyncPosition[] = this.options.seen.positions();
-      for (let round = 0; round < SYNC_ROUNDS && pending.length > 0; round++) {
-        const result = await client.sync(pending, SYNC_PAGE);
-        const next: SyncPosition[] = [];
-        for (const c of result.conversations) {
-          for (const m of c.messages) {
-            if (!this.options.seen.accept(m)) continue;
-            missed++;
-            this.options.listener.message(m, 'missed');
-          }
-          if (!c.complete) incomplete.add(c.conversation);
-          const last = c.messages[c.messages.length - 1];
-          if (c.hasMore && last) next.push({ conversation: c.conversation, afterSeq: last.seq });
-        }
-        pending = next;
-      }
-      this.options.listener.caughtUp({ missed, incomplete: [...incomplete] });
+      const result = await this.syncFrom(this.requireClient(), positions);
+      this.options.listener.caughtUp(result);
     } catch (error) {
       // A failed catch-up leaves a working connection; report it rather than reconnecting again.
-      this.options.listener.caughtUp({ missed, incomplete: [...incomplete], error });
+      this.options.listener.caughtUp({ missed: 0, incomplete: [], error });
     }
+  }
+
+  /** Pages through sync from `positions`, showing every message not shown before. */
+  private async syncFrom(
+    client: ChatClient,
+    positions: readonly SyncPosition[],
+  ): Promise<{ missed: number; incomplete: string[] }> {
+    let missed = 0;
+    const incomplete = new Set<string>();
+    let pending = [...positions];
+    for (let round = 0; round < SYNC_ROUNDS && pending.length > 0; round++) {
+      const result = await client.sync(pending, SYNC_PAGE);
+      const next: SyncPosition[] = [];
+      for (const c of result.conversations) {
+        for (const m of c.messages) {
+          if (!this.options.seen.accept(m)) continue;
+          missed++;
+          this.options.listener.message(m, 'missed');
+        }
+        if (!c.complete) incomplete.add(c.conversation);
+        const last = c.messages[c.messages.length - 1];
+        if (c.hasMore && last) next.push({ conversation: c.conversation, afterSeq: last.seq });
+      }
+      pending = next;
+    }
+    return { missed, incomplete: [...incomplete] };
   }
 
   private end(why: SessionEnd, message: string): void {
