@@ -11,9 +11,10 @@ export interface ClusterPort {
   isLive(nodeId: string): boolean;
   /**
    * Hands a message to another node's sessions: the leader sends it there, a
-   * follower forwards it to the leader first.
+   * follower forwards it to the leader first. False when no link could take it
+   * (e.g. during a leader change): the recipient then gets it by sync.
    */
-  deliverTo(nodeId: string, order: DeliverOrder): void;
+  deliverTo(nodeId: string, order: DeliverOrder): boolean;
   /** Leader only: one frame per node. */
   deliverToAll(order: DeliverOrder): void;
   /** Closes `sid` of `username` on `nodeId` (a newer login won). */

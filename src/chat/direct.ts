@@ -43,14 +43,16 @@ export class DirectChat {
         'USER_OFFLINE',
       );
     }
-    if (where.nodeId === this.deps.cluster.nodeId) this.deps.local.deliver(message, [to]);
-    else this.deps.cluster.deliverTo(where.nodeId, { message, recipients: [to], broadcast: false });
+    const delivered =
+      where.nodeId === this.deps.cluster.nodeId
+        ? this.deps.local.deliver(message, [to]) > 0
+        : this.deps.cluster.deliverTo(where.nodeId, { message, recipients: [to], broadcast: false });
     return {
       id: message.id,
       conversation: message.conversation,
       seq: message.seq,
       ts: message.ts,
-      delivered: true,
+      delivered,
     };
   }
 

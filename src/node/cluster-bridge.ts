@@ -86,14 +86,14 @@ export class ClusterBridge implements ClusterPort {
     return this.isLeader() ? { nodes: this.deps.coordinator.members().map(nodeInfo) } : this.serverList;
   }
 
-  deliverTo(nodeId: string, order: DeliverOrder): void {
+  deliverTo(nodeId: string, order: DeliverOrder): boolean {
     if (nodeId === this.nodeId) {
       this.deliverLocally(order);
-      return;
+      return true;
     }
     const deliver = deliverToWire(order);
-    if (this.isLeader()) this.deps.hub.send(nodeId, { body: { $case: 'deliver', value: deliver } });
-    else this.toLeader({ body: { $case: 'routeDirect', value: { targetNode: nodeId, deliver } } });
+    if (this.isLeader()) return this.deps.hub.send(nodeId, { body: { $case: 'deliver', value: deliver } });
+    return this.deps.link.send({ body: { $case: 'routeDirect', value: { targetNode: nodeId, deliver } } });
   }
 
   deliverToAll(order: DeliverOrder): void {

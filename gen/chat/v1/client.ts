@@ -283,8 +283,9 @@ export interface SendAck {
   seq: number;
   ts: number;
   /**
-   * For direct messages: false when the recipient was offline. The message is
-   * stored all the same and reaches the recipient through sync.
+   * For direct messages: false when the message could not be handed on for
+   * live delivery (e.g. during a leader change). It is stored all the same and
+   * reaches the recipient through sync. (An offline recipient is a 404 error.)
    */
   delivered: boolean;
 }
