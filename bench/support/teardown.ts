@@ -6,9 +6,23 @@ export class Teardown {
   private readonly steps: Array<{ name: string; run: () => Promise<unknown> }> = [];
   private running: Promise<string[]> | undefined;
 
-  /** Registers a stop step; the last registered runs first. */
+  /**
+   * Registers a stop step; the last registered runs first. Once stopping has
+   * begun (an interrupt), the step runs at once and the caller gets an error,
+   * so a scenario cannot start something nobody would stop.
+   */
   add(name: string, run: () => Promise<unknown> | unknown): void {
+    if (this.running) {
+      void Promise.resolve()
+        .then(run)
+        .catch(() => undefined);
+      throw new Error(`The bench is stopping; ${name} was stopped at once.`);
+    }
     this.steps.push({ name, run: async () => run() });
+  }
+
+  get stopping(): boolean {
+    return this.running !== undefined;
   }
 
   /** Runs every step once; resolves with the failures (never rejects). */
