@@ -33,10 +33,20 @@ export class SqliteMessageStore implements MessageStore {
   private readonly afterStmt: BetterSqlite3.Statement<[string, number, number], Row>;
   private readonly latestStmt: BetterSqlite3.Statement<[string], { seq: number | null }>;
 
+  private batch: Array<{
+    message: StoredMessage;
+    resolve: (r: AppendResult) => void;
+    reject: (e: unknown) => void;
+  }> = [];
+  private readonly appendBatch: (messages: StoredMessage[]) => AppendResult[];
+
   constructor(
     db: BetterSqlite3.Database,
     private readonly limits: StoreLimits,
   ) {
+    // IMMEDIATE: take the write lock at BEGIN, so waiting for another process happens once, up front.
+    const transaction = db.transaction((messages: StoredMessage[]) => messages.map((m) => this.appendOne(m)));
+    this.appendBatch = (messages) => transaction.immediate(messages);
     this.insertStmt = db.prepare(
       `INSERT INTO messages (${COLUMNS}) VALUES (@id, @conversation, @seq, @kind, @sender, @recipient, @text, @ts)`,
     );
@@ -91,8 +101,33 @@ export class SqliteMessageStore implements MessageStore {
     }
   }
 
+  /**
+   * Appends made within one event-loop turn share one write transaction: the
+   * file lock (contended by every node process of the machine) is taken once
+   * per batch instead of once per message.
+   */
   async appendNext(message: NewMessage): Promise<AppendResult> {
     const m = checkMessage({ ...message, seq: 1 }, this.limits);
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.batch.push({ message: m, resolve, reject });
+      if (this.batch.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.batch;
+    this.batch = [];
+    let results: AppendResult[];
+    try {
+      results = guarded(() => this.appendBatch(batch.map((p) => p.message)));
+    } catch (err) {
+      for (const pending of batch) pending.reject(err);
+      return;
+    }
+    batch.forEach((pending, i) => pending.resolve(results[i] as AppendResult));
+  }
+
+  private appendOne(m: StoredMessage): AppendResult {
     const row = {
       id: m.id,
       conversation: m.conversation,
@@ -103,12 +138,12 @@ export class SqliteMessageStore implements MessageStore {
       ts: m.ts,
     };
     try {
-      const inserted = guarded(() => this.insertNextStmt.get(row));
+      const inserted = this.insertNextStmt.get(row);
       if (inserted) return { message: { ...m, seq: inserted.seq }, created: true };
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
     }
-    const existing = guarded(() => this.byIdStmt.get(m.id));
+    const existing = this.byIdStmt.get(m.id);
     if (!existing) throw new Error(`message ${m.id} was neither inserted nor found`);
     return { message: toMessage(existing), created: false };
   }
