@@ -20,6 +20,8 @@ export interface GroupServiceDeps {
   local: LocalSessions;
   cluster: ClusterPort;
   logger: Logger;
+  /** Resolves once the presence of every live node is known (bounded). */
+  presenceReady?: () => Promise<unknown>;
 }
 
 /**
@@ -37,7 +39,7 @@ export class GroupService {
 
   /** Leader duty: load every room. */
   start(epoch: number): Promise<void> {
-    this.ready = this.load(epoch);
+    this.ready = Promise.all([this.load(epoch), this.deps.presenceReady?.()]).then(() => undefined);
     return this.ready;
   }
 

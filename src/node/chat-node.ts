@@ -148,6 +148,8 @@ export class ChatNode {
       logger: log.child({ component: 'sessions' }),
     });
     const groups = new GroupService({
+      // A new leader waits (bounded) for the followers' session snapshots before room fan-out.
+      presenceReady: () => bridge.followersReported(Math.min(3000, config.zk.sessionTimeoutMs)),
       rooms: store.rooms,
       recorder,
       activity,

@@ -58,6 +58,7 @@ export class ClusterBridge implements ClusterPort {
   private serverList: ServerList = { nodes: [] };
   /** Leader: followers whose users are in presence (a dead one's link is gone before its znode). */
   private readonly presentNodes = new Set<string>();
+  private presenceWaiters: Array<() => void> = [];
   private readonly log: Logger;
 
   constructor(private readonly deps: ClusterBridgeDeps) {
@@ -164,6 +165,48 @@ export class ClusterBridge implements ClusterPort {
       this.presentNodes.delete(nodeId);
     }
     this.deps.hub.broadcast({ body: { $case: 'serverList', value: { nodes: members.map(nodeInfo) } } });
+    this.checkPresence();
+  }
+
+  /**
+   * Leader: resolves once every live follower has sent its session snapshot
+   * (or after `timeoutMs`, false). Room fan-out before that would miss the
+   * members of followers that have not re-linked to a new leader yet.
+   */
+  followersReported(timeoutMs: number): Promise<boolean> {
+    if (this.presenceComplete()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.presenceWaiters = this.presenceWaiters.filter((w) => w !== done);
+        const missing = this.deps.coordinator
+          .members()
+          .map((m) => m.nodeId)
+          .filter((id) => id !== this.nodeId && !this.presentNodes.has(id));
+        this.log.warn(
+          { event: 'presence_incomplete', missing, timeoutMs },
+          'serving rooms before every follower re-linked',
+        );
+        resolve(false);
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.presenceWaiters.push(done);
+    });
+  }
+
+  private presenceComplete(): boolean {
+    return this.deps.coordinator
+      .members()
+      .every((m) => m.nodeId === this.nodeId || this.presentNodes.has(m.nodeId));
+  }
+
+  private checkPresence(): void {
+    if (this.presenceWaiters.length === 0 || !this.presenceComplete()) return;
+    const waiters = this.presenceWaiters;
+    this.presenceWaiters = [];
+    for (const waiter of waiters) waiter();
   }
 
   /** Leadership began: presence starts from this node's own sessions; followers send snapshots. */
@@ -196,6 +239,7 @@ export class ClusterBridge implements ClusterPort {
         case 'sessionSnapshot':
           this.presentNodes.add(from);
           this.deps.presence.snapshot(from, body.value.users);
+          this.checkPresence();
           return;
         case 'sessionEvent': {
           const user = body.value.user;
