@@ -5,7 +5,7 @@ import { conversation } from '../core/names';
 import type { RoomStore } from '../store/types';
 import type { ClusterPort } from './cluster-port';
 import type { LocalSessions } from './local-sessions';
-import type { RecentActivity } from './ports';
+import type { ChatEvents, RecentActivity } from './ports';
 import type { Presence } from './presence';
 import type { MessageRecorder } from './recorder';
 import type { Actor, LeaderOp, LeaderResult, RoomView, SendAck, StoredMessage } from './types';
@@ -22,6 +22,7 @@ export interface GroupServiceDeps {
   logger: Logger;
   /** Resolves once the presence of every live node is known (bounded). */
   presenceReady?: () => Promise<unknown>;
+  events?: ChatEvents;
 }
 
 /**
@@ -106,6 +107,7 @@ export class GroupService {
     const members = this.room(name);
     await this.deps.rooms.addMember(name, actor.username);
     members.add(actor.username);
+    this.deps.events?.({ type: 'roomJoined', room: name, username: actor.username });
     const recent = await this.deps.activity.recent(conversation.room(name), JOIN_REPLAY);
     return { kind: 'roomJoined', room: this.view(name, actor.username), recent: recent.reverse() };
   }
@@ -115,6 +117,7 @@ export class GroupService {
     const members = this.room(name);
     await this.deps.rooms.removeMember(name, actor.username);
     members.delete(actor.username);
+    this.deps.events?.({ type: 'roomLeft', room: name, username: actor.username });
     return { kind: 'room', room: this.view(name, actor.username) };
   }
 

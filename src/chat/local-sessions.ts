@@ -1,7 +1,13 @@
 import type { LocalSession, StoredMessage } from './types';
 
+/** Told of every message handed to a session (the messageDelivered hook). */
+export type DeliveryObserver = (message: StoredMessage, to: string) => void;
+
 /** The sessions of this node, by user and by alliance. */
 export class LocalSessions {
+  /** Set when a plugin wants deliveries: world messages reach every session, so it is opt-in. */
+  onDelivered: DeliveryObserver | undefined;
+
   private readonly byUser = new Map<string, LocalSession>();
   private readonly byAlliance = new Map<string, Set<LocalSession>>();
 
@@ -48,6 +54,7 @@ export class LocalSessions {
       const session = this.byUser.get(username);
       if (!session) continue;
       session.peer.push(message);
+      this.onDelivered?.(message, username);
       delivered++;
     }
     return delivered;
@@ -60,6 +67,7 @@ export class LocalSessions {
     let delivered = 0;
     for (const session of targets) {
       session.peer.push(message);
+      this.onDelivered?.(message, session.username);
       delivered++;
     }
     return delivered;

@@ -1,4 +1,10 @@
+import type { AfterEvent } from '../plugins/types';
 import type { StoredMessage } from '../store/types';
+
+/** Business events for plugins and export (after the fact; never blocks the caller). */
+export type ChatEvents = (event: AfterEvent) => void;
+
+export const noEvents: ChatEvents = () => undefined;
 
 /**
  * What the chat domain needs from shared state, shaped like the domain. The

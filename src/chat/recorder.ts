@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { MessageStore } from '../store/types';
-import type { RecentActivity } from './ports';
+import type { ChatEvents, RecentActivity } from './ports';
 import type { StoredMessage } from './types';
 
 export interface TextFilter {
@@ -28,6 +28,7 @@ export interface RecorderDeps {
   activity: RecentActivity;
   filter: TextFilter;
   words: (text: string) => string[];
+  events?: ChatEvents;
   now?: () => number;
 }
 
@@ -52,6 +53,7 @@ export class MessageRecorder {
       // Counting the filtered text keeps masked words off the leaderboard.
       const words = this.deps.words(text).filter((word) => !word.includes('*'));
       await this.deps.activity.record(result.message, words);
+      this.deps.events?.({ type: 'messageStored', message: result.message });
     }
     return result;
   }

@@ -4,7 +4,7 @@ import { Unauthenticated } from '../core/errors';
 import type { MessageStore, UserRecord, UserStore } from '../store/types';
 import type { ClusterPort } from './cluster-port';
 import type { LocalSessions } from './local-sessions';
-import type { LoginAttempts, ResumeTokens, SessionDirectory } from './ports';
+import type { ChatEvents, LoginAttempts, ResumeTokens, SessionDirectory } from './ports';
 import type { LocalSession, SessionPeer } from './types';
 
 export interface LoginInput {
@@ -35,6 +35,7 @@ export interface SessionServiceDeps {
   cluster: ClusterPort;
   resumeTokenTtlS: number;
   logger: Logger;
+  events?: ChatEvents;
   now?: () => number;
 }
 
@@ -73,6 +74,7 @@ export class SessionService {
       cluster.kick(replaced.nodeId, user.username, replaced.sid, 'You logged in somewhere else.');
     }
     cluster.announceSession(session, true);
+    this.presence('userOnline', session);
     const [issued, lastSeen] = await Promise.all([
       tokens.issue(user.username, this.deps.resumeTokenTtlS),
       directory.lastSeen(user.username),
@@ -101,6 +103,7 @@ export class SessionService {
     const removed = this.deps.local.remove(username, sid);
     if (!removed) return;
     this.deps.cluster.announceSession(removed, false);
+    this.presence('userOffline', removed);
     await this.deps.directory.release(username, sid, this.now());
     this.deps.logger.info({ event: 'logout', user: username, sid }, 'user logged out');
   }
@@ -111,9 +114,15 @@ export class SessionService {
     if (!session || session.sid !== sid) return false;
     this.deps.local.remove(username, sid);
     this.deps.cluster.announceSession(session, false);
+    this.presence('userOffline', session);
     session.peer.kick(reason);
     this.deps.logger.info({ event: 'kicked', user: username, sid }, 'session replaced by a newer login');
     return true;
+  }
+
+  private presence(type: 'userOnline' | 'userOffline', session: LocalSession): void {
+    const { username, alliance, loginAt } = session;
+    this.deps.events?.({ type, username, alliance, loginAt, nodeId: this.deps.cluster.nodeId, at: this.now() });
   }
 
   private async checkPassword(input: LoginInput, address: string): Promise<UserRecord> {

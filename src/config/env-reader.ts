@@ -48,6 +48,16 @@ export class EnvReader {
     return this.read(name, String(fallback), doc, schema);
   }
 
+  /** A port that may be left unset (the feature is then off). */
+  optionalPort(name: string, doc: string): number | undefined {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') {
+      this.variables.push({ name, default: '(unset)', doc });
+      return undefined;
+    }
+    return this.port(name, 0, doc);
+  }
+
   port(name: string, fallback: number, doc: string): number {
     return this.int(name, fallback, doc, 0, 65535);
   }

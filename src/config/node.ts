@@ -1,6 +1,10 @@
 import path from 'node:path';
 import { EnvReader } from './env-reader';
 import type { VariableDoc } from './env-reader';
+import { readExportConfig } from '../export/config';
+import type { ExportConfig } from '../export/config';
+import { readPluginSettings } from '../plugins/config';
+import type { PluginSettings } from '../plugins/config';
 import { readLogConfig, readRedisConfig } from './shared';
 import type { LogConfig, RedisConfig } from './shared';
 
@@ -35,6 +39,10 @@ export interface NodeConfig {
     resumeTokenTtlS: number;
   };
   chat: { dirtyWordsPath: string; hotWordsResetMs: number; popularMax: number };
+  plugins: PluginSettings;
+  /** Undefined when export is off (EXPORT_SINK=off). */
+  export: ExportConfig | undefined;
+  metrics: { host: string; port: number | undefined };
   log: LogConfig;
 }
 
@@ -190,8 +198,15 @@ export function readNodeConfig(env: NodeJS.ProcessEnv | Record<string, string | 
       ),
       popularMax: v.int('POPULAR_MAX', 50, 'Largest n accepted by the popular command.', 1, 1000),
     },
+    plugins: readPluginSettings(v),
+    export: undefined,
+    metrics: {
+      host: v.string('METRICS_HOST', '127.0.0.1', 'Address of the Prometheus /metrics endpoint (keep it internal).'),
+      port: v.optionalPort('METRICS_PORT', 'Port of the Prometheus /metrics endpoint; unset = no endpoint, 0 = a free port.'),
+    },
     log: readLogConfig(v),
   };
+  config.export = readExportConfig(v, { redisUrl: config.redis.url });
   return { config, variables: v.variables, finish: () => v.finish() };
 }
 

@@ -30,6 +30,8 @@ import { MAX_PAGE_LIMIT } from '../store';
 import { createWsEdge } from '../ws';
 import type { WsServer } from '../ws';
 import { adminApi } from './admin';
+import { startExtensions } from './extensions';
+import { commandMetrics, createRegistry, serveMetrics } from './metrics';
 import { ClusterBridge } from './cluster-bridge';
 import { commandHandlers } from './commands';
 import { HotWordsReset, ServerListWriter } from './leader-tasks';
@@ -105,7 +107,16 @@ export class ChatNode {
     const rpcPort = rpcBound.slice(rpcBound.lastIndexOf(':') + 1);
     const rpcAddress = `${config.rpc.advertiseHost ?? config.rpc.host}:${rpcPort}`;
 
+    const metrics = createRegistry(config.nodeId);
+    const extensions = await startExtensions(config, log, metrics);
+    this.closers.push({ name: 'plugins', close: () => extensions.close() });
+    const { events, hooks } = extensions;
+
     const local = new LocalSessions();
+    if (hooks.wants('messageDelivered')) {
+      local.onDelivered = (message, to) =>
+        events({ type: 'messageDelivered', message, to, nodeId: config.nodeId });
+    }
     const presence = new Presence();
     // The WebSocket URL is known once the edge listens, which needs the bridge,
     // which needs the coordinator: the descriptor is completed before start().
@@ -131,6 +142,7 @@ export class ChatNode {
       activity,
       filter,
       words: (t) => extractWords(t),
+      events,
     });
     const sessions = new SessionService({
       users: store.users,
@@ -146,6 +158,7 @@ export class ChatNode {
       cluster: bridge,
       resumeTokenTtlS: config.login.resumeTokenTtlS,
       logger: log.child({ component: 'sessions' }),
+      events,
     });
     const groups = new GroupService({
       // A new leader waits (bounded) for the followers' session snapshots before room fan-out.
@@ -157,6 +170,7 @@ export class ChatNode {
       local,
       cluster: bridge,
       logger: log.child({ component: 'rooms' }),
+      events,
     });
     bridge.bind({ sessions, groups });
     const direct = new DirectChat({ users: store.users, directory, local, cluster: bridge, recorder });
@@ -164,6 +178,7 @@ export class ChatNode {
     const ws: WsServer = createWsEdge({
       ws: config.ws,
       handlers: commandHandlers({
+        hooks,
         sessions,
         direct,
         history: new HistoryService({ messages: store.messages, rooms: store.rooms, activity }),
@@ -175,8 +190,13 @@ export class ChatNode {
       }),
       maxPopularLimit: config.chat.popularMax,
       maxHistoryLimit: MAX_PAGE_LIMIT,
+      extraInterceptors: [commandMetrics(metrics)],
       logger: log,
     });
+    if (config.metrics.port !== undefined) {
+      const endpoint = await serveMetrics(metrics, config.metrics.host, config.metrics.port, log);
+      this.closers.push({ name: 'metrics', close: () => endpoint.close() });
+    }
     const bound = await ws.listen(config.ws.host, config.ws.port);
     const wsUrl = config.ws.publicUrl ?? bound.url;
     self.wsUrl = wsUrl;

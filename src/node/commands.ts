@@ -9,8 +9,13 @@ import { MalformedFrame, Unauthenticated } from '../core/errors';
 import { CloseCode } from '../protocol/close-codes';
 import { ackToWire, channelFromWire, messageToWire, roomToWire } from '../protocol/mappers';
 import type { ClientConnection, CommandContext, CommandHandlers, ServerEvent } from '../ws';
+import { conversation } from '../core/names';
+import type { HookRunner } from '../plugins/hook-runner';
+import type { MessageKind } from '../store/types';
 
 export interface CommandServices {
+  /** Plugins' before hooks run here, on the node the command entered. */
+  hooks: Pick<HookRunner, 'hasBeforeMessage' | 'hasBeforeJoin' | 'beforeMessage' | 'beforeJoin'>;
   sessions: SessionService;
   direct: DirectChat;
   history: HistoryService;
@@ -23,6 +28,29 @@ export interface CommandServices {
 
 /** The client commands, each a thin translation between frames and chat services. */
 export function commandHandlers(s: CommandServices): CommandHandlers {
+  /** Runs the plugins' beforeMessage hooks; returns the text to send (a plugin may rewrite or reject it). */
+  const screen = async (
+    ctx: CommandContext,
+    kind: MessageKind,
+    to: string,
+    text: string,
+  ): Promise<string> => {
+    if (!s.hooks.hasBeforeMessage) return text;
+    const sender = senderOf(ctx);
+    const key =
+      kind === 'direct'
+        ? conversation.direct(sender.username, to)
+        : kind === 'room'
+          ? conversation.room(to)
+          : kind === 'alliance'
+            ? conversation.alliance(to)
+            : conversation.world();
+    const draft = await s.hooks.beforeMessage(
+      { kind, conversation: key, from: sender.username, to, text },
+      sender,
+    );
+    return draft.text;
+  };
   const leader = async (ctx: CommandContext, op: LeaderOp): Promise<LeaderResult> =>
     s.cluster.askLeader(actorOf(ctx), op);
   return {
@@ -31,7 +59,7 @@ export function commandHandlers(s: CommandServices): CommandHandlers {
       if (conn.user) throw new MalformedFrame('This connection is already logged in.');
       const result = await s.sessions.login(login, conn.remoteAddress, peerOf(conn));
       const { username, sid } = result.session;
-      conn.user = { username, alliance: result.user.alliance, sid };
+      conn.user = { username, alliance: result.user.alliance, sid, createdAt: result.user.createdAt };
       conn.onClose(() => {
         s.sessions
           .logout(username, sid)
@@ -51,31 +79,38 @@ export function commandHandlers(s: CommandServices): CommandHandlers {
     ping: async (_ctx, ping) => ({ $case: 'pong', value: { clientTs: ping.clientTs, serverTs: Date.now() } }),
     sendDirect: async (ctx, cmd) => ({
       $case: 'sendAck',
-      value: ackToWire(await s.direct.send(actorOf(ctx), cmd.to, cmd.text, cmd.idempotencyKey)),
+      value: ackToWire(
+        await s.direct.send(
+          actorOf(ctx),
+          cmd.to,
+          await screen(ctx, 'direct', cmd.to, cmd.text),
+          cmd.idempotencyKey,
+        ),
+      ),
     }),
     sendRoom: async (ctx, cmd) =>
       ackEvent(
         await leader(ctx, {
           op: 'sendRoom',
           room: cmd.room,
-          text: cmd.text,
+          text: await screen(ctx, 'room', cmd.room, cmd.text),
           idempotencyKey: cmd.idempotencyKey,
         }),
       ),
-    sendChannel: async (ctx, cmd) =>
-      ackEvent(
-        await leader(ctx, {
-          op: 'sendChannel',
-          channel: channelFromWire(cmd.channel),
-          text: cmd.text,
-          idempotencyKey: cmd.idempotencyKey,
-        }),
-      ),
+    sendChannel: async (ctx, cmd) => {
+      const channel = channelFromWire(cmd.channel);
+      const to = channel === 'world' ? 'world' : senderOf(ctx).alliance;
+      const text = await screen(ctx, channel, to, cmd.text);
+      return ackEvent(
+        await leader(ctx, { op: 'sendChannel', channel, text, idempotencyKey: cmd.idempotencyKey }),
+      );
+    },
     createRoom: async (ctx, cmd) =>
       roomEvent('roomCreated', await leader(ctx, { op: 'createRoom', room: cmd.room })),
     leaveRoom: async (ctx, cmd) =>
       roomEvent('roomLeft', await leader(ctx, { op: 'leaveRoom', room: cmd.room })),
     joinRoom: async (ctx, cmd) => {
+      if (s.hooks.hasBeforeJoin) await s.hooks.beforeJoin({ room: cmd.room, user: senderOf(ctx) });
       const result = await leader(ctx, { op: 'joinRoom', room: cmd.room });
       if (result.kind !== 'roomJoined') throw unexpected(result);
       return {
@@ -107,6 +142,12 @@ export function commandHandlers(s: CommandServices): CommandHandlers {
       };
     },
   };
+}
+
+function senderOf(ctx: CommandContext): { username: string; alliance: string; createdAt: number } {
+  const user = ctx.conn.user;
+  if (!user) throw new Unauthenticated();
+  return { username: user.username, alliance: user.alliance, createdAt: user.createdAt };
 }
 
 function actorOf(ctx: CommandContext): Actor {

@@ -16,6 +16,8 @@ export interface AuthenticatedUser {
   alliance: string;
   /** Identifies this login cluster-wide; a newer login gets a new one. */
   sid: string;
+  /** When the account was created (ms); plugins judge new accounts by it. */
+  createdAt: number;
 }
 
 export interface ConnectionOptions {

@@ -62,7 +62,7 @@ async function startEdge(
     login: async (ctx, login) => {
       if (login.password !== 'pw')
         throw new Unauthenticated('Wrong user name or password.', 'BAD_CREDENTIALS');
-      ctx.conn.user = { username: login.username, alliance: 'red', sid: `sid-${ctx.conn.id}` };
+      ctx.conn.user = { username: login.username, alliance: 'red', sid: `sid-${ctx.conn.id}`, createdAt: 0 };
       return {
         $case: 'loginOk',
         value: {

@@ -53,7 +53,7 @@ async function rejection(p: Promise<unknown>): Promise<ChatError> {
   throw new Error('expected a rejection');
 }
 
-const user = { username: 'alice', alliance: 'red', sid: 's1' };
+const user = { username: 'alice', alliance: 'red', sid: 's1', createdAt: 0 };
 const ping: ClientFrame['cmd'] = { $case: 'ping', value: { clientTs: 1 } };
 
 function clock(): { now: () => number; advance: (ms: number) => void } {

@@ -1,0 +1,74 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Logger } from '../core/logger';
+import { toErrorReply } from '../core/errors';
+import type { CommandInterceptor } from '../ws';
+
+/** The node's Prometheus registry with process metrics and the chat command metrics. */
+export function createRegistry(nodeId: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ node: nodeId });
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** Counts and times every client command by name and outcome (ok or the error reason). */
+export function commandMetrics(registry: Registry): CommandInterceptor {
+  const commands = new Counter({
+    name: 'chat_commands_total',
+    help: 'Client commands handled, by command and outcome.',
+    labelNames: ['command', 'outcome'],
+    registers: [registry],
+  });
+  const seconds = new Histogram({
+    name: 'chat_command_seconds',
+    help: 'Time to handle a client command.',
+    labelNames: ['command'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  return async (ctx, next) => {
+    const stop = seconds.startTimer({ command: ctx.command });
+    try {
+      const result = await next(ctx);
+      commands.inc({ command: ctx.command, outcome: 'ok' });
+      return result;
+    } catch (err) {
+      commands.inc({ command: ctx.command, outcome: toErrorReply(err).reason });
+      throw err;
+    } finally {
+      stop();
+    }
+  };
+}
+
+/** GET /metrics on an internal address; anything else is 404. */
+export async function serveMetrics(
+  registry: Registry,
+  host: string,
+  port: number,
+  logger: Logger,
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Only GET /metrics is served here.\n');
+      return;
+    }
+    registry.metrics().then(
+      (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+      (err: unknown) => {
+        logger.warn({ event: 'metrics_failed', err }, 'could not render metrics');
+        res.writeHead(500).end();
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const bound = (server.address() as AddressInfo).port;
+  const url = `http://${host}:${bound}/metrics`;
+  logger.info({ event: 'metrics_listening', url }, 'metrics endpoint listening');
+  return { url, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
