@@ -23,6 +23,7 @@ Options (each applies to the scenarios that use it):
   --rate R             dm, room: messages per second per sender (default: as fast as the window allows)
   --window N           dm, room: messages per sender on their way at once (default dm ${DM_DEFAULTS.window}, room ${ROOM_DEFAULTS.window})
   --size N             dm, room: characters per chat text (default ${DM_DEFAULTS.sizeChars})
+  --export off|redis   dm: export every chat record to a Redis stream on the nodes (default off)
   --members N          room: members of the room (default ${ROOM_DEFAULTS.members})
   --online N           room: users online for the world channel (default ${ROOM_DEFAULTS.online})
   --senders N          room: concurrent senders (default ${ROOM_DEFAULTS.senders})
@@ -55,6 +56,7 @@ function parseCli(argv: string[]): Cli | undefined {
       senders: { type: 'string' },
       runs: { type: 'string' },
       'session-timeout': { type: 'string' },
+      export: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -87,6 +89,13 @@ function num(
   return value;
 }
 
+function exportOption(values: Cli['values']): 'off' | 'redis' {
+  const raw = values.export ?? 'off';
+  if (raw !== 'off' && raw !== 'redis')
+    throw new Error(`--export must be off or redis, not "${String(raw)}".`);
+  return raw;
+}
+
 function optionalRate(values: Cli['values']): number | undefined {
   return values.rate === undefined ? undefined : num(values, 'rate', 1, { integer: false, max: 100_000 });
 }
@@ -109,6 +118,7 @@ async function runScenario(
         window: num(values, 'window', DM_DEFAULTS.window, { max: 64 }),
         sizeChars: num(values, 'size', DM_DEFAULTS.sizeChars, { max: 1000 }),
         sessionTimeoutMs,
+        exportSink: exportOption(values),
       });
     case 'room':
       return runRoom(ctx, {

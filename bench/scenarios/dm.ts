@@ -25,6 +25,8 @@ export interface DmOptions {
   window: number;
   sizeChars: number;
   sessionTimeoutMs: number;
+  /** Export of chat records from the nodes (EXPORT_SINK), to compare its cost. */
+  exportSink: 'off' | 'redis';
 }
 
 export const DM_DEFAULTS: DmOptions = {
@@ -35,6 +37,7 @@ export const DM_DEFAULTS: DmOptions = {
   window: 4,
   sizeChars: 100,
   sessionTimeoutMs: 3000,
+  exportSink: 'off',
 };
 
 const SAME = 'same-node';
@@ -70,6 +73,8 @@ export async function runDm(ctx: ScenarioContext, options: DmOptions): Promise<S
     nodeIds: NODE_IDS,
     sessionTimeoutMs: options.sessionTimeoutMs,
     teardown: ctx.teardown,
+    env:
+      options.exportSink === 'off' ? {} : { EXPORT_SINK: options.exportSink, EXPORT_STREAM: 'bench:export' },
   });
   const { leaderId } = await cluster.waitForLeader();
   const [f1, f2] = cluster.followers(leaderId) as [string, string];
@@ -227,7 +232,7 @@ function render(
   const pacing = options.rate ? `${options.rate} msg/s per sender` : 'unpaced';
   const title =
     `dm: ${options.pairs} pairs, ${fmt.seconds(options.durationMs)} s or ${fmt.int(options.messages)} msgs per sender, ` +
-    `window ${options.window}, ${pacing}, ${options.sizeChars}-char texts; leader ${leaderId}`;
+    `window ${options.window}, ${pacing}, ${options.sizeChars}-char texts, export ${options.exportSink}; leader ${leaderId}`;
   const notes = [
     `failed sends: cluster ${describeFailures(cluster)}, baseline ${describeFailures(baseline)}`,
     `load generator CPU: cluster phase ${fmt.seconds(cluster.loadGeneratorCpuMs)} s in ${fmt.seconds(cluster.send.elapsedMs)} s, ` +
