@@ -6,5 +6,5 @@ bash scripts/ensure-deps.sh
 if [ -z "${REDIS_URL:-}" ] || [ -z "${ZK_HOSTS:-}" ]; then
   bash scripts/install-services.sh
 fi
-npm run --silent build
+bash scripts/ensure-built.sh
 exec node dist/src/bin/dev-cluster.js start
