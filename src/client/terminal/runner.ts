@@ -1,5 +1,6 @@
 import { MessageKind } from '../../../gen/chat/v1/client';
 import type { ChatMessage, RoomInfo, SendAck } from '../../../gen/chat/v1/client';
+import { conversation } from '../../core/names';
 import type { ChatClient } from '../chat-client';
 import type { Command, HistoryTarget } from './command-line';
 import { HELP_LINES } from './help';
@@ -62,7 +63,13 @@ export class CommandRunner {
       case 'chat': {
         const ack = await client.sendDirect(command.to, command.text);
         this.showSent(ack, MessageKind.MESSAGE_KIND_DIRECT, command.to, command.text);
-        if (!ack.delivered) this.o.print(r.info(`${command.to} is offline; the message is stored for them.`));
+        if (!ack.delivered) {
+          this.o.print(
+            r.info(
+              `${command.to} could not be reached just now; the message is stored and reaches them on their next sync.`,
+            ),
+          );
+        }
         return;
       }
       case 'room':
@@ -105,6 +112,7 @@ export class CommandRunner {
       }
       case 'leave':
         this.noteRoom(await client.leaveRoom(command.room));
+        this.o.seen.forget(conversation.room(command.room));
         this.o.print(r.ok(`left #${command.room}`));
         return;
       case 'create':

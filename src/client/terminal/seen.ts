@@ -39,6 +39,11 @@ export class SeenMessages {
     return this.highest.get(conversation) ?? 0;
   }
 
+  /** Stops tracking a conversation (e.g. a room we left: what it says meanwhile is not ours to catch up on). */
+  forget(conversation: string): void {
+    this.highest.delete(conversation);
+  }
+
   /** Where a catch-up should start, one position per conversation seen. */
   positions(): SyncPosition[] {
     return [...this.highest].map(([conversation, afterSeq]) => ({ conversation, afterSeq }));

@@ -6,6 +6,7 @@ import type { ChatClientOptions } from '../chat-client';
 import { pickServer } from '../gateway-client';
 import type { PickedServer } from '../gateway-client';
 import { backoffDelay } from './backoff';
+import { CatchUp } from './catch-up';
 import type { SeenMessages } from './seen';
 
 /** Why a session ended for good. */
@@ -41,10 +42,6 @@ export interface ChatSessionOptions {
   connect?: (url: string, options: ChatClientOptions) => Promise<ChatClient>;
 }
 
-/** Catch-up pages per reconnect (each up to SYNC_PAGE messages per conversation). */
-const SYNC_ROUNDS = 10;
-const SYNC_PAGE = 100;
-
 /**
  * One user's stay in the cluster across node failures: connects through the
  * gateway, logs in, and when the connection drops, asks the gateway again,
@@ -58,14 +55,20 @@ export class ChatSession {
   private token = '';
   private nodeIdValue = '';
   private loggedIn = false;
+  /** Server time of the first login: messages since then are ours to show. */
+  private loggedInAt = 0;
   private endedWith: { why: SessionEnd; message: string } | undefined;
   private kickedReason = '';
   private reconnecting: Promise<void> | undefined;
+  private inbound: Promise<void> = Promise.resolve();
   private readonly stopping = new AbortController();
   private readonly pick: (gatewayUrl: string) => Promise<PickedServer>;
   private readonly connectTo: (url: string, options: ChatClientOptions) => Promise<ChatClient>;
 
+  private readonly catchUpper: CatchUp;
+
   constructor(private readonly options: ChatSessionOptions) {
+    this.catchUpper = new CatchUp(options.seen, options.listener);
     this.pick = options.pick ?? ((url) => pickServer(url));
     this.connectTo = options.connect ?? ((url, o) => ChatClient.connect(url, o));
   }
@@ -101,6 +104,11 @@ export class ChatSession {
     this.token = ok.resumeToken;
     this.nodeIdValue = ok.nodeId || this.nodeIdValue;
     this.loggedIn = true;
+    // The server's clock, so that "sent since we logged in" compares server timestamps only.
+    this.loggedInAt = await client.ping().then(
+      (pong) => pong.serverTs,
+      () => Date.now(),
+    );
     return ok;
   }
 
@@ -118,7 +126,7 @@ export class ChatSession {
    * e.g. the direct conversations a login reports as changed while offline.
    */
   async fetchMissed(positions: readonly SyncPosition[]): Promise<{ missed: number; incomplete: string[] }> {
-    return this.syncFrom(await this.current(), positions);
+    return this.catchUpper.syncFrom(await this.current(), positions);
   }
 
   /** Logs out (closes the connection) and stops any reconnect. Idempotent. */
@@ -138,12 +146,36 @@ export class ChatSession {
     this.client = client;
     this.nodeIdValue = nodeId;
     client.on('message', (m) => {
-      if (this.client === client && this.options.seen.accept(m)) this.options.listener.message(m, 'live');
+      if (this.client !== client) return;
+      // One at a time, so a gap is filled before the messages after it are shown.
+      this.inbound = this.inbound.then(() => this.onLive(client, m));
     });
     client.on('kicked', (k) => {
       if (this.client === client) this.kickedReason = k.reason;
     });
     client.on('close', (code, reason) => this.onClose(client, code, reason));
+  }
+
+  /**
+   * A pushed message. When its seq skips past the last one seen in its
+   * conversation, something was acknowledged to the sender but not pushed to
+   * us (e.g. sent while the cluster was changing leader): fetch the gap first,
+   * so that it shows in order. In a conversation new to us, the same holds
+   * for the messages just before it that were sent since we logged in.
+   */
+  private async onLive(client: ChatClient, m: ChatMessage): Promise<void> {
+    const seen = this.options.seen;
+    const last = seen.seqOf(m.conversation);
+    try {
+      if (last > 0 && m.seq > last + 1) {
+        await this.catchUpper.syncFrom(client, [{ conversation: m.conversation, afterSeq: last }]);
+      } else if (last === 0 && m.seq > 1) {
+        await this.catchUpper.fillBefore(client, m, this.loggedInAt);
+      }
+    } catch {
+      // The live message still shows; /history has the rest.
+    }
+    if (seen.accept(m)) this.options.listener.message(m, 'live');
   }
 
   private onClose(client: ChatClient, code: number, reason: string): void {
@@ -230,38 +262,12 @@ export class ChatSession {
     const seen = this.options.seen;
     const positions = [...seen.positions(), ...reported.filter((p) => seen.seqOf(p.conversation) === 0)];
     try {
-      const result = await this.syncFrom(this.requireClient(), positions);
+      const result = await this.catchUpper.syncFrom(this.requireClient(), positions);
       this.options.listener.caughtUp(result);
     } catch (error) {
       // A failed catch-up leaves a working connection; report it rather than reconnecting again.
       this.options.listener.caughtUp({ missed: 0, incomplete: [], error });
     }
-  }
-
-  /** Pages through sync from `positions`, showing every message not shown before. */
-  private async syncFrom(
-    client: ChatClient,
-    positions: readonly SyncPosition[],
-  ): Promise<{ missed: number; incomplete: string[] }> {
-    let missed = 0;
-    const incomplete = new Set<string>();
-    let pending = [...positions];
-    for (let round = 0; round < SYNC_ROUNDS && pending.length > 0; round++) {
-      const result = await client.sync(pending, SYNC_PAGE);
-      const next: SyncPosition[] = [];
-      for (const c of result.conversations) {
-        for (const m of c.messages) {
-          if (!this.options.seen.accept(m)) continue;
-          missed++;
-          this.options.listener.message(m, 'missed');
-        }
-        if (!c.complete) incomplete.add(c.conversation);
-        const last = c.messages[c.messages.length - 1];
-        if (c.hasMore && last) next.push({ conversation: c.conversation, afterSeq: last.seq });
-      }
-      pending = next;
-    }
-    return { missed, incomplete: [...incomplete] };
   }
 
   private end(why: SessionEnd, message: string): void {
