@@ -82,5 +82,36 @@ export interface ErrorReply {
  */
 export function toErrorReply(err: unknown): ErrorReply {
   if (err instanceof ChatError) return { code: err.code, reason: err.reason, message: err.message };
+  if (isBackendOutage(err)) {
+    return {
+      code: 503,
+      reason: 'BACKEND_UNAVAILABLE',
+      message:
+        'A storage service is unreachable right now; retry (with the same idempotency key for a send).',
+    };
+  }
   return { code: 500, reason: 'INTERNAL', message: 'Internal error; the server logged the details.' };
+}
+
+const OUTAGE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTCONN',
+]);
+
+/**
+ * A Redis (ioredis) or network failure that passes when the service comes
+ * back: the client should retry, so it is a 503, not a 500.
+ */
+function isBackendOutage(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && OUTAGE_CODES.has(code)) return true;
+  return (
+    err.name === 'MaxRetriesPerRequestError' ||
+    /Connection is closed|Stream isn't writeable|enableOfflineQueue options is false/.test(err.message)
+  );
 }

@@ -1,6 +1,6 @@
 import { Dispatcher, runChain } from '../../src/core/dispatcher';
 import type { Interceptor } from '../../src/core/dispatcher';
-import { Forbidden } from '../../src/core/errors';
+import { Forbidden, toErrorReply } from '../../src/core/errors';
 
 interface Ctx {
   command: string;
@@ -92,5 +92,16 @@ describe('Dispatcher', () => {
     };
     await expect(runChain([twice], handler, { command: 'once', trail: [] })).rejects.toThrow(/twice/);
     expect(handler).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('toErrorReply', () => {
+  it('keeps a ChatError, hides an unknown error, and makes a backend outage a 503', () => {
+    expect(toErrorReply(new Forbidden('no'))).toEqual({ code: 403, reason: 'FORBIDDEN', message: 'no' });
+    expect(toErrorReply(new Error('secret detail'))).toMatchObject({ code: 500, reason: 'INTERNAL' });
+    expect(toErrorReply(new Error('secret detail')).message).not.toContain('secret');
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
+    expect(toErrorReply(refused)).toMatchObject({ code: 503, reason: 'BACKEND_UNAVAILABLE' });
+    expect(toErrorReply(new Error('Connection is closed.'))).toMatchObject({ code: 503 });
   });
 });
