@@ -21,6 +21,10 @@ import {
   leaderResultToWire,
 } from '../protocol/mappers';
 
+/** Frames held for the next leader: at most this many, at most this old. */
+const HOLD_MAX_FRAMES = 10_000;
+const HOLD_MAX_AGE_MS = 15_000;
+
 export interface ClusterBridgeDeps {
   nodeId: string;
   coordinator: ClusterCoordinator;
@@ -59,6 +63,7 @@ export class ClusterBridge implements ClusterPort {
   /** Leader: followers whose users are in presence (a dead one's link is gone before its znode). */
   private readonly presentNodes = new Set<string>();
   private presenceWaiters: Array<() => void> = [];
+  private held: Array<{ frame: OutgoingFrame; at: number }> = [];
   private readonly log: Logger;
 
   constructor(private readonly deps: ClusterBridgeDeps) {
@@ -66,7 +71,10 @@ export class ClusterBridge implements ClusterPort {
     this.log = deps.logger.child({ component: 'bridge' });
     deps.hub.on('frame', (from, frame) => this.onFollowerFrame(from, frame));
     deps.link.on('frame', (frame) => this.onLeaderFrame(frame));
-    deps.link.on('up', () => this.sendSnapshot());
+    deps.link.on('up', () => {
+      this.sendSnapshot();
+      this.flushHeld();
+    });
     deps.link.on('down', (_target, reason) => this.failPending(`the link to the leader broke (${reason})`));
   }
 
@@ -94,7 +102,7 @@ export class ClusterBridge implements ClusterPort {
     }
     const deliver = deliverToWire(order);
     if (this.isLeader()) return this.deps.hub.send(nodeId, { body: { $case: 'deliver', value: deliver } });
-    return this.deps.link.send({ body: { $case: 'routeDirect', value: { targetNode: nodeId, deliver } } });
+    return this.toLeaderOrHold({ body: { $case: 'routeDirect', value: { targetNode: nodeId, deliver } } });
   }
 
   deliverToAll(order: DeliverOrder): void {
@@ -109,7 +117,7 @@ export class ClusterBridge implements ClusterPort {
     }
     const kick = { targetNode: nodeId, username, sid, reason };
     if (this.isLeader()) this.deps.hub.send(nodeId, { body: { $case: 'kick', value: kick } });
-    else this.toLeader({ body: { $case: 'kick', value: kick } });
+    else this.toLeaderOrHold({ body: { $case: 'kick', value: kick } });
   }
 
   announceSession(user: { username: string; sid: string; alliance: string }, online: boolean): void {
@@ -216,6 +224,15 @@ export class ClusterBridge implements ClusterPort {
     this.presentNodes.clear();
     for (const session of this.deps.local.all())
       this.deps.presence.online(this.nodeId, session.username, session.sid);
+    // Frames this node held for a leader are now its own to route, once the followers are back.
+    if (this.held.length > 0) {
+      void this.followersReported(3000).then(() => {
+        const held = this.held;
+        this.held = [];
+        for (const { frame } of held)
+          this.onFollowerFrame(this.nodeId, { epoch: this.deps.hub.epoch, body: frame.body });
+      });
+    }
   }
 
   close(): void {
@@ -342,6 +359,50 @@ export class ClusterBridge implements ClusterPort {
 
   private toLeader(frame: OutgoingFrame): void {
     this.deps.link.send(frame);
+  }
+
+  /**
+   * Direct messages and kicks that find no link to the leader (it is being
+   * replaced) wait here, bounded in number and age, and go out when the link to
+   * the new leader comes up: the recipient gets the push late instead of only
+   * at its next sync.
+   */
+  private toLeaderOrHold(frame: OutgoingFrame): boolean {
+    if (this.deps.link.send(frame)) return true;
+    const now = Date.now();
+    this.dropExpiredHeld(now);
+    if (this.held.length >= HOLD_MAX_FRAMES) {
+      this.log.warn(
+        { event: 'held_frame_dropped', held: this.held.length },
+        'no link to the leader and the hold queue is full',
+      );
+      return false;
+    }
+    this.held.push({ frame, at: now });
+    return true;
+  }
+
+  private flushHeld(): void {
+    this.dropExpiredHeld(Date.now());
+    const held = this.held;
+    this.held = [];
+    for (const { frame } of held) this.deps.link.send(frame);
+    if (held.length > 0)
+      this.log.info(
+        { event: 'held_frames_sent', count: held.length },
+        'frames held during a leader change sent',
+      );
+  }
+
+  private dropExpiredHeld(now: number): void {
+    const fresh = this.held.filter((h) => now - h.at <= HOLD_MAX_AGE_MS);
+    if (fresh.length < this.held.length) {
+      this.log.warn(
+        { event: 'held_frames_expired', count: this.held.length - fresh.length },
+        'frames held too long for a leader; recipients get them by sync',
+      );
+    }
+    this.held = fresh;
   }
 
   private failPending(why: string): void {

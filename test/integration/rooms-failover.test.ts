@@ -50,6 +50,10 @@ describe('rooms through leader changes and restarts', () => {
     await cat.waitForMessage((m) => m.text === 'before failover');
 
     await cluster.kill(leaderId);
+    // A direct message between the survivors while no leader is known: stored, held, pushed once a leader is back.
+    const held = await ann.sendDirect('ben', 'sent during the election');
+    expect(held.delivered).toBe(true);
+    await ben.waitForMessage((m) => m.text === 'sent during the election', 20_000);
     // While no leader is known, room commands answer 503 and the client retries.
     await sendUntilAccepted(
       () => ann.sendRoom('guild', 'after failover'),
