@@ -122,7 +122,14 @@ export class SessionService {
 
   private presence(type: 'userOnline' | 'userOffline', session: LocalSession): void {
     const { username, alliance, loginAt } = session;
-    this.deps.events?.({ type, username, alliance, loginAt, nodeId: this.deps.cluster.nodeId, at: this.now() });
+    this.deps.events?.({
+      type,
+      username,
+      alliance,
+      loginAt,
+      nodeId: this.deps.cluster.nodeId,
+      at: this.now(),
+    });
   }
 
   private async checkPassword(input: LoginInput, address: string): Promise<UserRecord> {

@@ -201,8 +201,15 @@ export function readNodeConfig(env: NodeJS.ProcessEnv | Record<string, string | 
     plugins: readPluginSettings(v),
     export: undefined,
     metrics: {
-      host: v.string('METRICS_HOST', '127.0.0.1', 'Address of the Prometheus /metrics endpoint (keep it internal).'),
-      port: v.optionalPort('METRICS_PORT', 'Port of the Prometheus /metrics endpoint; unset = no endpoint, 0 = a free port.'),
+      host: v.string(
+        'METRICS_HOST',
+        '127.0.0.1',
+        'Address of the Prometheus /metrics endpoint (keep it internal).',
+      ),
+      port: v.optionalPort(
+        'METRICS_PORT',
+        'Port of the Prometheus /metrics endpoint; unset = no endpoint, 0 = a free port.',
+      ),
     },
     log: readLogConfig(v),
   };
