@@ -94,6 +94,8 @@ export class ChatNode {
     const keys = new RedisKeys(config.redis.prefix);
     const directory = new RedisSessionDirectory(redis, keys);
     const activity = new RedisRecentActivity(redis, keys);
+    // Runs before Redis closes (closers run in reverse): the last word counts are not lost.
+    this.closers.push({ name: 'hot-words-flush', close: () => activity.flushWords() });
     const registry = new RedisServerRegistry(redis, keys);
 
     const hub = new LinkHub({ nodeId: config.nodeId, logger: log.child({ component: 'link-hub' }) });
