@@ -97,7 +97,10 @@ export class BenchCluster {
     const [wsPort, rpcPort] = [await findFreePort(), await findFreePort()];
     const proc = ManagedProcess.spawn({
       command: process.execPath,
-      args: [distFile('src', 'bin', 'node.js')],
+      args: [
+        ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+        distFile('src', 'bin', 'node.js'),
+      ],
       cwd: repoRoot(),
       logFile: path.join(this.options.workDir, `${nodeId}.log`),
       env: {

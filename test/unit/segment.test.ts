@@ -50,3 +50,20 @@ describe('extractWords', () => {
     expect(extractWords('hello world', { maxWordLength: 4 })).toEqual([]);
   });
 });
+
+describe('extractWords fast path for ASCII text', () => {
+  const icu = new Intl.Segmenter('zh', { granularity: 'word' });
+  const samples = [
+    "Hello there, don't stop! 3.14 is pi; end.Next foo_bar x2 v1.2.3 e-mail  it's 42",
+    "The quick brown fox jumps over the lazy dog 12:30 a.b.c U.S.A. rock'n'roll",
+    'gg wp!!! need 2 more for raid @ 9pm -- pls lfg #guild',
+  ];
+  it.each(samples)('finds the same words as ICU segmentation: %s', (text) => {
+    const viaIcu = [...icu.segment(text)].filter((s) => s.isWordLike).map((s) => s.segment);
+    // A non-ASCII character sends the same text down the ICU path.
+    expect(extractWords(text, { maxWords: 100 })).toEqual(
+      extractWords(`${text} é`, { maxWords: 100 }).filter((w) => w !== 'é'),
+    );
+    expect(viaIcu.length).toBeGreaterThan(0);
+  });
+});

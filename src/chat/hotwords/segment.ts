@@ -44,9 +44,8 @@ export function extractWords(text: string, options: SegmentOptions = {}): string
   const maxWordLength = options.maxWordLength ?? DEFAULT_MAX_WORD_LENGTH;
   const words: string[] = [];
   if (maxWords <= 0) return words;
-  for (const seg of SEGMENTER.segment(text)) {
-    if (!seg.isWordLike) continue;
-    const word = seg.segment.toLowerCase();
+  for (const segment of segments(text)) {
+    const word = segment.toLowerCase();
     if (DIGITS_ONLY.test(word)) continue;
     const length = codePointLength(word, maxWordLength + 1);
     if (length > maxWordLength) continue;
@@ -56,6 +55,24 @@ export function extractWords(text: string, options: SegmentOptions = {}): string
     if (words.length >= maxWords) break;
   }
   return words;
+}
+
+// eslint-disable-next-line no-control-regex -- the ASCII range starts at U+0000 on purpose
+const NON_ASCII = /[^\x00-\x7f]/;
+/** ASCII words as ICU's word break sees them: letters, digits and `_`, joined by inner `'` and `.`. */
+const ASCII_WORD = /[A-Za-z0-9_]+(?:['.][A-Za-z0-9_]+)*/g;
+
+/**
+ * Word-like segments. ICU segmentation (needed for Chinese) costs tens of
+ * microseconds per message; plain ASCII text, most of a game's chat, takes a
+ * regular expression that finds the same words several times faster.
+ */
+function* segments(text: string): Generator<string> {
+  if (NON_ASCII.test(text)) {
+    for (const seg of SEGMENTER.segment(text)) if (seg.isWordLike) yield seg.segment;
+    return;
+  }
+  for (const match of text.matchAll(ASCII_WORD)) yield match[0];
 }
 
 /** Code point count, stopping early once it passes `limit`. */
