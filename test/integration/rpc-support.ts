@@ -13,19 +13,21 @@ import type { LeaderLinkOptions } from '../../src/cluster/rpc/leader-link';
 import { LinkHub } from '../../src/cluster/rpc/link-hub';
 import { RpcServer } from '../../src/cluster/rpc/server';
 import { silentLogger } from '../../src/core/logger';
+import { TestScope } from '../support/scope';
+import { waitFor as waitForCondition } from '../support/wait-for';
 
 /** Shared fixtures for the rpc-*.test.ts suites: throwaway CAs, servers, links. */
 
 type Cleanup = () => Promise<void> | void;
 
-/** Teardown stack: whatever a helper starts, it registers here; `run` undoes it newest first. */
+/** The shared TestScope under the names these suites use: `add` registers, `run` undoes newest first. */
 export class Teardown {
-  private readonly steps: Cleanup[] = [];
+  private readonly scope = new TestScope();
   add(step: Cleanup): void {
-    this.steps.push(step);
+    this.scope.defer(step);
   }
-  async run(): Promise<void> {
-    while (this.steps.length > 0) await this.steps.pop()?.();
+  run(): Promise<void> {
+    return this.scope.close();
   }
 }
 
@@ -102,13 +104,9 @@ export function startFollower(
   return link;
 }
 
-/** Polls `condition` until true or the deadline passes; the error says what it waited for. */
+/** The shared waitFor, with the argument order these suites use. */
 export async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await waitForCondition(condition, { what, timeoutMs, intervalMs: 20 });
 }
 
 export interface RawLink {
