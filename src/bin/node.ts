@@ -1,20 +1,20 @@
 import { ConfigError } from '../config/env-reader';
 import { loadNodeConfig } from '../config/node';
 import { createLogger } from '../core/logger';
-import { ChatNode } from '../node/chat-node';
+import { composeNode } from './compose-node';
+import type { ComposedNode } from './compose-node';
 import { onShutdownSignal, signalReady } from './shutdown';
 
 /** A chat node process: `node dist/src/bin/node.js`, configured by environment variables. */
 async function main(): Promise<void> {
   const config = loadNodeConfig(process.env);
   const logger = createLogger({ level: config.log.level, pretty: config.log.pretty, name: 'chat-node' });
-  const node = new ChatNode(config, logger);
-  onShutdownSignal(logger, () => node.stop());
+  let composed: ComposedNode | undefined;
+  onShutdownSignal(logger, () => composed?.stop() ?? Promise.resolve());
   try {
-    await node.start();
+    composed = await composeNode(config, logger);
   } catch (err) {
     logger.fatal({ event: 'start_failed', err }, 'chat node failed to start');
-    await node.stop();
     process.exit(1);
   }
   signalReady();

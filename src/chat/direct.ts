@@ -4,15 +4,18 @@ import type { UserStore } from '../store/types';
 import type { ClusterPort } from './cluster-port';
 import type { LocalSessions } from './local-sessions';
 import type { SessionDirectory } from './ports';
+import type { Presence } from './presence';
 import type { MessageRecorder } from './recorder';
-import type { Actor, SendAck } from './types';
+import type { Actor, PushCodec, SendAck } from './types';
 
 export interface DirectChatDeps {
   users: UserStore;
   directory: SessionDirectory;
   local: LocalSessions;
+  presence: Presence;
   cluster: ClusterPort;
   recorder: MessageRecorder;
+  codec: PushCodec;
 }
 
 /** Where a user can be reached right now, or null when offline. */
@@ -20,13 +23,16 @@ export type Whereabouts = { nodeId: string; loginAt: number; sid: string } | nul
 
 /**
  * Direct messages: the ingress node records the message once, then delivers it
- * locally or hands it to the recipient's node (through the leader).
+ * locally or hands it to the recipient's node. The recipient's node comes from
+ * the cluster-wide presence every node keeps; only a user it does not know
+ * (offline, or a login whose announcement is still on its way) costs a read
+ * of the global session directory.
  */
 export class DirectChat {
   constructor(private readonly deps: DirectChatDeps) {}
 
   async send(sender: Actor, to: string, text: string, idempotencyKey = ''): Promise<SendAck> {
-    const where = await this.locate(to);
+    const where = this.locateKnown(to) ?? (await this.locateInDirectory(to));
     if (!where && !(await this.deps.users.find(to)))
       throw new NotFound(`There is no user named ${to}.`, 'UNKNOWN_USER');
     const { message } = await this.deps.recorder.record({
@@ -43,10 +49,16 @@ export class DirectChat {
         'USER_OFFLINE',
       );
     }
+    const push = this.deps.codec.fromMessage(message);
     const delivered =
       where.nodeId === this.deps.cluster.nodeId
-        ? this.deps.local.deliver(message, [to]) > 0
-        : this.deps.cluster.deliverTo(where.nodeId, { message, recipients: [to], broadcast: false });
+        ? this.deps.local.deliver(push, [to]) > 0
+        : this.deps.cluster.deliverTo(where.nodeId, {
+            push,
+            recipients: [to],
+            broadcast: false,
+            alliance: '',
+          });
     return {
       id: message.id,
       conversation: message.conversation,
@@ -56,11 +68,23 @@ export class DirectChat {
     };
   }
 
-  /** A global session only counts when its node is alive (crashed nodes cannot clean up). */
+  /** Where a user is logged in: this node, the presence map, then the global directory. */
   async locate(username: string): Promise<Whereabouts> {
-    const { cluster, local } = this.deps;
-    const here = local.get(username);
-    if (here) return { nodeId: cluster.nodeId, loginAt: here.loginAt, sid: here.sid };
+    return this.locateKnown(username) ?? this.locateInDirectory(username);
+  }
+
+  private locateKnown(username: string): Whereabouts {
+    const here = this.deps.local.get(username);
+    if (here) return { nodeId: this.deps.cluster.nodeId, loginAt: here.loginAt, sid: here.sid };
+    const known = this.deps.presence.get(username);
+    if (known && known.nodeId !== this.deps.cluster.nodeId && this.deps.cluster.isLive(known.nodeId))
+      return known;
+    return null;
+  }
+
+  /** A global session only counts when its node is alive (crashed nodes cannot clean up). */
+  private async locateInDirectory(username: string): Promise<Whereabouts> {
+    const { cluster } = this.deps;
     const session = await this.deps.directory.get(username);
     if (!session || session.nodeId === cluster.nodeId || !cluster.isLive(session.nodeId)) return null;
     return session;

@@ -3,12 +3,18 @@ import { Forbidden, NotFound, Unavailable, InvalidArgument } from '../core/error
 import { KeyedQueue } from '../core/keyed-queue';
 import { conversation } from '../core/names';
 import type { RoomStore } from '../store/types';
-import type { ClusterPort } from './cluster-port';
-import type { LocalSessions } from './local-sessions';
 import type { ChatEvents, RecentActivity } from './ports';
-import type { Presence } from './presence';
-import type { MessageRecorder } from './recorder';
-import type { Actor, LeaderOp, LeaderResult, RoomView, SendAck, StoredMessage } from './types';
+import type { MessageRecorder, RecordResult } from './recorder';
+import type {
+  Actor,
+  ChannelName,
+  LeaderCall,
+  LeaderOpName,
+  LeaderOutcome,
+  RoomView,
+  SendAck,
+  StoredMessage,
+} from './types';
 
 export const JOIN_REPLAY = 50;
 
@@ -16,10 +22,9 @@ export interface GroupServiceDeps {
   rooms: RoomStore;
   recorder: MessageRecorder;
   activity: RecentActivity;
-  presence: Presence;
-  local: LocalSessions;
-  cluster: ClusterPort;
   logger: Logger;
+  /** Fencing: true while this node still leads (read before every write and fan-out). */
+  leading: () => boolean;
   /** Resolves once the presence of every live node is known (bounded). */
   presenceReady?: () => Promise<unknown>;
   events?: ChatEvents;
@@ -27,65 +32,82 @@ export interface GroupServiceDeps {
 
 /**
  * Rooms and channels, run by the leader only. Rooms are loaded from the store
- * when leadership starts; every change is written to the store first, then to
- * memory, one room at a time.
+ * when leadership starts. Per room, operations take their turn in a queue:
+ * a membership change holds the room until the store has it (store first,
+ * then memory); a message holds it only until its sequence number is being
+ * assigned, so a busy room has many messages in the store's batch at once and
+ * they are still numbered and fanned out in the order they arrived. A message
+ * goes to the members as they were at its turn.
+ *
+ * The service answers with what to fan out; the node turns that into
+ * deliveries per node.
  */
 export class GroupService {
   readonly name = 'rooms';
-  private readonly members = new Map<string, Set<string>>();
+  /** Copy-on-write: a message keeps the member set of its turn while later joins replace it. */
+  private readonly members = new Map<string, ReadonlySet<string>>();
   private readonly queue = new KeyedQueue();
-  private ready: Promise<void> | undefined;
+  private epoch = 0;
+  private loading: Promise<void> | undefined;
 
   constructor(private readonly deps: GroupServiceDeps) {}
 
-  /** Leader duty: load every room. */
+  /** Leader duty: load every room. A failed load is retried by the next operation. */
   start(epoch: number): Promise<void> {
-    this.ready = Promise.all([this.load(epoch), this.deps.presenceReady?.()]).then(() => undefined);
-    return this.ready;
+    this.epoch = epoch;
+    return this.ready();
   }
 
   stop(): void {
-    this.ready = undefined;
+    this.epoch = 0;
+    this.loading = undefined;
     this.members.clear();
   }
 
-  async handle(actor: Actor, op: LeaderOp): Promise<LeaderResult> {
-    if (!this.ready || !this.deps.cluster.isLeader()) {
-      throw new Unavailable('This node is not the leader right now; try again in a moment.', 'NOT_LEADER');
-    }
-    await this.ready;
-    switch (op.op) {
+  async handle<K extends LeaderOpName>(actor: Actor, call: LeaderCall<K>): Promise<LeaderOutcome<K>> {
+    this.fence('NOT_LEADER');
+    await this.ready();
+    // Each branch answers the outcome of its own operation; TypeScript cannot
+    // narrow the generic K from the discriminant, hence the one cast per branch.
+    const c = call as LeaderCall;
+    switch (c.op) {
       case 'listRooms':
-        return { kind: 'roomList', rooms: this.list(actor.username) };
+        return { result: this.list(actor.username) } as LeaderOutcome<K>;
       case 'createRoom':
-        return this.queue.run(op.room, () => this.create(actor, op.room));
+        return { result: await this.queue.run(c.room, () => this.create(actor, c.room)) } as LeaderOutcome<K>;
       case 'joinRoom':
-        return this.queue.run(op.room, () => this.join(actor, op.room));
+        return { result: await this.queue.run(c.room, () => this.join(actor, c.room)) } as LeaderOutcome<K>;
       case 'leaveRoom':
-        return this.queue.run(op.room, () => this.leave(actor, op.room));
+        return { result: await this.queue.run(c.room, () => this.leave(actor, c.room)) } as LeaderOutcome<K>;
       case 'sendRoom':
-        return this.queue.run(op.room, () => this.sendRoom(actor, op.room, op.text, op.idempotencyKey));
+        return (await this.sendRoom(actor, c.room, c.text, c.idempotencyKey)) as LeaderOutcome<K>;
       case 'sendChannel':
-        return {
-          kind: 'sendAck',
-          ack: await this.sendChannel(actor, op.channel, op.text, op.idempotencyKey),
-        };
+        return (await this.sendChannel(actor, c.channel, c.text, c.idempotencyKey)) as LeaderOutcome<K>;
     }
   }
 
-  /** For diagnostics: members and who of them is online where. */
-  detail(name: string): { members: string[]; onlineByNode: Map<string, string[]> } | undefined {
+  /** For diagnostics: the members of a room, or undefined for an unknown room. */
+  membersOf(name: string): string[] | undefined {
     const members = this.members.get(name);
-    if (!members) return undefined;
-    return { members: [...members].sort(), onlineByNode: this.deps.presence.byNode(members) };
+    return members ? [...members].sort() : undefined;
   }
 
   list(username = ''): RoomView[] {
     return [...this.members.keys()].sort().map((name) => this.view(name, username));
   }
 
+  private ready(): Promise<void> {
+    this.loading ??= this.load(this.epoch).catch((err: unknown) => {
+      // The next operation tries again instead of the whole epoch staying without rooms.
+      this.loading = undefined;
+      throw err;
+    });
+    return this.loading;
+  }
+
   private async load(epoch: number): Promise<void> {
-    const rooms = await this.deps.rooms.list();
+    const [rooms] = await Promise.all([this.deps.rooms.list(), this.deps.presenceReady?.()]);
+    if (epoch !== this.epoch) return;
     this.members.clear();
     for (const room of rooms) this.members.set(room.name, new Set(room.members));
     this.deps.logger.info(
@@ -94,31 +116,37 @@ export class GroupService {
     );
   }
 
-  private async create(actor: Actor, name: string): Promise<LeaderResult> {
+  private async create(actor: Actor, name: string): Promise<RoomView> {
     this.fence();
     await this.deps.rooms.create(name);
     await this.deps.rooms.addMember(name, actor.username);
+    // A new leader may have loaded the rooms before this write: the client retries there.
+    this.fence();
     this.members.set(name, new Set([actor.username]));
-    return { kind: 'room', room: this.view(name, actor.username) };
+    return this.view(name, actor.username);
   }
 
-  private async join(actor: Actor, name: string): Promise<LeaderResult> {
+  private async join(actor: Actor, name: string): Promise<{ room: RoomView; recent: StoredMessage[] }> {
     this.fence();
-    const members = this.room(name);
+    this.room(name);
     await this.deps.rooms.addMember(name, actor.username);
-    members.add(actor.username);
+    this.fence();
+    this.members.set(name, new Set(this.room(name)).add(actor.username));
     this.deps.events?.({ type: 'roomJoined', room: name, username: actor.username });
     const recent = await this.deps.activity.recent(conversation.room(name), JOIN_REPLAY);
-    return { kind: 'roomJoined', room: this.view(name, actor.username), recent: recent.reverse() };
+    return { room: this.view(name, actor.username), recent: recent.reverse() };
   }
 
-  private async leave(actor: Actor, name: string): Promise<LeaderResult> {
+  private async leave(actor: Actor, name: string): Promise<RoomView> {
     this.fence();
-    const members = this.room(name);
+    this.room(name);
     await this.deps.rooms.removeMember(name, actor.username);
+    this.fence();
+    const members = new Set(this.room(name));
     members.delete(actor.username);
+    this.members.set(name, members);
     this.deps.events?.({ type: 'roomLeft', room: name, username: actor.username });
-    return { kind: 'room', room: this.view(name, actor.username) };
+    return this.view(name, actor.username);
   }
 
   private async sendRoom(
@@ -126,65 +154,52 @@ export class GroupService {
     name: string,
     text: string,
     idempotencyKey: string,
-  ): Promise<LeaderResult> {
-    this.fence();
-    const members = this.room(name);
-    if (!members.has(actor.username))
-      throw new Forbidden(`You are not a member of room ${name}; join it first.`, 'NOT_A_MEMBER');
-    const { message } = await this.deps.recorder.record({
-      kind: 'room',
-      conversation: conversation.room(name),
-      from: actor.username,
-      to: name,
-      text,
-      idempotencyKey,
+  ): Promise<LeaderOutcome<'sendRoom'>> {
+    // The room's turn ends as soon as the store has the message in its batch.
+    const turn = await this.queue.run(name, async () => {
+      this.fence();
+      const members = this.room(name);
+      if (!members.has(actor.username))
+        throw new Forbidden(`You are not a member of room ${name}; join it first.`, 'NOT_A_MEMBER');
+      const recorded: Promise<RecordResult> = this.deps.recorder.record({
+        kind: 'room',
+        conversation: conversation.room(name),
+        from: actor.username,
+        to: name,
+        text,
+        idempotencyKey,
+      });
+      return { recorded, members };
     });
+    const { message } = await turn.recorded;
     // Leadership may have moved while the store wrote: the new leader delivers the retry.
     this.fence();
-    this.fanOut(message, members);
-    return { kind: 'sendAck', ack: ackOf(message) };
+    return { result: ackOf(message), fanOut: { kind: 'members', message, members: turn.members } };
   }
 
   private async sendChannel(
     actor: Actor,
-    channel: 'world' | 'alliance',
+    channel: ChannelName,
     text: string,
     idempotencyKey: string,
-  ): Promise<SendAck> {
+  ): Promise<LeaderOutcome<'sendChannel'>> {
     this.fence();
     if (channel === 'alliance' && !actor.alliance)
       throw new InvalidArgument('You belong to no alliance.', 'NO_ALLIANCE');
-    const { message } = await this.deps.recorder.record(
-      channel === 'world'
-        ? {
-            kind: 'world',
-            conversation: conversation.world(),
-            from: actor.username,
-            to: 'world',
-            text,
-            idempotencyKey,
-          }
-        : {
-            kind: 'alliance',
-            conversation: conversation.alliance(actor.alliance),
-            from: actor.username,
-            to: actor.alliance,
-            text,
-            idempotencyKey,
-          },
-    );
+    const world = channel === 'world';
+    const { message } = await this.deps.recorder.record({
+      kind: channel,
+      conversation: world ? conversation.world() : conversation.alliance(actor.alliance),
+      from: actor.username,
+      to: world ? 'world' : actor.alliance,
+      text,
+      idempotencyKey,
+    });
     this.fence();
-    this.deps.local.broadcast(message);
-    this.deps.cluster.deliverToAll({ message, recipients: [], broadcast: true });
-    return ackOf(message);
-  }
-
-  /** One order per node that has online members, listing them. */
-  private fanOut(message: StoredMessage, members: Set<string>): void {
-    for (const [nodeId, recipients] of this.deps.presence.byNode(members)) {
-      if (nodeId === this.deps.cluster.nodeId) this.deps.local.deliver(message, recipients);
-      else this.deps.cluster.deliverTo(nodeId, { message, recipients, broadcast: false });
-    }
+    return {
+      result: ackOf(message),
+      fanOut: { kind: 'broadcast', message, alliance: world ? '' : actor.alliance },
+    };
   }
 
   /**
@@ -192,21 +207,22 @@ export class GroupService {
    * its own ZooKeeper timer), because an operation may have waited in a room's
    * queue or on the store while leadership moved.
    */
-  private fence(): void {
-    if (!this.ready || !this.deps.cluster.isLeader()) {
-      throw new Unavailable('Leadership moved while this request was handled; try again.', 'LEADER_CHANGED');
-    }
+  private fence(reason: 'NOT_LEADER' | 'LEADER_CHANGED' = 'LEADER_CHANGED'): void {
+    if (this.epoch !== 0 && this.deps.leading()) return;
+    throw reason === 'NOT_LEADER'
+      ? new Unavailable('This node is not the leader right now; try again in a moment.', 'NOT_LEADER')
+      : new Unavailable('Leadership moved while this request was handled; try again.', 'LEADER_CHANGED');
   }
 
-  private room(name: string): Set<string> {
+  private room(name: string): ReadonlySet<string> {
     const members = this.members.get(name);
     if (!members) throw new NotFound(`There is no room named ${name}.`, 'UNKNOWN_ROOM');
     return members;
   }
 
   private view(name: string, username: string): RoomView {
-    const members = this.members.get(name) ?? new Set<string>();
-    return { name, memberCount: members.size, isMember: members.has(username) };
+    const members = this.members.get(name);
+    return { name, memberCount: members?.size ?? 0, isMember: members?.has(username) ?? false };
   }
 }
 

@@ -1,4 +1,4 @@
-import type { LocalSession, StoredMessage } from './types';
+import type { LocalSession, OutgoingPush, StoredMessage } from './types';
 
 /** Told of every message handed to a session (the messageDelivered hook). */
 export type DeliveryObserver = (message: StoredMessage, to: string) => void;
@@ -48,28 +48,32 @@ export class LocalSessions {
   }
 
   /** Delivers to the named users present here; returns how many received it. */
-  deliver(message: StoredMessage, recipients: readonly string[]): number {
+  deliver(push: OutgoingPush, recipients: readonly string[]): number {
     let delivered = 0;
     for (const username of recipients) {
       const session = this.byUser.get(username);
       if (!session) continue;
-      session.peer.push(message);
-      this.onDelivered?.(message, username);
+      session.peer.push(push);
+      this.onDelivered?.(push.message(), username);
       delivered++;
     }
     return delivered;
   }
 
-  /** Delivers a channel message: every session (world) or the alliance's sessions. */
-  broadcast(message: StoredMessage): number {
-    const targets =
-      message.kind === 'alliance' ? (this.byAlliance.get(message.to) ?? new Set()) : this.byUser.values();
+  /** Delivers a channel message: every session, or the sessions of `alliance` when it is set. */
+  broadcast(push: OutgoingPush, alliance: string): number {
+    const targets = alliance ? (this.byAlliance.get(alliance) ?? new Set()) : this.byUser.values();
     let delivered = 0;
     for (const session of targets) {
-      session.peer.push(message);
-      this.onDelivered?.(message, session.username);
+      session.peer.push(push);
+      this.onDelivered?.(push.message(), session.username);
       delivered++;
     }
     return delivered;
+  }
+
+  /** Names of the users present here, of `candidates`. */
+  present(candidates: readonly string[]): string[] {
+    return candidates.filter((username) => this.byUser.has(username));
   }
 }

@@ -1,55 +1,76 @@
+/** One user's login as another node reported it. */
+export interface PresenceEntry {
+  nodeId: string;
+  sid: string;
+  loginAt: number;
+}
+
 /**
- * The leader's view of who is online on which node, fed by each node's session
- * snapshot (sent when its link comes up) and the login/logout events after it.
- * Room fan-out reads it instead of asking Redis for every message.
+ * Who is online on which node, cluster-wide, as every node keeps it: fed by
+ * each peer's session snapshot (sent when asked) and the login/logout events
+ * after it, and by this node's own sessions. Direct messages find a
+ * recipient's node here and room fan-out groups members by node here, with
+ * no Redis read per message.
+ *
+ * Of two reports for one user the newer login wins (loginAt, then sid), so a
+ * late event from the node a user left cannot take them back there; a logout
+ * removes a user only when it names the login that is current.
  */
 export class Presence {
-  private readonly nodeOfUser = new Map<string, { nodeId: string; sid: string }>();
+  private readonly byUser = new Map<string, PresenceEntry>();
   private readonly usersOfNode = new Map<string, Set<string>>();
 
   /** Replaces everything known about a node with its snapshot. */
-  snapshot(nodeId: string, users: ReadonlyArray<{ username: string; sid: string }>): void {
+  snapshot(nodeId: string, users: ReadonlyArray<{ username: string; sid: string; loginAt: number }>): void {
     this.dropNode(nodeId);
-    for (const user of users) this.online(nodeId, user.username, user.sid);
+    for (const user of users) this.online(nodeId, user.username, user.sid, user.loginAt);
   }
 
-  online(nodeId: string, username: string, sid: string): void {
-    const previous = this.nodeOfUser.get(username);
-    if (previous) this.usersOfNode.get(previous.nodeId)?.delete(username);
-    this.nodeOfUser.set(username, { nodeId, sid });
+  /** Records a login; ignored when the user is known with a newer login elsewhere. */
+  online(nodeId: string, username: string, sid: string, loginAt: number): void {
+    const previous = this.byUser.get(username);
+    if (previous) {
+      if (isNewer(previous, { nodeId, sid, loginAt })) return;
+      this.usersOfNode.get(previous.nodeId)?.delete(username);
+    }
+    this.byUser.set(username, { nodeId, sid, loginAt });
     let users = this.usersOfNode.get(nodeId);
     if (!users) this.usersOfNode.set(nodeId, (users = new Set()));
     users.add(username);
   }
 
-  /** Ignored when a newer login (another sid) already took over. */
+  /** Ignored unless `sid` on `nodeId` is the user's current login. */
   offline(nodeId: string, username: string, sid: string): void {
-    const current = this.nodeOfUser.get(username);
+    const current = this.byUser.get(username);
     if (!current || current.nodeId !== nodeId || current.sid !== sid) return;
-    this.nodeOfUser.delete(username);
+    this.byUser.delete(username);
     this.usersOfNode.get(nodeId)?.delete(username);
   }
 
   /** A node left the cluster: its users are offline. */
   dropNode(nodeId: string): void {
-    for (const username of this.usersOfNode.get(nodeId) ?? []) this.nodeOfUser.delete(username);
+    for (const username of this.usersOfNode.get(nodeId) ?? []) this.byUser.delete(username);
     this.usersOfNode.delete(nodeId);
   }
 
   clear(): void {
-    this.nodeOfUser.clear();
+    this.byUser.clear();
     this.usersOfNode.clear();
   }
 
+  get(username: string): PresenceEntry | undefined {
+    return this.byUser.get(username);
+  }
+
   nodeOf(username: string): string | undefined {
-    return this.nodeOfUser.get(username)?.nodeId;
+    return this.byUser.get(username)?.nodeId;
   }
 
   /** Online members grouped by node. */
   byNode(usernames: Iterable<string>): Map<string, string[]> {
     const groups = new Map<string, string[]>();
     for (const username of usernames) {
-      const nodeId = this.nodeOfUser.get(username)?.nodeId;
+      const nodeId = this.byUser.get(username)?.nodeId;
       if (nodeId === undefined) continue;
       let group = groups.get(nodeId);
       if (!group) groups.set(nodeId, (group = []));
@@ -58,7 +79,18 @@ export class Presence {
     return groups;
   }
 
-  get onlineCount(): number {
-    return this.nodeOfUser.size;
+  /** Nodes with at least one online user. */
+  nodes(): string[] {
+    return [...this.usersOfNode].filter(([, users]) => users.size > 0).map(([nodeId]) => nodeId);
   }
+
+  get onlineCount(): number {
+    return this.byUser.size;
+  }
+}
+
+/** Whether `a` is a later login than `b` (ties broken by sid so every node agrees). */
+function isNewer(a: PresenceEntry, b: PresenceEntry): boolean {
+  if (a.loginAt !== b.loginAt) return a.loginAt > b.loginAt;
+  return a.sid > b.sid;
 }

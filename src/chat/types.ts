@@ -8,13 +8,34 @@ export interface Actor {
   alliance: string;
 }
 
+/**
+ * A chat message ready to push to clients: encoded once where it was stored,
+ * then written unchanged to every recipient's socket, on every node.
+ */
+export interface OutgoingPush {
+  /** The push frame as binary clients receive it. */
+  readonly bytes: Uint8Array;
+  /** The same frame as JSON text (the JSON subprotocol), made on first use. */
+  json(): string;
+  /** The message itself, decoded on first use (plugins, diagnostics). */
+  message(): StoredMessage;
+}
+
+/** Encodes pushes; the protocol layer implements it (the domain knows no wire format). */
+export interface PushCodec {
+  fromMessage(message: StoredMessage): OutgoingPush;
+  fromBytes(bytes: Uint8Array): OutgoingPush;
+}
+
 /** A message to hand to sessions of one node. */
 export interface DeliverOrder {
-  message: StoredMessage;
+  push: OutgoingPush;
   /** Users on the receiving node (direct and room messages). */
-  recipients: string[];
+  recipients: readonly string[];
   /** Channel messages: every matching local session, no recipient list. */
   broadcast: boolean;
+  /** For a broadcast: only sessions of this alliance ('' = every session). */
+  alliance: string;
 }
 
 export interface RoomView {
@@ -33,24 +54,54 @@ export interface SendAck {
 
 export type ChannelName = 'world' | 'alliance';
 
-/** Work only the leader may do: rooms are serialized there, channels fan out from there. */
-export type LeaderOp =
-  | { op: 'createRoom'; room: string }
-  | { op: 'joinRoom'; room: string }
-  | { op: 'leaveRoom'; room: string }
-  | { op: 'listRooms' }
-  | { op: 'sendRoom'; room: string; text: string; idempotencyKey: string }
-  | { op: 'sendChannel'; channel: ChannelName; text: string; idempotencyKey: string };
+export interface RoomJoinedView {
+  room: RoomView;
+  /** The room's most recent messages, oldest first. */
+  recent: StoredMessage[];
+}
 
-export type LeaderResult =
-  | { kind: 'room'; room: RoomView }
-  | { kind: 'roomJoined'; room: RoomView; recent: StoredMessage[] }
-  | { kind: 'roomList'; rooms: RoomView[] }
-  | { kind: 'sendAck'; ack: SendAck };
+/**
+ * Work only the leader may do (rooms are serialized there, channels fan out
+ * from there): each operation's arguments and result.
+ */
+export interface LeaderOps {
+  createRoom: { args: { room: string }; result: RoomView };
+  joinRoom: { args: { room: string }; result: RoomJoinedView };
+  leaveRoom: { args: { room: string }; result: RoomView };
+  listRooms: { args: Record<never, never>; result: RoomView[] };
+  sendRoom: { args: { room: string; text: string; idempotencyKey: string }; result: SendAck };
+  sendChannel: {
+    args: { channel: ChannelName; text: string; idempotencyKey: string };
+    result: SendAck;
+  };
+}
+
+export type LeaderOpName = keyof LeaderOps;
+
+/** One leader operation with its arguments, e.g. `{ op: 'joinRoom', room: 'lobby' }`. */
+export type LeaderCall<K extends LeaderOpName = LeaderOpName> = {
+  [P in K]: { op: P } & LeaderOps[P]['args'];
+}[K];
+
+export type LeaderResultOf<K extends LeaderOpName> = LeaderOps[K]['result'];
+
+/**
+ * Who a stored room or channel message goes to; the node running the room
+ * turns it into one delivery per node.
+ */
+export type FanOut =
+  | { kind: 'members'; message: StoredMessage; members: ReadonlySet<string> }
+  | { kind: 'broadcast'; message: StoredMessage; alliance: string };
+
+/** What the room service answers: the operation's result, and a fan-out to run once it is stored. */
+export interface LeaderOutcome<K extends LeaderOpName> {
+  result: LeaderResultOf<K>;
+  fanOut?: FanOut;
+}
 
 /** A user's session on this node, with a way to reach their connection. */
 export interface SessionPeer {
-  push(message: StoredMessage): void;
+  push(push: OutgoingPush): void;
   /** Closes the connection because a newer login replaced it. */
   kick(reason: string): void;
 }

@@ -70,6 +70,17 @@ export interface ChatClientEvents {
   serverError: [ChatClientError];
 }
 
+/** What a ChatClient needs of its socket: a `ws` WebSocket, or an in-process MemorySocket. */
+export interface ClientSideSocket {
+  readonly readyState: number;
+  send(data: Uint8Array | string, options?: { binary?: boolean }): void;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+  on(event: 'message', listener: (data: RawData, isBinary: boolean) => void): unknown;
+  on(event: 'close', listener: (code: number, reason: Buffer) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+}
+
 interface Pending {
   command: string;
   resolve: (event: ServerEvent) => void;
@@ -93,7 +104,7 @@ export class ChatClient {
   private readonly closed: Promise<{ code: number; reason: string }>;
 
   private constructor(
-    private readonly socket: WebSocket,
+    private readonly socket: ClientSideSocket,
     readonly url: string,
     readonly json: boolean,
     options: ChatClientOptions,
@@ -113,6 +124,11 @@ export class ChatClient {
     });
     // Errors surface through 'close' and rejected requests.
     socket.on('error', () => undefined);
+  }
+
+  /** A client over a socket that is already open (e.g. one end of a MemorySocket pair). */
+  static over(socket: ClientSideSocket, url: string, options: ChatClientOptions = {}): ChatClient {
+    return new ChatClient(socket, url, options.json ?? false, options);
   }
 
   /** Opens a connection; rejects with CONNECT_FAILED naming the URL. */

@@ -38,7 +38,13 @@ export interface NodeConfig {
     failureWindowS: number;
     resumeTokenTtlS: number;
   };
-  chat: { dirtyWordsPath: string; hotWordsResetMs: number; popularMax: number };
+  chat: {
+    dirtyWordsPath: string;
+    hotWordsResetMs: number;
+    popularMax: number;
+    /** How a direct message reaches another node: its own link, or always through the leader. */
+    directRoute: 'direct' | 'leader';
+  };
   plugins: PluginSettings;
   /** Undefined when export is off (EXPORT_SINK=off). */
   export: ExportConfig | undefined;
@@ -197,6 +203,12 @@ export function readNodeConfig(env: NodeJS.ProcessEnv | Record<string, string | 
         1000,
       ),
       popularMax: v.int('POPULAR_MAX', 50, 'Largest n accepted by the popular command.', 1, 1000),
+      directRoute: v.oneOf(
+        'DM_ROUTE',
+        'direct',
+        'How a direct message reaches a user on another node: "direct" over the link between the two nodes (through the leader only while that link is down), or "leader" always through the leader.',
+        ['direct', 'leader'],
+      ),
     },
     plugins: readPluginSettings(v),
     export: undefined,

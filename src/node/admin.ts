@@ -1,7 +1,8 @@
 import type { GroupService } from '../chat/groups';
 import type { LocalSessions } from '../chat/local-sessions';
 import type { SessionDirectory } from '../chat/ports';
-import type { ClusterCoordinator } from '../cluster/coordination/coordinator';
+import type { Presence } from '../chat/presence';
+import type { Coordinator } from '../cluster/coordination/types';
 import type { AdminApi } from '../cluster/rpc/admin-service';
 import { Unavailable, NotFound } from '../core/errors';
 import { roomToWire } from '../protocol/mappers';
@@ -9,7 +10,8 @@ import { roomToWire } from '../protocol/mappers';
 export interface AdminDeps {
   nodeId: string;
   startedAt: number;
-  coordinator: ClusterCoordinator;
+  coordinator: Coordinator;
+  presence: Presence;
   local: LocalSessions;
   directory: SessionDirectory;
   groups: GroupService;
@@ -68,12 +70,12 @@ export function adminApi(d: AdminDeps): AdminApi {
     },
     getRoom: async (name) => {
       requireLeader();
-      const detail = d.groups.detail(name);
-      if (!detail) throw new NotFound(`There is no room named ${name}.`, 'UNKNOWN_ROOM');
+      const members = d.groups.membersOf(name);
+      if (!members) throw new NotFound(`There is no room named ${name}.`, 'UNKNOWN_ROOM');
       return {
         name,
-        members: detail.members,
-        onlineByNode: [...detail.onlineByNode].map(([nodeId, usernames]) => ({ nodeId, usernames })),
+        members,
+        onlineByNode: [...d.presence.byNode(members)].map(([nodeId, usernames]) => ({ nodeId, usernames })),
       };
     },
   };

@@ -3,12 +3,12 @@ import type { DirectChat } from '../chat/direct';
 import type { HistoryService } from '../chat/history';
 import type { HotWords } from '../chat/ports';
 import type { SessionService } from '../chat/sessions';
-import type { Actor, LeaderOp, LeaderResult, SessionPeer } from '../chat/types';
+import type { Actor, LeaderCall, LeaderOpName, LeaderResultOf, SessionPeer } from '../chat/types';
 import type { UserInfoService } from '../chat/user-info';
 import { MalformedFrame, Unauthenticated } from '../core/errors';
 import { CloseCode } from '../protocol/close-codes';
 import { ackToWire, channelFromWire, messageToWire, roomToWire } from '../protocol/mappers';
-import type { ClientConnection, CommandContext, CommandHandlers, ServerEvent } from '../ws';
+import type { ClientConnection, CommandContext, CommandHandlers } from '../ws';
 import { conversation } from '../core/names';
 import type { HookRunner } from '../plugins/hook-runner';
 import type { MessageKind } from '../store/types';
@@ -51,8 +51,10 @@ export function commandHandlers(s: CommandServices): CommandHandlers {
     );
     return draft.text;
   };
-  const leader = async (ctx: CommandContext, op: LeaderOp): Promise<LeaderResult> =>
-    s.cluster.askLeader(actorOf(ctx), op);
+  const leader = <K extends LeaderOpName>(
+    ctx: CommandContext,
+    call: LeaderCall<K>,
+  ): Promise<LeaderResultOf<K>> => s.cluster.askLeader(actorOf(ctx), call);
   return {
     login: async (ctx, login) => {
       const conn = ctx.conn;
@@ -88,40 +90,42 @@ export function commandHandlers(s: CommandServices): CommandHandlers {
         ),
       ),
     }),
-    sendRoom: async (ctx, cmd) =>
-      ackEvent(
-        await leader(ctx, {
-          op: 'sendRoom',
-          room: cmd.room,
-          text: await screen(ctx, 'room', cmd.room, cmd.text),
-          idempotencyKey: cmd.idempotencyKey,
-        }),
-      ),
+    sendRoom: async (ctx, cmd) => {
+      const text = await screen(ctx, 'room', cmd.room, cmd.text);
+      const ack = await leader(ctx, {
+        op: 'sendRoom',
+        room: cmd.room,
+        text,
+        idempotencyKey: cmd.idempotencyKey,
+      });
+      return { $case: 'sendAck', value: ackToWire(ack) };
+    },
     sendChannel: async (ctx, cmd) => {
       const channel = channelFromWire(cmd.channel);
       const to = channel === 'world' ? 'world' : senderOf(ctx).alliance;
       const text = await screen(ctx, channel, to, cmd.text);
-      return ackEvent(
-        await leader(ctx, { op: 'sendChannel', channel, text, idempotencyKey: cmd.idempotencyKey }),
-      );
+      const ack = await leader(ctx, { op: 'sendChannel', channel, text, idempotencyKey: cmd.idempotencyKey });
+      return { $case: 'sendAck', value: ackToWire(ack) };
     },
-    createRoom: async (ctx, cmd) =>
-      roomEvent('roomCreated', await leader(ctx, { op: 'createRoom', room: cmd.room })),
-    leaveRoom: async (ctx, cmd) =>
-      roomEvent('roomLeft', await leader(ctx, { op: 'leaveRoom', room: cmd.room })),
+    createRoom: async (ctx, cmd) => ({
+      $case: 'roomCreated',
+      value: roomToWire(await leader(ctx, { op: 'createRoom', room: cmd.room })),
+    }),
+    leaveRoom: async (ctx, cmd) => ({
+      $case: 'roomLeft',
+      value: roomToWire(await leader(ctx, { op: 'leaveRoom', room: cmd.room })),
+    }),
     joinRoom: async (ctx, cmd) => {
       if (s.hooks.hasBeforeJoin) await s.hooks.beforeJoin({ room: cmd.room, user: senderOf(ctx) });
-      const result = await leader(ctx, { op: 'joinRoom', room: cmd.room });
-      if (result.kind !== 'roomJoined') throw unexpected(result);
+      const joined = await leader(ctx, { op: 'joinRoom', room: cmd.room });
       return {
         $case: 'roomJoined',
-        value: { room: roomToWire(result.room), recent: result.recent.map(messageToWire) },
+        value: { room: roomToWire(joined.room), recent: joined.recent.map(messageToWire) },
       };
     },
     listRooms: async (ctx) => {
-      const result = await leader(ctx, { op: 'listRooms' });
-      if (result.kind !== 'roomList') throw unexpected(result);
-      return { $case: 'roomList', value: { rooms: result.rooms.map(roomToWire) } };
+      const rooms = await leader(ctx, { op: 'listRooms' });
+      return { $case: 'roomList', value: { rooms: rooms.map(roomToWire) } };
     },
     getUserInfo: async (_ctx, cmd) => ({ $case: 'userInfo', value: await s.userInfo.get(cmd.username) }),
     getPopular: async (_ctx, cmd) => ({
@@ -160,26 +164,12 @@ function actorOf(ctx: CommandContext): Actor {
 /** How the chat domain reaches one client connection. */
 export function peerOf(conn: ClientConnection): SessionPeer {
   return {
-    push: (message) => {
-      conn.send({ replyTo: 0, event: { $case: 'message', value: messageToWire(message) } });
+    push: (push) => {
+      conn.sendEncoded(push);
     },
     kick: (reason) => {
       conn.send({ replyTo: 0, event: { $case: 'kicked', value: { reason } } });
       conn.close(CloseCode.REPLACED, reason);
     },
   };
-}
-
-function ackEvent(result: LeaderResult): ServerEvent {
-  if (result.kind !== 'sendAck') throw unexpected(result);
-  return { $case: 'sendAck', value: ackToWire(result.ack) };
-}
-
-function roomEvent(kind: 'roomCreated' | 'roomLeft', result: LeaderResult): ServerEvent {
-  if (result.kind !== 'room') throw unexpected(result);
-  return { $case: kind, value: roomToWire(result.room) };
-}
-
-function unexpected(result: LeaderResult): Error {
-  return new Error(`the leader answered with an unexpected result kind ${result.kind}`);
 }

@@ -2,7 +2,16 @@ import { MessageKind } from '../../gen/chat/v1/client';
 import type { ChatMessage, RoomInfo, SendAck as SendAckFrame } from '../../gen/chat/v1/client';
 import type { Deliver, LeaderReply, LeaderRequest } from '../../gen/chat/v1/cluster';
 import { Channel } from '../../gen/chat/v1/client';
-import type { Actor, DeliverOrder, LeaderOp, LeaderResult, RoomView, SendAck } from '../chat/types';
+import type {
+  Actor,
+  DeliverOrder,
+  LeaderCall,
+  LeaderOpName,
+  LeaderResultOf,
+  PushCodec,
+  RoomView,
+  SendAck,
+} from '../chat/types';
 import { ChatError, MalformedFrame, toErrorReply } from '../core/errors';
 import type { StoredMessage } from '../store/types';
 
@@ -28,16 +37,26 @@ export function messageFromWire(message: ChatMessage): StoredMessage {
   return { id, conversation, seq, kind, from, to, text, ts };
 }
 
-export function deliverToWire(order: DeliverOrder): Deliver {
-  return { message: messageToWire(order.message), recipients: order.recipients, broadcast: order.broadcast };
+/** A delivery for another node: the push travels as the bytes clients receive. */
+export function deliverToWire(order: DeliverOrder, hops = 0, ownerEpoch = 0): Deliver {
+  return {
+    ownerEpoch,
+    recipients: [...order.recipients],
+    broadcast: order.broadcast,
+    // A view, not a copy: the push was encoded once and is only read from here on.
+    push: Buffer.from(order.push.bytes.buffer, order.push.bytes.byteOffset, order.push.bytes.byteLength),
+    alliance: order.alliance,
+    hops,
+  };
 }
 
-export function deliverFromWire(deliver: Deliver): DeliverOrder {
-  if (!deliver.message) throw new MalformedFrame('A deliver frame without a message.');
+export function deliverFromWire(deliver: Deliver, codec: PushCodec): DeliverOrder {
+  if (deliver.push.length === 0) throw new MalformedFrame('A deliver frame without a push.');
   return {
-    message: messageFromWire(deliver.message),
+    push: codec.fromBytes(deliver.push),
     recipients: deliver.recipients,
     broadcast: deliver.broadcast,
+    alliance: deliver.alliance,
   };
 }
 
@@ -49,21 +68,24 @@ export function ackToWire(ack: SendAck): SendAckFrame {
   return { ...ack };
 }
 
-export function leaderRequestToWire(requestId: number, actor: Actor, op: LeaderOp): LeaderRequest {
+export function leaderRequestToWire(requestId: number, actor: Actor, call: LeaderCall): LeaderRequest {
   const base = { requestId, username: actor.username, alliance: actor.alliance };
-  switch (op.op) {
+  switch (call.op) {
     case 'createRoom':
-      return { ...base, op: { $case: 'createRoom', value: { room: op.room } } };
+      return { ...base, op: { $case: 'createRoom', value: { room: call.room } } };
     case 'joinRoom':
-      return { ...base, op: { $case: 'joinRoom', value: { room: op.room } } };
+      return { ...base, op: { $case: 'joinRoom', value: { room: call.room } } };
     case 'leaveRoom':
-      return { ...base, op: { $case: 'leaveRoom', value: { room: op.room } } };
+      return { ...base, op: { $case: 'leaveRoom', value: { room: call.room } } };
     case 'listRooms':
       return { ...base, op: { $case: 'listRooms', value: {} } };
     case 'sendRoom':
       return {
         ...base,
-        op: { $case: 'sendRoom', value: { room: op.room, text: op.text, idempotencyKey: op.idempotencyKey } },
+        op: {
+          $case: 'sendRoom',
+          value: { room: call.room, text: call.text, idempotencyKey: call.idempotencyKey },
+        },
       };
     case 'sendChannel':
       return {
@@ -71,29 +93,29 @@ export function leaderRequestToWire(requestId: number, actor: Actor, op: LeaderO
         op: {
           $case: 'sendChannel',
           value: {
-            channel: op.channel === 'world' ? Channel.CHANNEL_WORLD : Channel.CHANNEL_ALLIANCE,
-            text: op.text,
-            idempotencyKey: op.idempotencyKey,
+            channel: call.channel === 'world' ? Channel.CHANNEL_WORLD : Channel.CHANNEL_ALLIANCE,
+            text: call.text,
+            idempotencyKey: call.idempotencyKey,
           },
         },
       };
   }
 }
 
-export function leaderRequestFromWire(request: LeaderRequest): { actor: Actor; op: LeaderOp } {
+export function leaderRequestFromWire(request: LeaderRequest): { actor: Actor; call: LeaderCall } {
   const actor = { username: request.username, alliance: request.alliance };
   const op = request.op;
   switch (op?.$case) {
     case 'createRoom':
     case 'joinRoom':
     case 'leaveRoom':
-      return { actor, op: { op: op.$case, room: op.value.room } };
+      return { actor, call: { op: op.$case, room: op.value.room } };
     case 'listRooms':
-      return { actor, op: { op: 'listRooms' } };
+      return { actor, call: { op: 'listRooms' } };
     case 'sendRoom':
       return {
         actor,
-        op: {
+        call: {
           op: 'sendRoom',
           room: op.value.room,
           text: op.value.text,
@@ -103,7 +125,7 @@ export function leaderRequestFromWire(request: LeaderRequest): { actor: Actor; o
     case 'sendChannel':
       return {
         actor,
-        op: {
+        call: {
           op: 'sendChannel',
           channel: channelFromWire(op.value.channel),
           text: op.value.text,
@@ -121,48 +143,77 @@ export function channelFromWire(channel: Channel): 'world' | 'alliance' {
   throw new ChatError(400, 'UNKNOWN_CHANNEL', 'Choose the world or the alliance channel.');
 }
 
-export function leaderResultToWire(requestId: number, result: LeaderResult): LeaderReply {
-  switch (result.kind) {
-    case 'room':
-      return { requestId, result: { $case: 'room', value: roomToWire(result.room) } };
-    case 'roomJoined':
+type ReplyResult = NonNullable<LeaderReply['result']>;
+
+/** The reply case that carries each operation's result. */
+const REPLY_CASE = {
+  createRoom: 'room',
+  joinRoom: 'roomJoined',
+  leaveRoom: 'room',
+  listRooms: 'roomList',
+  sendRoom: 'sendAck',
+  sendChannel: 'sendAck',
+} as const satisfies Record<LeaderOpName, ReplyResult['$case']>;
+
+export function leaderResultToWire<K extends LeaderOpName>(
+  requestId: number,
+  op: K,
+  result: LeaderResultOf<K>,
+): LeaderReply {
+  const r = { op, result } as LeaderResultPair;
+  switch (r.op) {
+    case 'createRoom':
+    case 'leaveRoom':
+      return { requestId, result: { $case: 'room', value: roomToWire(r.result) } };
+    case 'joinRoom':
       return {
         requestId,
         result: {
           $case: 'roomJoined',
-          value: { room: roomToWire(result.room), recent: result.recent.map(messageToWire) },
+          value: { room: roomToWire(r.result.room), recent: r.result.recent.map(messageToWire) },
         },
       };
-    case 'roomList':
-      return { requestId, result: { $case: 'roomList', value: { rooms: result.rooms.map(roomToWire) } } };
-    case 'sendAck':
-      return { requestId, result: { $case: 'sendAck', value: ackToWire(result.ack) } };
+    case 'listRooms':
+      return { requestId, result: { $case: 'roomList', value: { rooms: r.result.map(roomToWire) } } };
+    case 'sendRoom':
+    case 'sendChannel':
+      return { requestId, result: { $case: 'sendAck', value: ackToWire(r.result) } };
   }
 }
+
+type LeaderResultPair = { [K in LeaderOpName]: { op: K; result: LeaderResultOf<K> } }[LeaderOpName];
 
 export function leaderErrorToWire(requestId: number, err: unknown): LeaderReply {
   return { requestId, result: { $case: 'error', value: toErrorReply(err) } };
 }
 
-/** A reply from the leader: the result, or the leader's ChatError thrown here. */
-export function leaderReplyFromWire(reply: LeaderReply): LeaderResult {
+/**
+ * The result of operation `op` from the leader's reply, or the leader's
+ * ChatError thrown here. A reply of another kind than `op` answers with is a
+ * malformed frame.
+ */
+export function leaderReplyFromWire<K extends LeaderOpName>(op: K, reply: LeaderReply): LeaderResultOf<K> {
   const result = reply.result;
-  switch (result?.$case) {
-    case 'error':
-      throw new ChatError(result.value.code, result.value.reason, result.value.message);
+  if (result?.$case === 'error')
+    throw new ChatError(result.value.code, result.value.reason, result.value.message);
+  if (!result || result.$case !== REPLY_CASE[op])
+    throw new MalformedFrame(`The leader answered ${op} with ${result?.$case ?? 'nothing'}.`);
+  // The case check above ties each result kind to its operation.
+  return resultValue(result) as LeaderResultOf<K>;
+}
+
+function resultValue(result: Exclude<ReplyResult, { $case: 'error' }>): LeaderResultOf<LeaderOpName> {
+  switch (result.$case) {
     case 'room':
-      return { kind: 'room', room: result.value };
+      return result.value;
     case 'roomJoined':
       return {
-        kind: 'roomJoined',
         room: result.value.room ?? { name: '', memberCount: 0, isMember: false },
         recent: result.value.recent.map(messageFromWire),
       };
     case 'roomList':
-      return { kind: 'roomList', rooms: result.value.rooms };
+      return result.value.rooms;
     case 'sendAck':
-      return { kind: 'sendAck', ack: result.value };
-    default:
-      throw new MalformedFrame('A leader reply without a result.');
+      return result.value;
   }
 }

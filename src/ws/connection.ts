@@ -1,9 +1,9 @@
-import type { WebSocket } from 'ws';
 import type { ServerFrame } from '../../gen/chat/v1/client';
 import { ChatError, toErrorReply } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { encodeServerFrame, encodeServerFrameJson } from '../protocol/codec';
 import { CloseCode, closeCodeName } from '../protocol/close-codes';
+import type { ClientSocket } from './client-socket';
 import { BoundedSerialQueue } from './serial-queue';
 import type { EnqueueResult } from './serial-queue';
 
@@ -57,7 +57,7 @@ export class ClientConnection {
   constructor(
     readonly id: string,
     readonly remoteAddress: string,
-    private readonly socket: WebSocket,
+    private readonly socket: ClientSocket,
     private readonly options: ConnectionOptions,
     private readonly logger: Logger,
   ) {
@@ -95,6 +95,23 @@ export class ClientConnection {
    * hold unbounded memory for a client that does not read.
    */
   send(frame: ServerFrame): boolean {
+    if (!this.mayWrite()) return false;
+    this.socket.send(this.options.json ? encodeServerFrameJson(frame) : encodeServerFrame(frame));
+    return true;
+  }
+
+  /**
+   * Writes an already-encoded frame (a push shared by many recipients): the
+   * bytes as they are for binary clients, the JSON text for JSON clients.
+   */
+  sendEncoded(encoded: { bytes: Uint8Array; json(): string }): boolean {
+    if (!this.mayWrite()) return false;
+    this.socket.send(this.options.json ? encoded.json() : encoded.bytes);
+    return true;
+  }
+
+  /** Open and not a slow consumer (which it closes). */
+  private mayWrite(): boolean {
     if (!this.isOpen) return false;
     const buffered = this.socket.bufferedAmount;
     if (buffered > this.options.maxBufferedBytes) {
@@ -111,7 +128,6 @@ export class ClientConnection {
       this.close(CloseCode.SLOW_CONSUMER, 'Too much unread data: the client did not keep up.');
       return false;
     }
-    this.socket.send(this.options.json ? encodeServerFrameJson(frame) : encodeServerFrame(frame));
     return true;
   }
 

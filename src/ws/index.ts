@@ -21,8 +21,10 @@ export { authGate, edgeInterceptors, rateLimit, validation } from './interceptor
 export { CommandPipeline } from './pipeline';
 export { WsServer } from './server';
 export type { MessageSink, WsLimits, WsServerOptions } from './server';
+export type { ClientEdge, ClientEdgeFactory } from './edge';
+export type { ClientSocket } from './client-socket';
 
-export interface WsEdgeOptions {
+export interface PipelineLimits {
   /** The node's WebSocket limits (NodeConfig.ws). */
   ws: Omit<NodeConfig['ws'], 'host' | 'port' | 'publicUrl'>;
   handlers: CommandHandlers;
@@ -33,12 +35,15 @@ export interface WsEdgeOptions {
   logger: Logger;
   /** Run after the edge limits, before the handler (metrics, tracing). */
   extraInterceptors?: readonly CommandInterceptor[];
+}
+
+export interface WsEdgeOptions extends PipelineLimits {
   maxPendingCommands?: number;
   closeGraceMs?: number;
 }
 
-/** Builds the WebSocket edge with the standard limits: rate limit → auth gate → validation → handler. */
-export function createWsEdge(options: WsEdgeOptions): WsServer {
+/** The command pipeline with the standard limits: rate limit → auth gate → validation → handler. */
+export function createCommandPipeline(options: PipelineLimits): CommandPipeline {
   const { ws } = options;
   const logger = options.logger.child({ component: 'ws' });
   const interceptors = [
@@ -52,11 +57,15 @@ export function createWsEdge(options: WsEdgeOptions): WsServer {
     }),
     ...(options.extraInterceptors ?? []),
   ];
-  const pipeline = new CommandPipeline({ handlers: options.handlers, interceptors, logger });
+  return new CommandPipeline({ handlers: options.handlers, interceptors, logger });
+}
+
+/** A WebSocket server with the standard pipeline (tests of the edge alone). */
+export function createWsEdge(options: WsEdgeOptions): WsServer {
   return new WsServer({
-    limits: ws,
-    sink: pipeline,
-    logger,
+    limits: options.ws,
+    sink: createCommandPipeline(options),
+    logger: options.logger.child({ component: 'ws' }),
     maxPendingCommands: options.maxPendingCommands,
     closeGraceMs: options.closeGraceMs,
   });

@@ -1,10 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import type { RawData, WebSocket } from 'ws';
+import type { RawData } from 'ws';
 import type { Logger } from '../core/logger';
 import { CloseCode, SUBPROTOCOL_BINARY, SUBPROTOCOL_JSON } from '../protocol/close-codes';
+import type { ClientSocket } from './client-socket';
 import { ClientConnection } from './connection';
+import type { ClientEdge } from './edge';
 
 /** Turns WebSocket messages into commands; CommandPipeline is the real one. */
 export interface MessageSink {
@@ -21,6 +23,9 @@ export interface WsLimits {
 }
 
 export interface WsServerOptions {
+  /** Where `listen()` binds when given no address (0 = a free port). */
+  host?: string;
+  port?: number;
   limits: WsLimits;
   sink: MessageSink;
   logger: Logger;
@@ -41,7 +46,7 @@ export interface WsCloseOptions {
  * compression, heartbeat), one ClientConnection per socket, a live
  * connection count for load reporting, and an idempotent shutdown.
  */
-export class WsServer {
+export class WsServer implements ClientEdge {
   private readonly http: http.Server;
   private readonly wss: WebSocketServer;
   private readonly live = new Set<ClientConnection>();
@@ -72,14 +77,17 @@ export class WsServer {
         return false;
       },
     });
-    this.wss.on('connection', (socket, req) => this.accept(socket, req));
+    this.wss.on('connection', (socket, req) => this.attach(socket, req.socket.remoteAddress ?? 'unknown'));
     this.wss.on('error', (err) =>
       this.logger.error({ event: 'ws-server-error', err }, 'WebSocket server error'),
     );
   }
 
   /** Starts listening; resolves with the bound port (useful with port 0) and the ws:// URL. */
-  async listen(host: string, port: number): Promise<{ port: number; url: string }> {
+  async listen(
+    host = this.options.host ?? '127.0.0.1',
+    port = this.options.port ?? 0,
+  ): Promise<{ port: number; url: string }> {
     if (this.closing !== undefined) throw new Error('WsServer is closed');
     if (this.bound !== undefined) return this.bound;
     await new Promise<void>((resolve, reject) => {
@@ -153,9 +161,12 @@ export class WsServer {
     );
   }
 
-  private accept(socket: WebSocket, req: http.IncomingMessage): void {
+  /**
+   * Serves one client socket: the `ws` server's, or an in-process one
+   * (src/ws/memory-socket.ts) when a whole cluster runs in one process.
+   */
+  attach(socket: ClientSocket, remoteAddress: string): ClientConnection {
     const id = `c${++this.nextId}`;
-    const remoteAddress = req.socket.remoteAddress ?? 'unknown';
     const conn = new ClientConnection(
       id,
       remoteAddress,
@@ -170,7 +181,7 @@ export class WsServer {
     );
     if (this.closing !== undefined) {
       conn.close(CloseCode.GOING_AWAY, 'The chat node is shutting down.');
-      return;
+      return conn;
     }
     this.live.add(conn);
     conn.onClose(() => {
@@ -193,6 +204,7 @@ export class WsServer {
       }
     }
     this.emitCount();
+    return conn;
   }
 
   private tick(): void {

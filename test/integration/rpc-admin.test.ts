@@ -8,7 +8,7 @@ import type { GetClusterInfoResponse } from '../../gen/chat/v1/cluster';
 import type { AdminApi } from '../../src/cluster/rpc/admin-service';
 import { channelCredentials } from '../../src/cluster/tls/credentials';
 import { NotFound } from '../../src/core/errors';
-import { makeCerts, startLeader, Teardown } from './rpc-support';
+import { makeCerts, startNode, Teardown } from './rpc-support';
 import type { CertFixture } from './rpc-support';
 
 /** Turns a node-style callback call into a promise of { err, res }. */
@@ -92,7 +92,7 @@ describe('diagnostics on the internal port', () => {
   }
 
   it('answers GetClusterInfo to the admin certificate', async () => {
-    const leader = await startLeader(teardown, certs, { admin });
+    const leader = await startNode(teardown, certs, { admin });
     const client = adminClient(leader.address);
     const { err, res } = await call<GetClusterInfoResponse>((cb) => client.getClusterInfo({}, cb));
     expect(err).toBeNull();
@@ -100,7 +100,7 @@ describe('diagnostics on the internal port', () => {
   });
 
   it('maps errors once: NotFound, unknown errors hidden, missing methods UNIMPLEMENTED', async () => {
-    const leader = await startLeader(teardown, certs, { admin });
+    const leader = await startNode(teardown, certs, { admin });
     const client = adminClient(leader.address);
 
     const room = await call((cb) => client.getRoom({ name: 'lobby' }, cb));
@@ -117,7 +117,7 @@ describe('diagnostics on the internal port', () => {
   });
 
   it('lists the chat services and health through server reflection', async () => {
-    const leader = await startLeader(teardown, certs, { admin });
+    const leader = await startNode(teardown, certs, { admin });
     const client = reflectionClient(leader.address, certs);
     teardown.add(() => client.close());
 
@@ -134,7 +134,7 @@ describe('diagnostics on the internal port', () => {
   });
 
   it('answers SERVING on grpc.health.v1 and NOT_SERVING once stopping', async () => {
-    const leader = await startLeader(teardown, certs, { admin });
+    const leader = await startNode(teardown, certs, { admin });
     const Health = makeClientConstructor(healthService, 'grpc.health.v1.Health');
     const client = new Health(leader.address, channelCredentials(certs.tls('admin'))) as Client &
       Record<string, (req: object, cb: (err: ServiceError | null, res?: { status: string }) => void) => void>;

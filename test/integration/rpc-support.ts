@@ -8,9 +8,7 @@ import { ensureDevCerts } from '../../src/cluster/tls/certs';
 import { channelCredentials, loadTlsMaterial } from '../../src/cluster/tls/credentials';
 import type { TlsMaterial } from '../../src/cluster/tls/credentials';
 import type { AdminApi } from '../../src/cluster/rpc/admin-service';
-import { LeaderLink } from '../../src/cluster/rpc/leader-link';
-import type { LeaderLinkOptions } from '../../src/cluster/rpc/leader-link';
-import { LinkHub } from '../../src/cluster/rpc/link-hub';
+import { GrpcTransport } from '../../src/cluster/rpc/grpc-transport';
 import { RpcServer } from '../../src/cluster/rpc/server';
 import { silentLogger } from '../../src/core/logger';
 import { TestScope } from '../support/scope';
@@ -57,51 +55,42 @@ export async function makeCerts(teardown: Teardown): Promise<CertFixture> {
   return { dir, tls: (name) => tlsIn(dir, name), foreignNode1: tlsIn(otherDir, 'node1') };
 }
 
-export interface Leader {
-  hub: LinkHub;
+export interface LinkedNode {
+  transport: GrpcTransport;
   server: RpcServer;
   address: string;
   port: number;
 }
 
-/** A leader node's internal port: LinkHub (at `epoch`) + RpcServer on 127.0.0.1. */
-export async function startLeader(
+/** One node's internal port: a GrpcTransport (links) served by an RpcServer on 127.0.0.1. */
+export async function startNode(
   teardown: Teardown,
   certs: CertFixture,
-  options: { port?: number; epoch?: number; admin?: AdminApi } = {},
-): Promise<Leader> {
+  options: { nodeId?: string; port?: number; admin?: AdminApi } = {},
+): Promise<LinkedNode> {
   const logger = silentLogger();
-  const hub = new LinkHub({ nodeId: 'node1', logger, helloTimeoutMs: 2_000 });
-  hub.epoch = options.epoch ?? 1;
+  const nodeId = options.nodeId ?? 'node1';
+  const transport = new GrpcTransport({
+    nodeId,
+    tls: certs.tls(nodeId),
+    logger,
+    helloTimeoutMs: 2_000,
+    backoff: { initialMs: 50, maxMs: 500 },
+  });
   const server = new RpcServer({
     host: '127.0.0.1',
     port: options.port ?? 0,
-    tls: certs.tls('node1'),
+    tls: certs.tls(nodeId),
     logger,
-    links: hub,
+    links: transport.hub,
     admin: options.admin,
   });
   const address = await server.start();
   teardown.add(async () => {
-    hub.close();
+    await transport.close();
     await server.stop(500);
   });
-  return { hub, server, address, port: Number(address.split(':').pop()) };
-}
-
-export function startFollower(
-  teardown: Teardown,
-  certs: CertFixture,
-  options: Partial<LeaderLinkOptions> & { nodeId: string },
-): LeaderLink {
-  const link = new LeaderLink({
-    tls: certs.tls(options.nodeId),
-    logger: silentLogger(),
-    backoff: { initialMs: 50, maxMs: 500 },
-    ...options,
-  });
-  teardown.add(() => link.close(200));
-  return link;
+  return { transport, server, address, port: Number(address.split(':').pop()) };
 }
 
 /** The shared waitFor, with the argument order these suites use. */

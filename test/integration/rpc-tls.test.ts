@@ -4,7 +4,7 @@ import type { ChannelCredentials, ServiceError } from '@grpc/grpc-js';
 import { AdminServiceClient } from '../../gen/chat/v1/cluster';
 import type { GetClusterInfoResponse } from '../../gen/chat/v1/cluster';
 import { channelCredentials, loadTlsMaterial, TlsFilesMissing } from '../../src/cluster/tls/credentials';
-import { linkOutcome, makeCerts, startLeader, Teardown } from './rpc-support';
+import { linkOutcome, makeCerts, startNode, Teardown } from './rpc-support';
 import type { CertFixture } from './rpc-support';
 
 function clusterInfo(
@@ -39,20 +39,20 @@ describe('internal port refuses anything but the cluster CA', () => {
   afterEach(() => teardown.run());
 
   it('refuses a plaintext client', async () => {
-    const leader = await startLeader(teardown, certs, { admin: { clusterInfo: async () => info } });
+    const leader = await startNode(teardown, certs, { admin: { clusterInfo: async () => info } });
     const { err } = await clusterInfo(teardown, leader.address, credentials.createInsecure());
     expect(err?.code).toBe(status.UNAVAILABLE);
     expect(await linkOutcome(teardown, leader.address, null, 'node2')).toMatchObject({ accepted: false });
   });
 
   it('refuses a client without a certificate', async () => {
-    const leader = await startLeader(teardown, certs, { admin: { clusterInfo: async () => info } });
+    const leader = await startNode(teardown, certs, { admin: { clusterInfo: async () => info } });
     const { err } = await clusterInfo(teardown, leader.address, credentials.createSsl(certs.tls('admin').ca));
     expect(err?.code).toBe(status.UNAVAILABLE);
   });
 
   it('refuses a client whose certificate comes from another CA', async () => {
-    const leader = await startLeader(teardown, certs, { admin: { clusterInfo: async () => info } });
+    const leader = await startNode(teardown, certs, { admin: { clusterInfo: async () => info } });
     const foreign = certs.foreignNode1;
     // Trusts our CA (so the server is fine) but presents a certificate the cluster CA never signed.
     const creds = credentials.createSsl(certs.tls('admin').ca, foreign.key, foreign.cert);
@@ -68,21 +68,21 @@ describe('internal port refuses anything but the cluster CA', () => {
   });
 
   it('refuses a Hello whose node id differs from the certificate CN', async () => {
-    const leader = await startLeader(teardown, certs);
+    const leader = await startNode(teardown, certs);
     const outcome = await linkOutcome(teardown, leader.address, certs.tls('node2'), 'node1');
     expect(outcome).toMatchObject({ code: status.PERMISSION_DENIED, accepted: false });
     expect(outcome.details).toMatch(/certificate is for "node2"/);
-    expect(leader.hub.peerIds()).toEqual([]);
+    expect(leader.transport.hub.peerIds()).toEqual([]);
   });
 
   it('refuses LinkService to the admin certificate', async () => {
-    const leader = await startLeader(teardown, certs);
+    const leader = await startNode(teardown, certs);
     const outcome = await linkOutcome(teardown, leader.address, certs.tls('admin'), 'admin');
     expect(outcome).toMatchObject({ code: status.PERMISSION_DENIED, accepted: false });
   });
 
   it('accepts a node certificate with a matching Hello', async () => {
-    const leader = await startLeader(teardown, certs);
+    const leader = await startNode(teardown, certs);
     const outcome = await linkOutcome(teardown, leader.address, certs.tls('node2'), 'node2');
     expect(outcome).toMatchObject({ code: status.OK, accepted: true });
   });
@@ -100,7 +100,7 @@ describe('internal port refuses anything but the cluster CA', () => {
   });
 
   it('lets a node certificate read diagnostics too', async () => {
-    const leader = await startLeader(teardown, certs, { admin: { clusterInfo: async () => info } });
+    const leader = await startNode(teardown, certs, { admin: { clusterInfo: async () => info } });
     const { err, res } = await clusterInfo(teardown, leader.address, channelCredentials(certs.tls('node2')));
     expect(err).toBeNull();
     expect(res?.nodeId).toBe('node1');

@@ -21,7 +21,6 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import {
-  ChatMessage,
   CreateRoom,
   Error,
   JoinRoom,
@@ -53,14 +52,14 @@ export interface LinkResponse {
 
 export interface PeerFrame {
   /**
-   * On frames from the leader: its election epoch. A follower drops frames
-   * whose epoch is older than the newest leader it knows. On frames to the
-   * leader: the epoch of the leader the sender believes it talks to.
+   * The leader epoch the sender knows: on frames from the leader, its own.
+   * Frames that only the leader may send (room fan-out, replies) are dropped
+   * when older than the newest epoch the receiver knows; requests stamped
+   * with an epoch other than the leader's own are refused (STALE_EPOCH).
    */
   epoch: number;
   body:
     | { $case: "hello"; value: Hello }
-    | { $case: "serverList"; value: ServerList }
     | { $case: "deliver"; value: Deliver }
     | { $case: "routeDirect"; value: RouteDirect }
     | { $case: "request"; value: LeaderRequest }
@@ -68,10 +67,11 @@ export interface PeerFrame {
     | { $case: "kick"; value: Kick }
     | { $case: "sessionSnapshot"; value: SessionSnapshot }
     | { $case: "sessionEvent"; value: SessionEvent }
+    | { $case: "snapshotRequest"; value: SnapshotRequest }
     | undefined;
 }
 
-/** First frame of a link, from the follower. */
+/** First frame of a link, from the node that dialled it. */
 export interface Hello {
   nodeId: string;
 }
@@ -83,26 +83,40 @@ export interface NodeInfo {
   startedAt: number;
 }
 
-/** The live members, pushed by the leader on every change. */
-export interface ServerList {
-  nodes: NodeInfo[];
-}
-
 /** Deliver one message to sessions of the receiving node. */
 export interface Deliver {
-  message:
-    | ChatMessage
-    | undefined;
   /** Users on the receiving node to deliver to (direct and room messages). */
   recipients: string[];
   /**
    * Channel messages: every local session (world) or every local session of
-   * the message's alliance.
+   * `alliance`.
    */
   broadcast: boolean;
+  /**
+   * The push exactly as binary clients receive it: an encoded
+   * chat.v1.ServerFrame carrying the ChatMessage. Encoded once where the
+   * message was stored and written unchanged to every recipient's socket.
+   */
+  push: Buffer;
+  /** For a broadcast: the alliance whose sessions get it ('' = every session). */
+  alliance: string;
+  /**
+   * How many times a node passed this on because a recipient had moved; a
+   * node forwards a delivery at most once.
+   */
+  hops: number;
+  /**
+   * Room and channel fan-out: the epoch of the leader that ran the room. A
+   * node drops a fan-out from an epoch older than the newest it knows (a
+   * deposed leader that has not noticed yet). 0 for direct messages.
+   */
+  ownerEpoch: number;
 }
 
-/** Follower to leader: hand a direct message to the node of its recipient. */
+/**
+ * To the leader, when the sender has no link of its own to the recipient's
+ * node: the leader passes the delivery on.
+ */
 export interface RouteDirect {
   targetNode: string;
   deliver: Deliver | undefined;
@@ -117,9 +131,10 @@ export interface Kick {
 }
 
 /**
- * Follower to leader, first thing after a link comes up: every session of the
- * follower. With the SessionEvents that follow, the leader knows who is online
- * where without asking Redis for each room message.
+ * Every session of the sending node, sent when a peer asks for it
+ * (SnapshotRequest). With the SessionEvents that follow on the same stream,
+ * every node knows who is online where: direct messages and room fan-out
+ * find a recipient's node without asking Redis.
  */
 export interface SessionSnapshot {
   nodeId: string;
@@ -130,6 +145,11 @@ export interface OnlineUser {
   username: string;
   sid: string;
   alliance: string;
+  /**
+   * When this login happened (ms since the epoch): of two reports for one
+   * user, the newer login wins.
+   */
+  loginAt: number;
 }
 
 /** A login or logout on the sending node. */
@@ -137,6 +157,13 @@ export interface SessionEvent {
   nodeId: string;
   user: OnlineUser | undefined;
   online: boolean;
+}
+
+/**
+ * Asks the receiver for a SessionSnapshot, sent when the receiver (re)joins
+ * the membership or its link to the sender comes up.
+ */
+export interface SnapshotRequest {
 }
 
 /**
@@ -374,9 +401,6 @@ export const PeerFrame: MessageFns<PeerFrame> = {
       case "hello":
         Hello.encode(message.body.value, writer.uint32(18).fork()).join();
         break;
-      case "serverList":
-        ServerList.encode(message.body.value, writer.uint32(26).fork()).join();
-        break;
       case "deliver":
         Deliver.encode(message.body.value, writer.uint32(34).fork()).join();
         break;
@@ -397,6 +421,9 @@ export const PeerFrame: MessageFns<PeerFrame> = {
         break;
       case "sessionEvent":
         SessionEvent.encode(message.body.value, writer.uint32(82).fork()).join();
+        break;
+      case "snapshotRequest":
+        SnapshotRequest.encode(message.body.value, writer.uint32(90).fork()).join();
         break;
     }
     return writer;
@@ -429,14 +456,6 @@ export const PeerFrame: MessageFns<PeerFrame> = {
             }
 
             message.body = { $case: "hello", value: Hello.decode(reader, reader.uint32()) };
-            continue;
-          }
-          case 3: {
-            if (tag !== 26) {
-              break;
-            }
-
-            message.body = { $case: "serverList", value: ServerList.decode(reader, reader.uint32()) };
             continue;
           }
           case 4: {
@@ -495,6 +514,14 @@ export const PeerFrame: MessageFns<PeerFrame> = {
             message.body = { $case: "sessionEvent", value: SessionEvent.decode(reader, reader.uint32()) };
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.body = { $case: "snapshotRequest", value: SnapshotRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -512,10 +539,6 @@ export const PeerFrame: MessageFns<PeerFrame> = {
       epoch: isSet(object.epoch) ? globalThis.Number(object.epoch) : 0,
       body: isSet(object.hello)
         ? { $case: "hello", value: Hello.fromJSON(object.hello) }
-        : isSet(object.serverList)
-        ? { $case: "serverList", value: ServerList.fromJSON(object.serverList) }
-        : isSet(object.server_list)
-        ? { $case: "serverList", value: ServerList.fromJSON(object.server_list) }
         : isSet(object.deliver)
         ? { $case: "deliver", value: Deliver.fromJSON(object.deliver) }
         : isSet(object.routeDirect)
@@ -536,6 +559,10 @@ export const PeerFrame: MessageFns<PeerFrame> = {
         ? { $case: "sessionEvent", value: SessionEvent.fromJSON(object.sessionEvent) }
         : isSet(object.session_event)
         ? { $case: "sessionEvent", value: SessionEvent.fromJSON(object.session_event) }
+        : isSet(object.snapshotRequest)
+        ? { $case: "snapshotRequest", value: SnapshotRequest.fromJSON(object.snapshotRequest) }
+        : isSet(object.snapshot_request)
+        ? { $case: "snapshotRequest", value: SnapshotRequest.fromJSON(object.snapshot_request) }
         : undefined,
     };
   },
@@ -547,8 +574,6 @@ export const PeerFrame: MessageFns<PeerFrame> = {
     }
     if (message.body?.$case === "hello") {
       obj.hello = Hello.toJSON(message.body.value);
-    } else if (message.body?.$case === "serverList") {
-      obj.serverList = ServerList.toJSON(message.body.value);
     } else if (message.body?.$case === "deliver") {
       obj.deliver = Deliver.toJSON(message.body.value);
     } else if (message.body?.$case === "routeDirect") {
@@ -563,6 +588,8 @@ export const PeerFrame: MessageFns<PeerFrame> = {
       obj.sessionSnapshot = SessionSnapshot.toJSON(message.body.value);
     } else if (message.body?.$case === "sessionEvent") {
       obj.sessionEvent = SessionEvent.toJSON(message.body.value);
+    } else if (message.body?.$case === "snapshotRequest") {
+      obj.snapshotRequest = SnapshotRequest.toJSON(message.body.value);
     }
     return obj;
   },
@@ -577,12 +604,6 @@ export const PeerFrame: MessageFns<PeerFrame> = {
       case "hello": {
         if (object.body?.value !== undefined && object.body?.value !== null) {
           message.body = { $case: "hello", value: Hello.fromPartial(object.body.value) };
-        }
-        break;
-      }
-      case "serverList": {
-        if (object.body?.value !== undefined && object.body?.value !== null) {
-          message.body = { $case: "serverList", value: ServerList.fromPartial(object.body.value) };
         }
         break;
       }
@@ -625,6 +646,12 @@ export const PeerFrame: MessageFns<PeerFrame> = {
       case "sessionEvent": {
         if (object.body?.value !== undefined && object.body?.value !== null) {
           message.body = { $case: "sessionEvent", value: SessionEvent.fromPartial(object.body.value) };
+        }
+        break;
+      }
+      case "snapshotRequest": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "snapshotRequest", value: SnapshotRequest.fromPartial(object.body.value) };
         }
         break;
       }
@@ -839,87 +866,29 @@ export const NodeInfo: MessageFns<NodeInfo> = {
   },
 };
 
-function createBaseServerList(): ServerList {
-  return { nodes: [] };
-}
-
-export const ServerList: MessageFns<ServerList> = {
-  encode(message: ServerList, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    for (const v of message.nodes) {
-      NodeInfo.encode(v!, writer.uint32(10).fork()).join();
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): ServerList {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseServerList();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.nodes.push(NodeInfo.decode(reader, reader.uint32()));
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-
-  fromJSON(object: any): ServerList {
-    return { nodes: globalThis.Array.isArray(object?.nodes) ? object.nodes.map((e: any) => NodeInfo.fromJSON(e)) : [] };
-  },
-
-  toJSON(message: ServerList): unknown {
-    const obj: any = {};
-    if (message.nodes?.length) {
-      obj.nodes = message.nodes.map((e) => NodeInfo.toJSON(e));
-    }
-    return obj;
-  },
-
-  create(base?: DeepPartial<ServerList>): ServerList {
-    return ServerList.fromPartial(base ?? {});
-  },
-  fromPartial(object: DeepPartial<ServerList>): ServerList {
-    const message = createBaseServerList();
-    message.nodes = object.nodes?.map((e) => NodeInfo.fromPartial(e)) || [];
-    return message;
-  },
-};
-
 function createBaseDeliver(): Deliver {
-  return { message: undefined, recipients: [], broadcast: false };
+  return { recipients: [], broadcast: false, push: Buffer.alloc(0), alliance: "", hops: 0, ownerEpoch: 0 };
 }
 
 export const Deliver: MessageFns<Deliver> = {
   encode(message: Deliver, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.message !== undefined) {
-      ChatMessage.encode(message.message, writer.uint32(10).fork()).join();
-    }
     for (const v of message.recipients) {
       writer.uint32(18).string(v!);
     }
     if (message.broadcast !== false) {
       writer.uint32(24).bool(message.broadcast);
+    }
+    if (message.push.length !== 0) {
+      writer.uint32(34).bytes(message.push);
+    }
+    if (message.alliance !== "") {
+      writer.uint32(42).string(message.alliance);
+    }
+    if (message.hops !== 0) {
+      writer.uint32(48).uint32(message.hops);
+    }
+    if (message.ownerEpoch !== 0) {
+      writer.uint32(56).uint64(message.ownerEpoch);
     }
     return writer;
   },
@@ -937,14 +906,6 @@ export const Deliver: MessageFns<Deliver> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.message = ChatMessage.decode(reader, reader.uint32());
-            continue;
-          }
           case 2: {
             if (tag !== 18) {
               break;
@@ -961,6 +922,38 @@ export const Deliver: MessageFns<Deliver> = {
             message.broadcast = reader.bool();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.push = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.alliance = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.hops = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.ownerEpoch = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -975,24 +968,40 @@ export const Deliver: MessageFns<Deliver> = {
 
   fromJSON(object: any): Deliver {
     return {
-      message: isSet(object.message) ? ChatMessage.fromJSON(object.message) : undefined,
       recipients: globalThis.Array.isArray(object?.recipients)
         ? object.recipients.map((e: any) => globalThis.String(e))
         : [],
       broadcast: isSet(object.broadcast) ? globalThis.Boolean(object.broadcast) : false,
+      push: isSet(object.push) ? Buffer.from(bytesFromBase64(object.push)) : Buffer.alloc(0),
+      alliance: isSet(object.alliance) ? globalThis.String(object.alliance) : "",
+      hops: isSet(object.hops) ? globalThis.Number(object.hops) : 0,
+      ownerEpoch: isSet(object.ownerEpoch)
+        ? globalThis.Number(object.ownerEpoch)
+        : isSet(object.owner_epoch)
+        ? globalThis.Number(object.owner_epoch)
+        : 0,
     };
   },
 
   toJSON(message: Deliver): unknown {
     const obj: any = {};
-    if (message.message !== undefined) {
-      obj.message = ChatMessage.toJSON(message.message);
-    }
     if (message.recipients?.length) {
       obj.recipients = message.recipients;
     }
     if (message.broadcast !== false) {
       obj.broadcast = message.broadcast;
+    }
+    if (message.push.length !== 0) {
+      obj.push = base64FromBytes(message.push);
+    }
+    if (message.alliance !== "") {
+      obj.alliance = message.alliance;
+    }
+    if (message.hops !== 0) {
+      obj.hops = Math.round(message.hops);
+    }
+    if (message.ownerEpoch !== 0) {
+      obj.ownerEpoch = Math.round(message.ownerEpoch);
     }
     return obj;
   },
@@ -1002,11 +1011,12 @@ export const Deliver: MessageFns<Deliver> = {
   },
   fromPartial(object: DeepPartial<Deliver>): Deliver {
     const message = createBaseDeliver();
-    message.message = (object.message !== undefined && object.message !== null)
-      ? ChatMessage.fromPartial(object.message)
-      : undefined;
     message.recipients = object.recipients?.map((e) => e) || [];
     message.broadcast = object.broadcast ?? false;
+    message.push = object.push ?? Buffer.alloc(0);
+    message.alliance = object.alliance ?? "";
+    message.hops = object.hops ?? 0;
+    message.ownerEpoch = object.ownerEpoch ?? 0;
     return message;
   },
 };
@@ -1313,7 +1323,7 @@ export const SessionSnapshot: MessageFns<SessionSnapshot> = {
 };
 
 function createBaseOnlineUser(): OnlineUser {
-  return { username: "", sid: "", alliance: "" };
+  return { username: "", sid: "", alliance: "", loginAt: 0 };
 }
 
 export const OnlineUser: MessageFns<OnlineUser> = {
@@ -1326,6 +1336,9 @@ export const OnlineUser: MessageFns<OnlineUser> = {
     }
     if (message.alliance !== "") {
       writer.uint32(26).string(message.alliance);
+    }
+    if (message.loginAt !== 0) {
+      writer.uint32(32).uint64(message.loginAt);
     }
     return writer;
   },
@@ -1367,6 +1380,14 @@ export const OnlineUser: MessageFns<OnlineUser> = {
             message.alliance = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.loginAt = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1384,6 +1405,11 @@ export const OnlineUser: MessageFns<OnlineUser> = {
       username: isSet(object.username) ? globalThis.String(object.username) : "",
       sid: isSet(object.sid) ? globalThis.String(object.sid) : "",
       alliance: isSet(object.alliance) ? globalThis.String(object.alliance) : "",
+      loginAt: isSet(object.loginAt)
+        ? globalThis.Number(object.loginAt)
+        : isSet(object.login_at)
+        ? globalThis.Number(object.login_at)
+        : 0,
     };
   },
 
@@ -1398,6 +1424,9 @@ export const OnlineUser: MessageFns<OnlineUser> = {
     if (message.alliance !== "") {
       obj.alliance = message.alliance;
     }
+    if (message.loginAt !== 0) {
+      obj.loginAt = Math.round(message.loginAt);
+    }
     return obj;
   },
 
@@ -1409,6 +1438,7 @@ export const OnlineUser: MessageFns<OnlineUser> = {
     message.username = object.username ?? "";
     message.sid = object.sid ?? "";
     message.alliance = object.alliance ?? "";
+    message.loginAt = object.loginAt ?? 0;
     return message;
   },
 };
@@ -1516,6 +1546,58 @@ export const SessionEvent: MessageFns<SessionEvent> = {
       ? OnlineUser.fromPartial(object.user)
       : undefined;
     message.online = object.online ?? false;
+    return message;
+  },
+};
+
+function createBaseSnapshotRequest(): SnapshotRequest {
+  return {};
+}
+
+export const SnapshotRequest: MessageFns<SnapshotRequest> = {
+  encode(_: SnapshotRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SnapshotRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSnapshotRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): SnapshotRequest {
+    return {};
+  },
+
+  toJSON(_: SnapshotRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<SnapshotRequest>): SnapshotRequest {
+    return SnapshotRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<SnapshotRequest>): SnapshotRequest {
+    const message = createBaseSnapshotRequest();
     return message;
   },
 };
@@ -2889,7 +2971,11 @@ export const GetRoomResponse: MessageFns<GetRoomResponse> = {
   },
 };
 
-/** One long-lived bidirectional stream from each follower to the leader. */
+/**
+ * Every node dials every other live member: one long-lived stream per
+ * direction of each pair. A node sends its frames for a peer on the stream it
+ * dialled to that peer; the responses carry only the acknowledgement (headers).
+ */
 export type LinkServiceService = typeof LinkServiceService;
 export const LinkServiceService = {
   link: {
@@ -3041,6 +3127,14 @@ export const AdminServiceClient = makeGenericClientConstructor(
   service: typeof AdminServiceService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

@@ -5,7 +5,14 @@ import type { Logger } from '../../core/logger';
 import { ZkPaths } from '../../core/names';
 import { SessionRun } from './session-run';
 import { systemClock } from './types';
-import type { Clock, CoordinatorEvents, LeaderView, NodeDescriptor, ZkClientFactory } from './types';
+import type {
+  Clock,
+  Coordinator,
+  CoordinatorEvents,
+  LeaderView,
+  NodeDescriptor,
+  ZkClientFactory,
+} from './types';
 
 export interface ClusterCoordinatorOptions {
   /** ZooKeeper connection string, e.g. `127.0.0.1:2181` or several `host:port` joined by commas. */
@@ -39,7 +46,7 @@ const MAX_RENEW_DELAY_MS = 5000;
  * current, and replaces its session when ZooKeeper expires it. Events:
  * 'members', 'leader', 'leadership'.
  */
-export class ClusterCoordinator extends EventEmitter<CoordinatorEvents> {
+export class ClusterCoordinator extends EventEmitter<CoordinatorEvents> implements Coordinator {
   private readonly paths: ZkPaths;
   private readonly clock: Clock;
   private readonly logger: Logger;

@@ -3,4 +3,12 @@ export type { ClusterCoordinatorOptions } from './coordinator';
 export { LeaderDuties } from './leader-duties';
 export type { LeaderDuty, LeadershipSource } from './leader-duties';
 export { DuplicateNodeId } from './registration';
-export type { Clock, LeaderView, LeadershipChange, NodeDescriptor, ZkClientFactory } from './types';
+export type {
+  Clock,
+  Coordinator,
+  CoordinatorEvents,
+  LeaderView,
+  LeadershipChange,
+  NodeDescriptor,
+  ZkClientFactory,
+} from './types';

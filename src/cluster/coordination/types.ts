@@ -57,3 +57,24 @@ export const systemClock: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
+
+/**
+ * A node's view of the cluster: membership, who leads, and whether this node
+ * leads (fenced by its own clock). ZooKeeper implements it
+ * (ClusterCoordinator); src/cluster/memory/ has an in-process one for tests.
+ */
+export interface Coordinator {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Live members, this node included once it is registered. */
+  members(): NodeDescriptor[];
+  leader(): LeaderView | null;
+  /** True while this node is elected and its fencing deadline has not passed. */
+  isLeader(): boolean;
+  leadership(): { leading: boolean; epoch: number };
+  on<K extends keyof CoordinatorEvents>(event: K, listener: (...args: CoordinatorEvents[K]) => void): unknown;
+  off<K extends keyof CoordinatorEvents>(
+    event: K,
+    listener: (...args: CoordinatorEvents[K]) => void,
+  ): unknown;
+}

@@ -1,0 +1,140 @@
+import { Redis } from 'ioredis';
+import { ClusterCoordinator } from '../cluster/coordination/coordinator';
+import { systemClock } from '../cluster/coordination/types';
+import type { NodeDescriptor } from '../cluster/coordination/types';
+import { GrpcTransport } from '../cluster/rpc/grpc-transport';
+import { RpcServer } from '../cluster/rpc/server';
+import { loadTlsMaterial } from '../cluster/tls/credentials';
+import type { NodeConfig } from '../config/node';
+import type { Logger } from '../core/logger';
+import { RedisKeys } from '../core/names';
+import { ChatNode } from '../node/chat-node';
+import { createRegistry, serveMetrics } from '../node/metrics';
+import { RedisRecentActivity } from '../redis/activity';
+import { RedisSessionDirectory } from '../redis/sessions';
+import { RedisLoginAttempts, RedisResumeTokens, RedisServerRegistry } from '../redis/tokens';
+import { openStore } from '../store';
+import { WsServer } from '../ws';
+import { startExtensions } from './extensions';
+
+/** A chat node on its real drivers, and how to stop all of it. */
+export interface ComposedNode {
+  node: ChatNode;
+  /** The internal gRPC address peers dial. */
+  rpcAddress: string;
+  /** Stops the node, then closes every driver it was given, in order. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root of a chat node process: opens the store, Redis, the
+ * internal gRPC port with its links, ZooKeeper, the WebSocket edge and the
+ * plugins, and hands them to a ChatNode as ports. Whatever was opened is
+ * closed again if a later step fails.
+ */
+export async function composeNode(config: NodeConfig, logger: Logger): Promise<ComposedNode> {
+  const log = logger.child({ nodeId: config.nodeId });
+  const closers: Array<{ name: string; close: () => Promise<unknown> | unknown }> = [];
+  const closeAll = async (): Promise<void> => {
+    for (const closer of closers.splice(0).reverse()) {
+      try {
+        await closer.close();
+      } catch (err) {
+        log.warn({ event: 'shutdown_step_failed', step: closer.name, err }, 'shutdown step failed');
+      }
+    }
+  };
+  try {
+    const tls = loadTlsMaterial(config.tls);
+    const store = await openStore({
+      mongoUrl: config.store.mongoUrl,
+      sqlitePath: config.store.sqlitePath,
+      scrypt: config.scrypt,
+      maxTextLength: config.ws.maxTextLength,
+      logger: log.child({ component: 'store' }),
+    });
+    closers.push({ name: 'store', close: () => store.close() });
+
+    const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 3, lazyConnect: true });
+    redis.on('error', (err: Error) =>
+      log.warn({ event: 'redis_error', err: err.message }, 'Redis connection problem'),
+    );
+    await redis.connect();
+    closers.push({ name: 'redis', close: () => redis.quit() });
+    const keys = new RedisKeys(config.redis.prefix);
+
+    const transport = new GrpcTransport({ nodeId: config.nodeId, tls, logger: log });
+    const rpc = new RpcServer({
+      host: config.rpc.host,
+      port: config.rpc.port,
+      tls,
+      logger: log,
+      links: transport.hub,
+    });
+    const rpcBound = await rpc.start();
+    closers.push({ name: 'rpc', close: () => rpc.stop() });
+    closers.push({ name: 'links', close: () => transport.close() });
+    const rpcAddress = `${config.rpc.advertiseHost ?? config.rpc.host}:${rpcBound.slice(rpcBound.lastIndexOf(':') + 1)}`;
+
+    const metrics = createRegistry(config.nodeId);
+    const extensions = await startExtensions(config, log, metrics);
+    closers.push({ name: 'plugins', close: () => extensions.close() });
+
+    // wsUrl is filled in by the node once its edge listens, before it registers.
+    const self: NodeDescriptor = { nodeId: config.nodeId, wsUrl: '', rpcAddress, startedAt: Date.now() };
+    const coordinator = new ClusterCoordinator({
+      zkHosts: config.zk.hosts,
+      root: config.zk.root,
+      sessionTimeoutMs: config.zk.sessionTimeoutMs,
+      self,
+      logger: log.child({ component: 'coordinator' }),
+    });
+
+    const node = new ChatNode(
+      config,
+      {
+        store,
+        directory: new RedisSessionDirectory(redis, keys),
+        activity: new RedisRecentActivity(redis, keys),
+        tokens: new RedisResumeTokens(redis, keys),
+        attempts: new RedisLoginAttempts(redis, keys, {
+          maxFailuresPerUser: config.login.maxFailuresPerUser,
+          maxFailuresPerAddress: config.login.maxFailuresPerAddress,
+          windowSeconds: config.login.failureWindowS,
+        }),
+        registry: new RedisServerRegistry(redis, keys),
+        self,
+        coordinator,
+        transport,
+        edge: (sink) =>
+          new WsServer({
+            host: config.ws.host,
+            port: config.ws.port,
+            limits: config.ws,
+            sink,
+            logger: log.child({ component: 'ws' }),
+          }),
+        hooks: extensions.hooks,
+        events: extensions.events,
+        metrics,
+        clock: systemClock,
+      },
+      logger,
+    );
+    closers.push({ name: 'node', close: () => node.stop() });
+    if (config.metrics.port !== undefined) {
+      const endpoint = await serveMetrics(metrics, config.metrics.host, config.metrics.port, log);
+      closers.push({ name: 'metrics', close: () => endpoint.close() });
+    }
+    await node.start();
+    rpc.setAdminApi(node.admin);
+    // Redis may come back empty after an outage: the node puts its entries back.
+    redis.on('ready', () => void node.sharedStateRecovered());
+
+    let stopping: Promise<void> | undefined;
+    return { node, rpcAddress, stop: () => (stopping ??= closeAll()) };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

@@ -1,0 +1,171 @@
+import { EventEmitter } from 'node:events';
+import { Conflict, Unavailable } from '../../core/errors';
+import type { Coordinator, CoordinatorEvents, LeaderView, NodeDescriptor } from '../coordination/types';
+
+interface Registration {
+  coordinator: MemoryCoordinator;
+  descriptor: NodeDescriptor;
+  /** Election sequence number; the lowest live one leads with epoch sequence + 1. */
+  sequence: number;
+}
+
+/**
+ * A ZooKeeper stand-in inside one process, for tests and demos: nodes register,
+ * the lowest election sequence leads (epoch = sequence + 1, as with the real
+ * coordinator), and every coordinator hears about changes a turn later, as
+ * with ZooKeeper watches. `expire` ends a node's session the way a ZooKeeper
+ * session expiry does; the node registers again under a new sequence.
+ */
+export class MemoryEnsemble {
+  private readonly registrations = new Map<string, Registration>();
+  private readonly coordinators = new Set<MemoryCoordinator>();
+  private nextSequence = 0;
+
+  /** A coordinator for the node `self` on this ensemble. */
+  coordinator(self: NodeDescriptor): MemoryCoordinator {
+    const coordinator = new MemoryCoordinator(self, this);
+    this.coordinators.add(coordinator);
+    return coordinator;
+  }
+
+  /** Ends `nodeId`'s session: its registration and candidacy vanish; it re-registers on its own. */
+  expire(nodeId: string): void {
+    const registration = this.registrations.get(nodeId);
+    if (!registration) return;
+    this.registrations.delete(nodeId);
+    registration.coordinator.sessionLost();
+    this.changed();
+  }
+
+  /** @internal */
+  register(coordinator: MemoryCoordinator, descriptor: NodeDescriptor): void {
+    const held = this.registrations.get(descriptor.nodeId);
+    if (held && held.coordinator !== coordinator)
+      throw new Conflict(`Node id ${descriptor.nodeId} is already registered by a live process.`);
+    this.registrations.set(descriptor.nodeId, { coordinator, descriptor, sequence: this.nextSequence++ });
+    this.changed();
+  }
+
+  /** @internal */
+  unregister(coordinator: MemoryCoordinator): void {
+    const nodeId = coordinator.self.nodeId;
+    if (this.registrations.get(nodeId)?.coordinator === coordinator) this.registrations.delete(nodeId);
+    this.coordinators.delete(coordinator);
+    this.changed();
+  }
+
+  /** @internal Members sorted by node id, and the elected leader. */
+  view(): { members: NodeDescriptor[]; leader: { nodeId: string; epoch: number } | null } {
+    const regs = [...this.registrations.values()];
+    const members = regs.map((r) => ({ ...r.descriptor })).sort((a, b) => a.nodeId.localeCompare(b.nodeId));
+    const first = regs.reduce<Registration | undefined>(
+      (low, r) => (low === undefined || r.sequence < low.sequence ? r : low),
+      undefined,
+    );
+    return { members, leader: first ? { nodeId: first.descriptor.nodeId, epoch: first.sequence + 1 } : null };
+  }
+
+  /** @internal The epoch of `coordinator`'s current registration, or 0. */
+  epochOf(coordinator: MemoryCoordinator): number {
+    const r = this.registrations.get(coordinator.self.nodeId);
+    return r && r.coordinator === coordinator ? r.sequence + 1 : 0;
+  }
+
+  private changed(): void {
+    // Watches fire asynchronously.
+    setImmediate(() => {
+      for (const coordinator of this.coordinators) coordinator.refresh();
+    });
+  }
+}
+
+export class MemoryCoordinator extends EventEmitter<CoordinatorEvents> implements Coordinator {
+  private membersSeen: NodeDescriptor[] = [];
+  private view: LeaderView | null = null;
+  private leading: { epoch: number } | null = null;
+  private registered = false;
+  private stopped = false;
+
+  constructor(
+    readonly self: NodeDescriptor,
+    private readonly ensemble: MemoryEnsemble,
+  ) {
+    super();
+  }
+
+  async start(): Promise<void> {
+    if (this.stopped) throw new Unavailable('The coordinator was stopped before it started.');
+    this.ensemble.register(this, this.self);
+    this.registered = true;
+    this.refresh();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.registered = false;
+    this.ensemble.unregister(this);
+    this.setLeading(null, 'coordinator stopping');
+  }
+
+  members(): NodeDescriptor[] {
+    return [...this.membersSeen];
+  }
+
+  leader(): LeaderView | null {
+    return this.view;
+  }
+
+  isLeader(): boolean {
+    return this.leading !== null;
+  }
+
+  leadership(): { leading: boolean; epoch: number } {
+    return { leading: this.leading !== null, epoch: this.leading?.epoch ?? 0 };
+  }
+
+  /** @internal The session expired: step down at once, register again a turn later. */
+  sessionLost(): void {
+    this.registered = false;
+    this.setLeading(null, 'session expired');
+    this.setMembers([]);
+    this.setView(null);
+    setImmediate(() => {
+      if (this.stopped || this.registered) return;
+      this.ensemble.register(this, this.self);
+      this.registered = true;
+    });
+  }
+
+  /** @internal Called when the ensemble changed. */
+  refresh(): void {
+    if (this.stopped || !this.registered) return;
+    const { members, leader } = this.ensemble.view();
+    this.setMembers(members);
+    const epoch = this.ensemble.epochOf(this);
+    const self = leader !== null && leader.nodeId === this.self.nodeId && leader.epoch === epoch;
+    const node = leader ? members.find((m) => m.nodeId === leader.nodeId) : undefined;
+    this.setView(leader ? { ...leader, self, ...(node ? { node } : {}) } : null);
+    this.setLeading(self && leader ? { epoch: leader.epoch } : null, self ? 'elected' : 'another node leads');
+  }
+
+  private setMembers(members: NodeDescriptor[]): void {
+    if (JSON.stringify(members) === JSON.stringify(this.membersSeen)) return;
+    this.membersSeen = members;
+    this.emit('members', this.members());
+  }
+
+  private setView(view: LeaderView | null): void {
+    if (JSON.stringify(view) === JSON.stringify(this.view)) return;
+    this.view = view;
+    this.emit('leader', view);
+  }
+
+  private setLeading(next: { epoch: number } | null, reason: string): void {
+    if (next?.epoch === this.leading?.epoch) return;
+    const previous = this.leading;
+    this.leading = next;
+    if (previous) this.emit('leadership', { leading: false, epoch: previous.epoch, reason });
+    if (next) this.emit('leadership', { leading: true, epoch: next.epoch, reason });
+  }
+}

@@ -1,0 +1,37 @@
+import type { PeerFrame } from '../../gen/chat/v1/cluster';
+
+/** Where a peer's internal port is. */
+export interface PeerAddress {
+  nodeId: string;
+  /** host:port of the peer's internal gRPC endpoint. */
+  rpcAddress: string;
+}
+
+export interface PeerTransportEvents {
+  /** A frame from a peer, over the link that peer opened to this node. */
+  frame: [from: string, frame: PeerFrame];
+  /** This node's link to `nodeId` is up: frames sent from now on reach it, in order. */
+  up: [nodeId: string];
+  /** This node's link to `nodeId` broke or closed; it is re-dialled while `nodeId` is a peer. */
+  down: [nodeId: string, reason: string];
+}
+
+/**
+ * Moves frames between nodes: one ordered link from this node to every peer
+ * it is given (`setPeers`), and the frames of every peer's link to this node.
+ * gRPC with mutual TLS in production (GrpcTransport), an in-process bus for
+ * tests (MemoryTransport). What frames mean is the node's business.
+ */
+export interface PeerTransport {
+  /** Dials exactly these peers: new ones are dialled, links to others closed. */
+  setPeers(peers: readonly PeerAddress[]): void;
+  /** Queues a frame for a peer; false when this node's link to it is not up (or is full). */
+  send(nodeId: string, frame: PeerFrame): boolean;
+  isUp(nodeId: string): boolean;
+  on<K extends keyof PeerTransportEvents>(
+    event: K,
+    listener: (...args: PeerTransportEvents[K]) => void,
+  ): unknown;
+  /** Flushes and closes every link; idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,121 @@
+import type { LeaderReply } from '../../gen/chat/v1/cluster';
+import type { ClusterPort } from '../chat/cluster-port';
+import type { Presence } from '../chat/presence';
+import type { Actor, DeliverOrder, LeaderCall, LeaderOpName, LeaderResultOf } from '../chat/types';
+import type { Coordinator } from '../cluster/coordination/types';
+import type { LeaderRpc } from '../cluster/leader-rpc';
+import type { FrameBody, PeerOutbox } from '../cluster/peer-outbox';
+import { Unavailable } from '../core/errors';
+import { deliverToWire, leaderReplyFromWire, leaderRequestToWire } from '../protocol/mappers';
+import type { LeaderService } from './leader-service';
+
+/** How a direct message reaches a user on another node. */
+export type DirectRoute = 'direct' | 'leader';
+
+export interface ClusterOutboundDeps {
+  nodeId: string;
+  coordinator: Coordinator;
+  outbox: PeerOutbox;
+  presence: Presence;
+  rpc: LeaderRpc<LeaderReply>;
+  leader: LeaderService;
+  /**
+   * 'direct' (default): over this node's own link to the recipient's node,
+   * through the leader only while that link is down. 'leader': always through
+   * the leader (the original design; kept for comparison).
+   */
+  route: DirectRoute;
+}
+
+/** The chat domain's ClusterPort: what this node sends to other nodes. */
+export class ClusterOutbound implements ClusterPort {
+  readonly nodeId: string;
+
+  constructor(private readonly deps: ClusterOutboundDeps) {
+    this.nodeId = deps.nodeId;
+  }
+
+  isLive(nodeId: string): boolean {
+    return this.deps.coordinator.members().some((member) => member.nodeId === nodeId);
+  }
+
+  deliverTo(nodeId: string, order: DeliverOrder): boolean {
+    const deliver = deliverToWire(order);
+    return this.route(
+      nodeId,
+      { $case: 'deliver', value: deliver },
+      { $case: 'routeDirect', value: { targetNode: nodeId, deliver } },
+    );
+  }
+
+  kick(nodeId: string, username: string, sid: string, reason: string): void {
+    if (nodeId === this.nodeId) return; // Local sessions are closed by SessionService itself.
+    const kick: FrameBody = { $case: 'kick', value: { targetNode: nodeId, username, sid, reason } };
+    this.route(nodeId, kick, kick);
+  }
+
+  announceSession(
+    user: { username: string; sid: string; alliance: string; loginAt: number },
+    online: boolean,
+  ): void {
+    const { presence, outbox, coordinator } = this.deps;
+    if (online) presence.online(this.nodeId, user.username, user.sid, user.loginAt);
+    else presence.offline(this.nodeId, user.username, user.sid);
+    const event: FrameBody = {
+      $case: 'sessionEvent',
+      value: {
+        nodeId: this.nodeId,
+        user: { username: user.username, sid: user.sid, alliance: user.alliance, loginAt: user.loginAt },
+        online,
+      },
+    };
+    // Not held: the snapshot this node sends when a link comes back covers a missed event.
+    for (const member of coordinator.members())
+      if (member.nodeId !== this.nodeId) outbox.sendNow(member.nodeId, event);
+  }
+
+  async askLeader<K extends LeaderOpName>(actor: Actor, call: LeaderCall<K>): Promise<LeaderResultOf<K>> {
+    const { coordinator, outbox, rpc, leader } = this.deps;
+    if (coordinator.isLeader()) return leader.run(actor, call);
+    const view = coordinator.leader();
+    if (!view || view.self || !outbox.isOpen(view.nodeId)) {
+      throw new Unavailable(
+        'The cluster has no reachable leader right now; try again in a moment.',
+        'NO_LEADER',
+      );
+    }
+    const target = { nodeId: view.nodeId, epoch: view.epoch };
+    const { id, result } = rpc.begin(target, call.op);
+    // LeaderCall<K> is one member of LeaderCall; TypeScript does not widen the generic by itself.
+    const request: FrameBody = {
+      $case: 'request',
+      value: leaderRequestToWire(id, actor, call as LeaderCall),
+    };
+    if (!outbox.sendNow(view.nodeId, request))
+      rpc.abandon(id, new Unavailable('The link to the leader is full; try again.', 'NO_LEADER'));
+    return leaderReplyFromWire(call.op, await result);
+  }
+
+  /**
+   * Sends `direct` to `target` over this node's link, or `viaLeader` to the
+   * leader to pass on (while the own link is down, or always with route
+   * 'leader'), or holds `direct` until the link is back. False when refused.
+   */
+  private route(target: string, direct: FrameBody, viaLeader: FrameBody): boolean {
+    const { outbox } = this.deps;
+    const relay = this.relay(target);
+    if (relay && this.deps.route === 'leader') return outbox.send(relay, viaLeader) !== 'refused';
+    if (outbox.isOpen(target)) return outbox.send(target, direct) === 'sent';
+    if (relay && outbox.isOpen(relay)) return outbox.send(relay, viaLeader) === 'sent';
+    return outbox.send(target, direct) !== 'refused';
+  }
+
+  /** The leader, when it can pass a frame on to `target` (it is neither this node nor the target). */
+  private relay(target: string): string | undefined {
+    const { coordinator } = this.deps;
+    if (coordinator.isLeader()) return undefined;
+    const view = coordinator.leader();
+    if (!view || view.self || view.nodeId === target) return undefined;
+    return view.nodeId;
+  }
+}
