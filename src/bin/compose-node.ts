@@ -55,7 +55,12 @@ export async function composeNode(config: NodeConfig, logger: Logger): Promise<C
     });
     closers.push({ name: 'store', close: () => store.close() });
 
-    const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 3, lazyConnect: true });
+    // Commands of one event-loop turn leave in one write (auto-pipelining): one round trip, not one each.
+    const redis = new Redis(config.redis.url, {
+      maxRetriesPerRequest: 3,
+      lazyConnect: true,
+      enableAutoPipelining: true,
+    });
     redis.on('error', (err: Error) =>
       log.warn({ event: 'redis_error', err: err.message }, 'Redis connection problem'),
     );
@@ -113,6 +118,8 @@ export async function composeNode(config: NodeConfig, logger: Logger): Promise<C
             limits: config.ws,
             sink,
             logger: log.child({ component: 'ws' }),
+            maxPendingCommands: config.ws.maxPendingCommands,
+            maxInFlightCommands: config.ws.maxInFlightCommands,
           }),
         hooks: extensions.hooks,
         events: extensions.events,

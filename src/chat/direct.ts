@@ -31,11 +31,21 @@ export type Whereabouts = { nodeId: string; loginAt: number; sid: string } | nul
 export class DirectChat {
   constructor(private readonly deps: DirectChatDeps) {}
 
-  async send(sender: Actor, to: string, text: string, idempotencyKey = ''): Promise<SendAck> {
+  /**
+   * `ordered` is called once the message has its place in the store's batch:
+   * a later message of the same sender is numbered after it from then on.
+   */
+  async send(
+    sender: Actor,
+    to: string,
+    text: string,
+    idempotencyKey = '',
+    ordered: () => void = () => undefined,
+  ): Promise<SendAck> {
     const where = this.locateKnown(to) ?? (await this.locateInDirectory(to));
     if (!where && !(await this.deps.users.find(to)))
       throw new NotFound(`There is no user named ${to}.`, 'UNKNOWN_USER');
-    const { message } = await this.deps.recorder.record({
+    const recording = this.deps.recorder.record({
       kind: 'direct',
       conversation: conversation.direct(sender.username, to),
       from: sender.username,
@@ -43,6 +53,8 @@ export class DirectChat {
       text,
       idempotencyKey,
     });
+    ordered();
+    const { message } = await recording;
     if (!where) {
       throw new NotFound(
         `${to} is offline. The message was stored (seq ${message.seq}) and reaches them when they next sync.`,

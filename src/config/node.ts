@@ -25,6 +25,10 @@ export interface NodeConfig {
     rateBurst: number;
     /** Rate-limit rejections within one minute before the connection is closed. */
     rateMaxStrikes: number;
+    /** Commands a connection may have waiting or running; more get 429 TOO_MANY_PENDING. */
+    maxPendingCommands: number;
+    /** Commands of one connection that may be in flight at once (sends keep their order). */
+    maxInFlightCommands: number;
   };
   rpc: { host: string; port: number; advertiseHost: string | undefined };
   tls: { caPath: string; certPath: string; keyPath: string };
@@ -114,6 +118,20 @@ export function readNodeConfig(env: NodeJS.ProcessEnv | Record<string, string | 
         50,
         'Rate-limited commands within a minute before the connection is closed.',
         1,
+      ),
+      maxPendingCommands: v.int(
+        'WS_MAX_PENDING',
+        64,
+        'Commands one connection may have waiting or running; more are answered 429 TOO_MANY_PENDING.',
+        1,
+        100000,
+      ),
+      maxInFlightCommands: v.int(
+        'WS_MAX_IN_FLIGHT',
+        16,
+        "Commands of one connection that may be in flight at once, so a client need not wait a round trip per message; one sender's messages keep their order.",
+        1,
+        100000,
       ),
     },
     rpc: {

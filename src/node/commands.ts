@@ -51,10 +51,21 @@ export function commandHandlers(s: CommandServices): CommandHandlers {
     );
     return draft.text;
   };
+  /**
+   * Hands the call to the leader (in process, or queued on the ordered link to
+   * it) and lets the connection's next command start: the leader takes calls
+   * in the order they were handed over.
+   */
   const leader = <K extends LeaderOpName>(
     ctx: CommandContext,
     call: LeaderCall<K>,
-  ): Promise<LeaderResultOf<K>> => s.cluster.askLeader(actorOf(ctx), call);
+  ): Promise<LeaderResultOf<K>> => {
+    const answer = s.cluster.askLeader(actorOf(ctx), call);
+    ctx.release();
+    return answer;
+  };
+  /** Reads need no turn: the next command may start at once. */
+  const read = (ctx: CommandContext): void => ctx.release();
   return {
     login: async (ctx, login) => {
       const conn = ctx.conn;
@@ -78,7 +89,10 @@ export function commandHandlers(s: CommandServices): CommandHandlers {
         },
       };
     },
-    ping: async (_ctx, ping) => ({ $case: 'pong', value: { clientTs: ping.clientTs, serverTs: Date.now() } }),
+    ping: async (ctx, ping) => {
+      read(ctx);
+      return { $case: 'pong', value: { clientTs: ping.clientTs, serverTs: Date.now() } };
+    },
     sendDirect: async (ctx, cmd) => ({
       $case: 'sendAck',
       value: ackToWire(
@@ -87,6 +101,7 @@ export function commandHandlers(s: CommandServices): CommandHandlers {
           cmd.to,
           await screen(ctx, 'direct', cmd.to, cmd.text),
           cmd.idempotencyKey,
+          ctx.release,
         ),
       ),
     }),
@@ -127,18 +142,23 @@ export function commandHandlers(s: CommandServices): CommandHandlers {
       const rooms = await leader(ctx, { op: 'listRooms' });
       return { $case: 'roomList', value: { rooms: rooms.map(roomToWire) } };
     },
-    getUserInfo: async (_ctx, cmd) => ({ $case: 'userInfo', value: await s.userInfo.get(cmd.username) }),
-    getPopular: async (_ctx, cmd) => ({
-      $case: 'popular',
-      value: { words: await s.hotWords.top(cmd.limit || s.defaultPopular) },
-    }),
+    getUserInfo: async (ctx, cmd) => {
+      read(ctx);
+      return { $case: 'userInfo', value: await s.userInfo.get(cmd.username) };
+    },
+    getPopular: async (ctx, cmd) => {
+      read(ctx);
+      return { $case: 'popular', value: { words: await s.hotWords.top(cmd.limit || s.defaultPopular) } };
+    },
     getHistory: async (ctx, cmd) => {
+      read(ctx);
       if (!cmd.target) throw new MalformedFrame('Name a room or a peer whose history to read.');
       const target = cmd.target.$case === 'room' ? { room: cmd.target.value } : { peer: cmd.target.value };
       const page = await s.history.page(actorOf(ctx), target, cmd.limit || s.defaultHistory, cmd.cursor);
       return { $case: 'history', value: { ...page, messages: page.messages.map(messageToWire) } };
     },
     sync: async (ctx, cmd) => {
+      read(ctx);
       const caughtUp = await s.history.sync(actorOf(ctx), cmd.positions, cmd.limit || s.defaultHistory);
       return {
         $case: 'sync',

@@ -8,16 +8,24 @@ export const RECENT_LIMIT = 50;
 /** How long word counts gather in memory before one ZINCRBY per distinct word goes out. */
 export const WORD_FLUSH_MS = 250;
 
+interface PendingList {
+  entries: string[];
+  waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }>;
+}
+
 /**
- * Recent history lists and hot-word counts. Per message, one MULTI (list push
- * and trim: one round trip). Word counts are summed in memory and flushed
- * every WORD_FLUSH_MS as one ZINCRBY per distinct word, so a busy node sends
- * a few commands a second for the leaderboard instead of a dozen per message;
- * `popular` lags by at most that interval.
+ * Recent history lists and hot-word counts. The messages recorded within one
+ * event-loop turn go out together in one pipeline (one round trip): per
+ * conversation one LPUSH of all its new messages and one LTRIM. Word counts
+ * are summed in memory and flushed every WORD_FLUSH_MS as one ZINCRBY per
+ * distinct word, so a busy node sends a few commands a second for the
+ * leaderboard instead of a dozen per message; `popular` lags by at most that.
  */
 export class RedisRecentActivity implements RecentActivity, HotWords {
   private pendingWords = new Map<string, number>();
   private flushTimer: NodeJS.Timeout | undefined;
+  private pendingLists = new Map<string, PendingList>();
+  private listFlush: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -26,18 +34,45 @@ export class RedisRecentActivity implements RecentActivity, HotWords {
     private readonly flushMs = WORD_FLUSH_MS,
   ) {}
 
-  async record(message: StoredMessage, words: readonly string[]): Promise<void> {
-    const key = this.keys.history(message.conversation);
-    const results = await this.redis
-      .multi()
-      .lpush(key, JSON.stringify(message))
-      .ltrim(key, 0, this.recentLimit - 1)
-      .exec();
-    const failed = results?.find(([err]) => err !== null);
-    if (failed) throw failed[0];
+  record(message: StoredMessage, words: readonly string[]): Promise<void> {
     for (const word of words) this.pendingWords.set(word, (this.pendingWords.get(word) ?? 0) + 1);
     if (this.pendingWords.size > 0)
       this.flushTimer ??= setTimeout(() => void this.flushWords(), this.flushMs);
+    const key = this.keys.history(message.conversation);
+    let list = this.pendingLists.get(key);
+    if (!list) this.pendingLists.set(key, (list = { entries: [], waiters: [] }));
+    list.entries.push(JSON.stringify(message));
+    this.listFlush ??= setImmediate(() => this.flushLists());
+    const waiters = list.waiters;
+    return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+  }
+
+  /** One pipeline for the turn: LPUSH in recording order (the newest ends up first), then LTRIM. */
+  private flushLists(): void {
+    this.listFlush = undefined;
+    const lists = this.pendingLists;
+    this.pendingLists = new Map();
+    const pipeline = this.redis.pipeline();
+    for (const [key, list] of lists) {
+      pipeline.lpush(key, ...list.entries);
+      pipeline.ltrim(key, 0, this.recentLimit - 1);
+    }
+    pipeline.exec().then(
+      (results) => {
+        let i = 0;
+        for (const list of lists.values()) {
+          const failed = results?.[i]?.[0] ?? results?.[i + 1]?.[0] ?? null;
+          i += 2;
+          for (const waiter of list.waiters) {
+            if (failed) waiter.reject(failed);
+            else waiter.resolve();
+          }
+        }
+      },
+      (err: unknown) => {
+        for (const list of lists.values()) for (const waiter of list.waiters) waiter.reject(err);
+      },
+    );
   }
 
   /** Sends the gathered word counts; on failure they are kept for the next try. */

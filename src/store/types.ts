@@ -119,10 +119,21 @@ export interface MessageStore {
   latestSeq(conversation: string): Promise<number>;
 }
 
+/** How the store's writes commit: group commits, for metrics and the benchmark. */
+export interface StoreWriteStats {
+  commits: number;
+  rows: number;
+  /** Batches that found the write lock taken by another process and waited for it. */
+  lockRetries: number;
+  queued: number;
+}
+
 export interface Store {
   users: UserStore;
   rooms: RoomStore;
   messages: MessageStore;
+  /** Commit counters, where the adapter batches its writes. */
+  writeStats?(): StoreWriteStats;
   /** Idempotent. */
   close(): Promise<void>;
 }

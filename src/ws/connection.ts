@@ -4,8 +4,8 @@ import type { Logger } from '../core/logger';
 import { encodeServerFrame, encodeServerFrameJson } from '../protocol/codec';
 import { CloseCode, closeCodeName } from '../protocol/close-codes';
 import type { ClientSocket } from './client-socket';
-import { BoundedSerialQueue } from './serial-queue';
-import type { EnqueueResult } from './serial-queue';
+import { CommandQueue } from './command-queue';
+import type { CommandTask, EnqueueResult } from './command-queue';
 
 /** What a server frame may carry: a reply or a push. */
 export type ServerEvent = NonNullable<ServerFrame['event']>;
@@ -25,6 +25,8 @@ export interface ConnectionOptions {
   maxBufferedBytes: number;
   /** Commands waiting or running per connection; more get a 429 error. */
   maxPendingCommands: number;
+  /** Commands of one connection that may overlap once each has done its ordered part. */
+  maxInFlightCommands: number;
   /** Replies as JSON text (the chat.v1.json subprotocol) instead of binary protobuf. */
   json: boolean;
   /** How long a close handshake may take before the socket is destroyed. */
@@ -46,7 +48,7 @@ export class ClientConnection {
   user: AuthenticatedUser | undefined;
   readonly connectedAt = Date.now();
 
-  private readonly queue: BoundedSerialQueue;
+  private readonly queue: CommandQueue;
   private readonly closeListeners: CloseListener[] = [];
   /** Set when this side decided to close; wins over what the socket reports. */
   private closing: { code: number; reason: string } | undefined;
@@ -61,7 +63,7 @@ export class ClientConnection {
     private readonly options: ConnectionOptions,
     private readonly logger: Logger,
   ) {
-    this.queue = new BoundedSerialQueue(options.maxPendingCommands, (err) => {
+    this.queue = new CommandQueue(options.maxPendingCommands, options.maxInFlightCommands, (err) => {
       // The pipeline turns handler errors into replies; reaching here is a bug.
       this.logger.error({ event: 'command-task-failed', connId: id, err }, 'command task threw');
     });
@@ -194,8 +196,8 @@ export class ClientConnection {
     };
   }
 
-  /** Queues a command task; see BoundedSerialQueue. */
-  enqueue(task: () => Promise<void>): EnqueueResult {
+  /** Queues a command task; see CommandQueue. */
+  enqueue(task: CommandTask): EnqueueResult {
     return this.queue.push(task);
   }
 

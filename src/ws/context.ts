@@ -29,6 +29,11 @@ export interface CommandContext {
   requestId: number;
   /** Child logger carrying the connection id and command. */
   log: Logger;
+  /**
+   * Lets the connection's next command start before this one ends: called by
+   * a handler once its ordered part is done (see CommandQueue). Idempotent.
+   */
+  release: () => void;
 }
 
 /** What a handler returns: the event to reply with, or undefined for no reply. */

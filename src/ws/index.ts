@@ -26,7 +26,7 @@ export type { ClientSocket } from './client-socket';
 
 export interface PipelineLimits {
   /** The node's WebSocket limits (NodeConfig.ws). */
-  ws: Omit<NodeConfig['ws'], 'host' | 'port' | 'publicUrl'>;
+  ws: Omit<NodeConfig['ws'], 'host' | 'port' | 'publicUrl' | 'maxPendingCommands' | 'maxInFlightCommands'>;
   handlers: CommandHandlers;
   /** Largest getPopular.limit (NodeConfig.chat.popularMax). */
   maxPopularLimit: number;

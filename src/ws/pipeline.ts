@@ -69,12 +69,16 @@ export class CommandPipeline {
       frame,
       command,
       requestId: frame.id,
+      release: () => undefined,
       // Made on first use: most commands never log.
       get log(): Logger {
         return (log ??= logger.child({ connId: conn.id, command, requestId: frame.id }));
       },
     };
-    const queued = conn.enqueue(() => this.run(ctx));
+    const queued = conn.enqueue((release) => {
+      ctx.release = release;
+      return this.run(ctx);
+    });
     if (queued === 'full') {
       conn.error(
         frame.id,

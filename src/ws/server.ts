@@ -31,6 +31,8 @@ export interface WsServerOptions {
   logger: Logger;
   /** Commands waiting or running per connection; defaults to 64. */
   maxPendingCommands?: number;
+  /** Commands of one connection that may overlap; defaults to 1 (strictly one after another). */
+  maxInFlightCommands?: number;
   /** How long a close handshake may take before the socket is destroyed; defaults to 2000 ms. */
   closeGraceMs?: number;
 }
@@ -174,6 +176,7 @@ export class WsServer implements ClientEdge {
       {
         maxBufferedBytes: this.options.limits.maxBufferedBytes,
         maxPendingCommands: this.options.maxPendingCommands ?? 64,
+        maxInFlightCommands: this.options.maxInFlightCommands ?? 1,
         json: socket.protocol === SUBPROTOCOL_JSON,
         closeGraceMs: this.options.closeGraceMs ?? 2000,
       },

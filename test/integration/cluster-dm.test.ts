@@ -92,4 +92,43 @@ describe('three chat nodes: leader, server list and direct messages', () => {
     const page = await alice2.history({ peer: erin });
     expect(page.messages.map((m) => m.text)).toEqual(['are you there?']);
   });
+
+  it('keeps a pipelined sender’s messages in order: numbered, acknowledged and pushed as sent', async () => {
+    const { leaderId } = await cluster.waitForLeader();
+    const followers = ['n1', 'n2', 'n3'].filter((id) => id !== leaderId) as [string, string];
+    await cluster.createUser('pip-a');
+    await cluster.createUser('pip-b');
+    await cluster.createUser('pip-c');
+    const sender = await cluster.login(followers[0], 'pip-a');
+    const dmReceiver = await cluster.login(followers[1], 'pip-b');
+    const roomReceiver = await cluster.login(leaderId, 'pip-c');
+    await sender.createRoom('pipelined');
+    await roomReceiver.joinRoom('pipelined');
+
+    // Sent without waiting for acknowledgements (36 commands, within the default rate burst and WS_MAX_PENDING): many in flight at once.
+    const texts = Array.from({ length: 18 }, (_, i) => `pipelined #${i}`);
+    const [dmAcks, roomAcks] = await Promise.all([
+      Promise.all(texts.map((t) => sender.sendDirect('pip-b', t))),
+      Promise.all(texts.map((t) => sender.sendRoom('pipelined', t))),
+    ]);
+    for (const acks of [dmAcks, roomAcks]) {
+      const seqs = acks.map((a) => a.seq);
+      expect(seqs).toEqual(Array.from({ length: 18 }, (_, i) => (seqs[0] ?? 0) + i));
+    }
+    for (const [receiver, acks] of [
+      [dmReceiver, dmAcks],
+      [roomReceiver, roomAcks],
+    ] as const) {
+      const conversation = acks[0]?.conversation;
+      const got = await waitFor(
+        () => {
+          const mine = receiver.received().filter((m) => m.conversation === conversation);
+          return mine.length >= 18 ? mine : undefined;
+        },
+        { what: `18 pipelined messages in ${conversation}` },
+      );
+      expect(got.map((m) => m.text)).toEqual(texts);
+      expect(got.map((m) => m.id)).toEqual(acks.map((a) => a.id));
+    }
+  });
 });

@@ -46,6 +46,7 @@ function connection(options: { json?: boolean; maxBufferedBytes?: number } = {})
     {
       maxBufferedBytes: options.maxBufferedBytes ?? 1000,
       maxPendingCommands: 4,
+      maxInFlightCommands: 1,
       json: options.json ?? false,
       closeGraceMs: 50,
     },

@@ -34,7 +34,14 @@ function fakeConn(user?: ClientConnection['user']): FakeConn & ClientConnection 
 const logger = silentLogger();
 
 function ctxFor(conn: ClientConnection, cmd: ClientFrame['cmd'], id = 1): CommandContext {
-  return { conn, frame: { id, cmd }, command: cmd?.$case ?? '(unknown)', requestId: id, log: logger };
+  return {
+    conn,
+    frame: { id, cmd },
+    command: cmd?.$case ?? '(unknown)',
+    requestId: id,
+    log: logger,
+    release: () => undefined,
+  };
 }
 
 const ok = async (): Promise<CommandResult> => ({ $case: 'pong', value: { clientTs: 0, serverTs: 0 } });

@@ -3,7 +3,7 @@ import { ChatError } from '../../src/core/errors';
 import { encodeClientFrame, encodeClientFrameJson } from '../../src/protocol/codec';
 import { UNKNOWN_COMMAND } from '../../src/ws/context';
 import { decodeFrame } from '../../src/ws/pipeline';
-import { BoundedSerialQueue } from '../../src/ws/serial-queue';
+import { CommandQueue } from '../../src/ws/command-queue';
 
 function reasonOf(fn: () => unknown): string {
   try {
@@ -47,10 +47,10 @@ describe('decodeFrame', () => {
   });
 });
 
-describe('BoundedSerialQueue', () => {
-  it('runs tasks one at a time in order', async () => {
+describe('CommandQueue', () => {
+  it('runs tasks one at a time in order when none releases its turn early', async () => {
     const errors: unknown[] = [];
-    const queue = new BoundedSerialQueue(10, (e) => errors.push(e));
+    const queue = new CommandQueue(10, 4, (e) => errors.push(e));
     const trail: string[] = [];
     let running = 0;
     const done = new Promise<void>((resolve) => {
@@ -73,7 +73,7 @@ describe('BoundedSerialQueue', () => {
 
   it('refuses past the bound, counts the running task, and goes on after a failure', async () => {
     const errors: unknown[] = [];
-    const queue = new BoundedSerialQueue(2, (e) => errors.push(e));
+    const queue = new CommandQueue(2, 1, (e) => errors.push(e));
     let release: () => void = () => undefined;
     const gate = new Promise<void>((r) => (release = r));
     expect(queue.push(() => gate.then(() => Promise.reject(new Error('boom'))))).toBe('queued');
@@ -85,5 +85,64 @@ describe('BoundedSerialQueue', () => {
     expect(errors).toHaveLength(1);
     queue.close();
     expect(queue.push(async () => undefined)).toBe('closed');
+  });
+
+  it('overlaps tasks that release their turn, up to the in-flight bound, starting them in order', async () => {
+    const queue = new CommandQueue(10, 3, () => undefined);
+    const started: number[] = [];
+    let running = 0;
+    let peak = 0;
+    const finish: Array<() => void> = [];
+    const all: Array<Promise<void>> = [];
+    for (let i = 0; i < 6; i++) {
+      all.push(
+        new Promise<void>((done) => {
+          queue.push(async (release) => {
+            started.push(i);
+            running++;
+            peak = Math.max(peak, running);
+            release();
+            await new Promise<void>((r) => finish.push(r));
+            running--;
+            done();
+          });
+        }),
+      );
+    }
+    await new Promise((r) => setImmediate(r));
+    expect(started).toEqual([0, 1, 2]);
+    expect(queue.size).toBe(6);
+    while (finish.length > 0) {
+      finish.shift()?.();
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(all);
+    expect(started).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(peak).toBe(3);
+  });
+
+  it('holds later tasks until an earlier one releases or ends', async () => {
+    const queue = new CommandQueue(10, 5, () => undefined);
+    const trail: string[] = [];
+    let releaseFirst: () => void = () => undefined;
+    let endFirst: () => void = () => undefined;
+    queue.push(async (release) => {
+      trail.push('first starts');
+      releaseFirst = release;
+      await new Promise<void>((r) => (endFirst = r));
+      trail.push('first ends');
+    });
+    const second = new Promise<void>((done) =>
+      queue.push(async () => {
+        trail.push('second starts');
+        done();
+      }),
+    );
+    await new Promise((r) => setImmediate(r));
+    expect(trail).toEqual(['first starts']);
+    releaseFirst();
+    await second;
+    expect(trail).toEqual(['first starts', 'second starts']);
+    endFirst();
   });
 });

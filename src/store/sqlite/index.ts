@@ -11,11 +11,12 @@ import { SqliteMessageStore } from './messages';
 import { SqliteRoomStore } from './rooms';
 import { prepareDatabaseWithRetry } from './schema';
 import { SqliteUserRows } from './users';
+import { DEFAULT_WRITER, SqliteWriter } from './writer';
 
 export interface SqliteStoreOptions {
   /** Database file; its folder is created. ':memory:' for a private in-memory database. */
   path: string;
-  /** How long a write waits for another process's lock before failing (default 5000 ms). */
+  /** How long a write keeps trying while another process holds the lock, before failing (default 5000 ms). */
   busyTimeoutMs?: number;
   scrypt?: ScryptParams;
   maxTextLength?: number;
@@ -40,18 +41,27 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     db.close();
     throw err;
   }
+  // From here on no statement waits inside SQLite for another process's lock:
+  // writes go through the SqliteWriter, which retries on a timer instead.
+  db.pragma('busy_timeout = 0');
   const now = options.now ?? Date.now;
+  const writer = new SqliteWriter(db, {
+    ...DEFAULT_WRITER,
+    lockWaitMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+  });
   const limits = { maxTextLength: options.maxTextLength ?? DEFAULT_MAX_TEXT_LENGTH };
   log.info({ event: 'store_opened', path: options.path }, 'store opened');
 
   let closed = false;
   return {
-    users: new HashedUserStore(new SqliteUserRows(db), options.scrypt ?? DEFAULT_SCRYPT, now),
-    rooms: new SqliteRoomStore(db, now),
-    messages: new SqliteMessageStore(db, limits),
+    users: new HashedUserStore(new SqliteUserRows(db, writer), options.scrypt ?? DEFAULT_SCRYPT, now),
+    rooms: new SqliteRoomStore(db, writer, now),
+    messages: new SqliteMessageStore(db, writer, limits),
+    writeStats: () => writer.stats(),
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      writer.close();
       db.close();
       log.info({ event: 'store_closed' }, 'store closed');
     },

@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { guarded, isUniqueViolation } from './errors';
+import type { SqliteWriter } from './writer';
 import { seqTaken } from '../messages';
 import type { AppendResult, MessageKind, MessageStore, NewMessage, Page, StoredMessage } from '../types';
 import type { StoreLimits } from '../validation';
@@ -33,20 +34,11 @@ export class SqliteMessageStore implements MessageStore {
   private readonly afterStmt: BetterSqlite3.Statement<[string, number, number], Row>;
   private readonly latestStmt: BetterSqlite3.Statement<[string], { seq: number | null }>;
 
-  private batch: Array<{
-    message: StoredMessage;
-    resolve: (r: AppendResult) => void;
-    reject: (e: unknown) => void;
-  }> = [];
-  private readonly appendBatch: (messages: StoredMessage[]) => AppendResult[];
-
   constructor(
     db: BetterSqlite3.Database,
+    private readonly writer: SqliteWriter,
     private readonly limits: StoreLimits,
   ) {
-    // IMMEDIATE: take the write lock at BEGIN, so waiting for another process happens once, up front.
-    const transaction = db.transaction((messages: StoredMessage[]) => messages.map((m) => this.appendOne(m)));
-    this.appendBatch = (messages) => transaction.immediate(messages);
     this.insertStmt = db.prepare(
       `INSERT INTO messages (${COLUMNS}) VALUES (@id, @conversation, @seq, @kind, @sender, @recipient, @text, @ts)`,
     );
@@ -90,41 +82,33 @@ export class SqliteMessageStore implements MessageStore {
       text: m.text,
       ts: m.ts,
     };
-    try {
-      guarded(() => this.insertStmt.run(row));
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-      // A retried append of the same id is a no-op whichever unique index
-      // noticed first; a different id on a taken seq is a real conflict.
-      if (guarded(() => this.existsStmt.get(m.id)) !== undefined) return;
-      throw seqTaken(m);
-    }
-  }
-
-  /**
-   * Appends made within one event-loop turn share one write transaction: the
-   * file lock (contended by every node process of the machine) is taken once
-   * per batch instead of once per message.
-   */
-  async appendNext(message: NewMessage): Promise<AppendResult> {
-    const m = checkMessage({ ...message, seq: 1 }, this.limits);
-    return new Promise<AppendResult>((resolve, reject) => {
-      this.batch.push({ message: m, resolve, reject });
-      if (this.batch.length === 1) setImmediate(() => this.flush());
+    await this.writer.submit(() => {
+      try {
+        this.insertStmt.run(row);
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        // A retried append of the same id is a no-op whichever unique index
+        // noticed first; a different id on a taken seq is a real conflict.
+        if (this.existsStmt.get(m.id) !== undefined) return;
+        throw seqTaken(m);
+      }
     });
   }
 
-  private flush(): void {
-    const batch = this.batch;
-    this.batch = [];
-    let results: AppendResult[];
+  /**
+   * Appends of every connection of this process commit together (SqliteWriter):
+   * the file lock, contended by every node process of the machine, is taken
+   * once per batch, and waiting for it never blocks the event loop. Calls are
+   * numbered in the order they are made.
+   */
+  appendNext(message: NewMessage): Promise<AppendResult> {
+    let m: StoredMessage;
     try {
-      results = guarded(() => this.appendBatch(batch.map((p) => p.message)));
+      m = checkMessage({ ...message, seq: 1 }, this.limits);
     } catch (err) {
-      for (const pending of batch) pending.reject(err);
-      return;
+      return Promise.reject(err);
     }
-    batch.forEach((pending, i) => pending.resolve(results[i] as AppendResult));
+    return this.writer.submit(() => this.appendOne(m));
   }
 
   private appendOne(m: StoredMessage): AppendResult {

@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { guarded, isUniqueViolation, sqliteCode } from './errors';
+import type { SqliteWriter } from './writer';
 import { roomExists, roomNotFound } from '../rooms';
 import type { RoomRecord, RoomStore } from '../types';
 import { checkName } from '../validation';
@@ -23,10 +24,9 @@ export class SqliteRoomStore implements RoomStore {
   private readonly insertMember: BetterSqlite3.Statement<[string, string]>;
   private readonly deleteMember: BetterSqlite3.Statement<[string, string]>;
   private readonly deleteRoom: BetterSqlite3.Statement<[string]>;
-  private readonly removeMemberTx: (room: string, username: string) => void;
-
   constructor(
     db: BetterSqlite3.Database,
+    private readonly writer: SqliteWriter,
     private readonly now: () => number = Date.now,
   ) {
     this.insertRoom = db.prepare('INSERT INTO rooms (name, created_at) VALUES (?, ?)');
@@ -40,24 +40,19 @@ export class SqliteRoomStore implements RoomStore {
     this.deleteMember = db.prepare('DELETE FROM room_members WHERE room = ? AND username = ?');
     // Cascades to room_members through the foreign key.
     this.deleteRoom = db.prepare('DELETE FROM rooms WHERE name = ?');
-    const removeTx = db.transaction((room: string, username: string) => {
-      if (this.getRoom.get(room) === undefined) throw roomNotFound(room);
-      this.deleteMember.run(room, username);
-    });
-    // IMMEDIATE: a deferred read-then-write transaction in WAL mode can fail
-    // with SQLITE_BUSY without waiting when another process wrote in between.
-    this.removeMemberTx = (room, username) => removeTx.immediate(room, username);
   }
 
   async create(name: string): Promise<RoomRecord> {
     checkName('room name', name);
     const createdAt = this.now();
-    try {
-      guarded(() => this.insertRoom.run(name, createdAt));
-    } catch (err) {
-      if (isUniqueViolation(err)) throw roomExists(name);
-      throw err;
-    }
+    await this.writer.submit(() => {
+      try {
+        this.insertRoom.run(name, createdAt);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw roomExists(name);
+        throw err;
+      }
+    });
     return { name, members: [], createdAt };
   }
 
@@ -90,24 +85,30 @@ export class SqliteRoomStore implements RoomStore {
   async addMember(room: string, username: string): Promise<void> {
     checkName('room name', room);
     checkName('username', username);
-    try {
-      // One statement: the foreign key rejects an unknown room, the upsert a repeat.
-      guarded(() => this.insertMember.run(room, username));
-    } catch (err) {
-      if (sqliteCode(err) === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw roomNotFound(room);
-      throw err;
-    }
+    await this.writer.submit(() => {
+      try {
+        // One statement: the foreign key rejects an unknown room, the upsert a repeat.
+        this.insertMember.run(room, username);
+      } catch (err) {
+        if (sqliteCode(err) === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw roomNotFound(room);
+        throw err;
+      }
+    });
   }
 
   async removeMember(room: string, username: string): Promise<void> {
     checkName('room name', room);
     checkName('username', username);
-    guarded(() => this.removeMemberTx(room, username));
+    await this.writer.submit(() => {
+      if (this.getRoom.get(room) === undefined) throw roomNotFound(room);
+      this.deleteMember.run(room, username);
+    });
   }
 
   async delete(name: string): Promise<void> {
     checkName('room name', name);
-    const result = guarded(() => this.deleteRoom.run(name));
-    if (result.changes === 0) throw roomNotFound(name);
+    await this.writer.submit(() => {
+      if (this.deleteRoom.run(name).changes === 0) throw roomNotFound(name);
+    });
   }
 }

@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { guarded, isUniqueViolation } from './errors';
+import type { SqliteWriter } from './writer';
 import { usernameTaken } from '../users';
 import type { UserRow, UserRows } from '../users';
 
@@ -15,7 +16,10 @@ export class SqliteUserRows implements UserRows {
   private readonly findStmt: BetterSqlite3.Statement<[string], Row>;
   private readonly countStmt: BetterSqlite3.Statement<[], { n: number }>;
 
-  constructor(db: BetterSqlite3.Database) {
+  constructor(
+    db: BetterSqlite3.Database,
+    private readonly writer: SqliteWriter,
+  ) {
     this.insertStmt = db.prepare(
       'INSERT INTO users (username, password_hash, alliance, created_at) VALUES (?, ?, ?, ?)',
     );
@@ -26,12 +30,14 @@ export class SqliteUserRows implements UserRows {
   }
 
   async insert(row: UserRow): Promise<void> {
-    try {
-      guarded(() => this.insertStmt.run(row.username, row.passwordHash, row.alliance, row.createdAt));
-    } catch (err) {
-      if (isUniqueViolation(err)) throw usernameTaken(row.username);
-      throw err;
-    }
+    await this.writer.submit(() => {
+      try {
+        this.insertStmt.run(row.username, row.passwordHash, row.alliance, row.createdAt);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw usernameTaken(row.username);
+        throw err;
+      }
+    });
   }
 
   async find(username: string): Promise<UserRow | null> {

@@ -1,0 +1,139 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { Unavailable } from '../../core/errors';
+import { sqliteCode } from './errors';
+
+export interface WriterOptions {
+  /** Most jobs in one transaction. */
+  maxBatch: number;
+  /** How long a batch keeps retrying while another process holds the write lock. */
+  lockWaitMs: number;
+  now: () => number;
+}
+
+export const DEFAULT_WRITER: WriterOptions = { maxBatch: 2000, lockWaitMs: 5000, now: Date.now };
+
+/** Commit counters, for metrics and the benchmark. */
+export interface WriterStats {
+  commits: number;
+  /** Jobs committed (messages, membership changes, users). */
+  rows: number;
+  /** Times a batch found the write lock taken by another process and waited without blocking. */
+  lockRetries: number;
+  /** Jobs waiting for the next commit. */
+  queued: number;
+}
+
+interface Job {
+  run: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+  since: number;
+}
+
+/**
+ * Every write of one process goes through here: the jobs of one event-loop
+ * turn (and whatever arrives while a batch waits for the lock) commit in one
+ * IMMEDIATE transaction, each in its own savepoint so one failing job fails
+ * alone. The connection never waits for another process's lock inside SQLite
+ * (busy_timeout 0): a batch that finds the lock taken is tried again on a
+ * timer, so the event loop keeps serving while it waits.
+ */
+export class SqliteWriter {
+  private queue: Job[] = [];
+  private scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  private attempt = 0;
+  private closed = false;
+  private readonly batch: (jobs: Job[]) => Array<{ ok: true; value: unknown } | { ok: false; err: unknown }>;
+  private readonly counters = { commits: 0, rows: 0, lockRetries: 0 };
+
+  constructor(
+    db: BetterSqlite3.Database,
+    private readonly options: WriterOptions = DEFAULT_WRITER,
+  ) {
+    const savepoint = db.transaction((job: Job) => job.run());
+    const transaction = db.transaction((jobs: Job[]) =>
+      jobs.map((job) => {
+        try {
+          return { ok: true as const, value: savepoint(job) };
+        } catch (err) {
+          return { ok: false as const, err };
+        }
+      }),
+    );
+    this.batch = (jobs) => transaction.immediate(jobs);
+  }
+
+  stats(): WriterStats {
+    return { ...this.counters, queued: this.queue.length };
+  }
+
+  /** Runs `job` inside the next commit; resolves with its result once committed. */
+  submit<T>(job: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new Unavailable('The store is closed.'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({
+        run: job,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        since: this.options.now(),
+      });
+      this.scheduled ??= setImmediate(() => this.flush());
+    });
+  }
+
+  /** Fails what is still queued; later submits fail at once. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.scheduled as NodeJS.Timeout);
+    clearImmediate(this.scheduled as NodeJS.Immediate);
+    this.scheduled = undefined;
+    for (const job of this.queue.splice(0))
+      job.reject(new Unavailable('The store closed before this write.'));
+  }
+
+  private flush(): void {
+    this.scheduled = undefined;
+    while (this.queue.length > 0 && !this.closed) {
+      const jobs = this.queue.slice(0, this.options.maxBatch);
+      let results: ReturnType<typeof this.batch>;
+      try {
+        results = this.batch(jobs);
+      } catch (err) {
+        if (this.isLockTaken(err)) return this.waitForLock(jobs);
+        this.queue.splice(0, jobs.length);
+        for (const job of jobs) job.reject(err);
+        continue;
+      }
+      this.queue.splice(0, jobs.length);
+      this.attempt = 0;
+      this.counters.commits++;
+      this.counters.rows += jobs.length;
+      jobs.forEach((job, i) => {
+        const result = results[i];
+        if (result?.ok) job.resolve(result.value);
+        else job.reject(result?.err);
+      });
+    }
+  }
+
+  /** Another process writes: try again shortly, unless the oldest job has waited too long. */
+  private waitForLock(jobs: Job[]): void {
+    const oldest = jobs[0]?.since ?? this.options.now();
+    if (this.options.now() - oldest > this.options.lockWaitMs) {
+      this.queue.splice(0, jobs.length);
+      const err = new Unavailable('The database stayed locked by another process; try again shortly.');
+      for (const job of jobs) job.reject(err);
+      this.scheduled = setImmediate(() => this.flush());
+      return;
+    }
+    this.counters.lockRetries++;
+    // 0.25 ms doubling to 8 ms, jittered so processes do not retry in step.
+    const delay = Math.min(8, 0.25 * 2 ** this.attempt++) * (0.5 + Math.random());
+    this.scheduled = setTimeout(() => this.flush(), delay);
+  }
+
+  private isLockTaken(err: unknown): boolean {
+    const code = sqliteCode(err);
+    return code !== undefined && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+  }
+}

@@ -1,0 +1,80 @@
+/** What happened to a task handed to the queue. */
+export type EnqueueResult = 'queued' | 'full' | 'closed';
+
+/**
+ * Called by a running command once the part of it that must happen in
+ * arrival order is done (for a send: the message has its place in the
+ * store's batch). Later commands of the connection may start from then on.
+ */
+export type ReleaseTurn = () => void;
+
+export type CommandTask = (release: ReleaseTurn) => Promise<void>;
+
+/**
+ * The commands of one connection. Each command starts only when the one
+ * before it has released its turn: by default at its end, so commands run
+ * one after another (a login finishes before anything after it starts). A
+ * command that has done its ordered part releases early, and up to
+ * `maxInFlight` commands then overlap: a client need not wait a round trip
+ * per message, and one sender's messages are still stored and delivered in
+ * the order sent. At most `maxPending` commands wait or run at once, so a
+ * client cannot make the node hold an unbounded backlog for it.
+ */
+export class CommandQueue {
+  private readonly waiting: CommandTask[] = [];
+  private running = 0;
+  private turn: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly maxPending: number,
+    private readonly maxInFlight: number,
+    /** Gets what a task threw; the queue carries on with the next one. */
+    private readonly onError: (err: unknown) => void,
+  ) {
+    if (!(maxPending >= 1) || !(maxInFlight >= 1)) throw new RangeError('CommandQueue bounds must be >= 1');
+  }
+
+  /** Tasks waiting plus running. */
+  get size(): number {
+    return this.waiting.length + this.running;
+  }
+
+  push(task: CommandTask): EnqueueResult {
+    if (this.closed) return 'closed';
+    if (this.size >= this.maxPending) return 'full';
+    this.waiting.push(task);
+    this.pump();
+    return 'queued';
+  }
+
+  /** Drops the waiting tasks; running ones finish on their own. */
+  close(): void {
+    this.closed = true;
+    this.waiting.length = 0;
+  }
+
+  private pump(): void {
+    while (this.running < this.maxInFlight && this.waiting.length > 0) {
+      const task = this.waiting.shift() as CommandTask;
+      const previous = this.turn;
+      let release: ReleaseTurn = () => undefined;
+      this.turn = new Promise<void>((resolve) => (release = resolve));
+      this.running++;
+      void this.run(task, previous, release);
+    }
+  }
+
+  private async run(task: CommandTask, previous: Promise<void>, release: ReleaseTurn): Promise<void> {
+    await previous;
+    try {
+      await task(release);
+    } catch (err) {
+      this.onError(err);
+    } finally {
+      release();
+      this.running--;
+      this.pump();
+    }
+  }
+}
