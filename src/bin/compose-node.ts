@@ -49,6 +49,7 @@ export async function composeNode(config: NodeConfig, logger: Logger): Promise<C
     const store = await openStore({
       mongoUrl: config.store.mongoUrl,
       sqlitePath: config.store.sqlitePath,
+      commitWindowMs: config.store.commitWindowMs,
       scrypt: config.scrypt,
       maxTextLength: config.ws.maxTextLength,
       logger: log.child({ component: 'store' }),

@@ -34,7 +34,7 @@ export interface NodeConfig {
   tls: { caPath: string; certPath: string; keyPath: string };
   zk: { hosts: string; root: string; sessionTimeoutMs: number };
   redis: RedisConfig;
-  store: { mongoUrl: string | undefined; sqlitePath: string };
+  store: { mongoUrl: string | undefined; sqlitePath: string; commitWindowMs: number };
   scrypt: { N: number; r: number; p: number };
   login: {
     maxFailuresPerUser: number;
@@ -185,6 +185,13 @@ export function readNodeConfig(env: NodeJS.ProcessEnv | Record<string, string | 
         'SQLITE_PATH',
         path.join('data', 'chat.db'),
         'SQLite database file (shared by the processes of one machine).',
+      ),
+      commitWindowMs: v.int(
+        'STORE_COMMIT_WINDOW_MS',
+        2,
+        'Under load, the least time between two store commits: the writes of every connection in between commit together. An idle node commits at once.',
+        0,
+        100,
       ),
     },
     scrypt: {

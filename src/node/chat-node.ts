@@ -2,13 +2,11 @@ import type { LeaderReply } from '../../gen/chat/v1/cluster';
 import { DirectChat } from '../chat/direct';
 import { DirtyWordFilter, loadWordList } from '../chat/filter';
 import { GroupService } from '../chat/groups';
-import { HistoryService } from '../chat/history';
 import { extractWords } from '../chat/hotwords';
 import { LocalSessions } from '../chat/local-sessions';
 import { Presence } from '../chat/presence';
 import { MessageRecorder } from '../chat/recorder';
 import { SessionService } from '../chat/sessions';
-import { UserInfoService } from '../chat/user-info';
 import { LeaderDuties } from '../cluster/coordination/leader-duties';
 import type { Coordinator } from '../cluster/coordination/types';
 import { EpochFence } from '../cluster/epoch-fence';
@@ -19,17 +17,14 @@ import type { AdminApi } from '../cluster/rpc/admin-service';
 import type { NodeConfig } from '../config/node';
 import type { Logger } from '../core/logger';
 import { pushCodec } from '../protocol/push';
-import { MAX_PAGE_LIMIT } from '../store/validation';
-import { createCommandPipeline } from '../ws';
-import type { ClientEdge } from '../ws';
 import { adminApi } from './admin';
 import { ClusterOutbound } from './cluster-outbound';
-import { commandHandlers } from './commands';
+import { commandPipeline } from './command-pipeline';
 import { HotWordsReset, ServerListWriter } from './leader-tasks';
 import { LeaderService } from './leader-service';
 import { LoadPublisher } from './load-publisher';
 import { MembershipSync } from './membership-sync';
-import { commandMetrics } from './metrics';
+import { storeMetrics } from './metrics';
 import type { NodePorts } from './node-ports';
 import { PeerRouter } from './peer-router';
 import { SharedStateRecovery } from './shared-state-recovery';
@@ -85,6 +80,7 @@ export class ChatNode {
     const { coordinator, transport, store, clock, events } = ports;
     const nodeId = config.nodeId;
     const filter = DirtyWordFilter.fromWords(await loadWordList(config.chat.dirtyWordsPath));
+    storeMetrics(ports.metrics, () => store.writeStats?.());
 
     const local = new LocalSessions();
     if (ports.hooks.wants('messageDelivered'))
@@ -192,7 +188,7 @@ export class ChatNode {
       recorder,
       codec: pushCodec,
     });
-    const edge = this.openEdge(direct, sessions, cluster);
+    const edge = ports.edge(commandPipeline(config, ports, { sessions, direct, cluster }, this.log));
     const { url } = await edge.listen();
     ports.self.wsUrl = config.ws.publicUrl ?? url;
     this.closers.set('edge', () => edge.close());
@@ -282,33 +278,5 @@ export class ChatNode {
       }
     }
     this.log.info({ event: 'node_stopped' }, 'chat node stopped');
-  }
-
-  private openEdge(direct: DirectChat, sessions: SessionService, cluster: ClusterOutbound): ClientEdge {
-    const { config, ports } = this;
-    const store = ports.store;
-    const pipeline = createCommandPipeline({
-      ws: config.ws,
-      handlers: commandHandlers({
-        hooks: ports.hooks,
-        sessions,
-        direct,
-        history: new HistoryService({
-          messages: store.messages,
-          rooms: store.rooms,
-          activity: ports.activity,
-        }),
-        userInfo: new UserInfoService({ users: store.users, direct }),
-        hotWords: ports.activity,
-        cluster,
-        defaultPopular: 10,
-        defaultHistory: 50,
-      }),
-      maxPopularLimit: config.chat.popularMax,
-      maxHistoryLimit: MAX_PAGE_LIMIT,
-      extraInterceptors: [commandMetrics(ports.metrics)],
-      logger: this.log,
-    });
-    return ports.edge(pipeline);
   }
 }

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../core/logger';
+import type { StoreWriteStats } from '../store/types';
 import { toErrorReply } from '../core/errors';
 import type { CommandInterceptor } from '../ws';
 
@@ -41,6 +42,39 @@ export function commandMetrics(registry: Registry): CommandInterceptor {
       stop();
     }
   };
+}
+
+/** The store's group commits, read when scraped (commits per second = rate of the first). */
+export function storeMetrics(registry: Registry, stats: () => StoreWriteStats | undefined): void {
+  const counter = (name: string, help: string, read: (s: StoreWriteStats) => number): void => {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      // The writer counts on its own; a scrape copies its totals.
+      collect() {
+        const s = stats();
+        if (!s) return;
+        this.reset();
+        this.inc(read(s));
+      },
+    });
+  };
+  counter(
+    'chat_store_commits_total',
+    'Store transactions committed (each carries a batch of writes).',
+    (s) => s.commits,
+  );
+  counter(
+    'chat_store_writes_total',
+    'Writes committed to the store (messages, memberships, users).',
+    (s) => s.rows,
+  );
+  counter(
+    'chat_store_lock_waits_total',
+    'Batches that found the write lock held by another process and waited without blocking.',
+    (s) => s.lockRetries,
+  );
 }
 
 /** GET /metrics on an internal address; anything else is 404. */

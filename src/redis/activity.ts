@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { HotWords, RecentActivity, WordCount } from '../chat/ports';
 import type { RedisKeys } from '../core/names';
@@ -8,6 +9,19 @@ export const RECENT_LIMIT = 50;
 /** How long word counts gather in memory before one ZINCRBY per distinct word goes out. */
 export const WORD_FLUSH_MS = 250;
 
+// One call per turn for every conversation that got messages: push the new
+// entries (oldest first, so the newest ends up at the head), trim to the limit.
+// ARGV: limit, then per key the entry count followed by the entries.
+const PUSH_RECENT = `local limit = tonumber(ARGV[1])
+local i = 2
+for k = 1, #KEYS do
+  local n = tonumber(ARGV[i])
+  redis.call('LPUSH', KEYS[k], unpack(ARGV, i + 1, i + n))
+  redis.call('LTRIM', KEYS[k], 0, limit - 1)
+  i = i + n + 1
+end
+return #KEYS`;
+
 interface PendingList {
   entries: string[];
   waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }>;
@@ -15,8 +29,8 @@ interface PendingList {
 
 /**
  * Recent history lists and hot-word counts. The messages recorded within one
- * event-loop turn go out together in one pipeline (one round trip): per
- * conversation one LPUSH of all its new messages and one LTRIM. Word counts
+ * event-loop turn go out together as one script call (one command, one round
+ * trip) that pushes every conversation's new messages and trims its list. Word counts
  * are summed in memory and flushed every WORD_FLUSH_MS as one ZINCRBY per
  * distinct word, so a busy node sends a few commands a second for the
  * leaderboard instead of a dozen per message; `popular` lags by at most that.
@@ -26,6 +40,7 @@ export class RedisRecentActivity implements RecentActivity, HotWords {
   private flushTimer: NodeJS.Timeout | undefined;
   private pendingLists = new Map<string, PendingList>();
   private listFlush: NodeJS.Immediate | undefined;
+  private readonly pushRecentSha = createHash('sha1').update(PUSH_RECENT).digest('hex');
 
   constructor(
     private readonly redis: Redis,
@@ -47,30 +62,27 @@ export class RedisRecentActivity implements RecentActivity, HotWords {
     return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
   }
 
-  /** One pipeline for the turn: LPUSH in recording order (the newest ends up first), then LTRIM. */
+  /** One script call for the turn (one command, one round trip), whatever the number of conversations. */
   private flushLists(): void {
     this.listFlush = undefined;
     const lists = this.pendingLists;
     this.pendingLists = new Map();
-    const pipeline = this.redis.pipeline();
-    for (const [key, list] of lists) {
-      pipeline.lpush(key, ...list.entries);
-      pipeline.ltrim(key, 0, this.recentLimit - 1);
-    }
-    pipeline.exec().then(
-      (results) => {
-        let i = 0;
-        for (const list of lists.values()) {
-          const failed = results?.[i]?.[0] ?? results?.[i + 1]?.[0] ?? null;
-          i += 2;
-          for (const waiter of list.waiters) {
-            if (failed) waiter.reject(failed);
-            else waiter.resolve();
-          }
+    const keys = [...lists.keys()];
+    const args: Array<string | number> = [this.recentLimit];
+    for (const list of lists.values()) args.push(list.entries.length, ...list.entries);
+    const settle = (err: unknown): void => {
+      for (const list of lists.values())
+        for (const waiter of list.waiters) {
+          if (err) waiter.reject(err);
+          else waiter.resolve();
         }
-      },
+    };
+    this.redis.evalsha(this.pushRecentSha, keys.length, ...keys, ...args).then(
+      () => settle(null),
       (err: unknown) => {
-        for (const list of lists.values()) for (const waiter of list.waiters) waiter.reject(err);
+        if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) return settle(err);
+        // First use on this server (or after a restart): send the script itself.
+        this.redis.eval(PUSH_RECENT, keys.length, ...keys, ...args).then(() => settle(null), settle);
       },
     );
   }

@@ -15,6 +15,8 @@ export interface OpenStoreOptions {
   /** SQLite database file, e.g. 'data/chat.db'. */
   sqlitePath: string;
   sqliteBusyTimeoutMs?: number;
+  /** Least time between two commits under load (group commit window). */
+  commitWindowMs?: number;
   scrypt?: ScryptParams;
   maxTextLength?: number;
   logger: Logger;
@@ -27,7 +29,12 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (options.mongoUrl !== undefined && options.mongoUrl !== '') {
     return openMongoStore({ ...common, url: options.mongoUrl, dbName: options.mongoDbName });
   }
-  return openSqliteStore({ ...common, path: options.sqlitePath, busyTimeoutMs: options.sqliteBusyTimeoutMs });
+  return openSqliteStore({
+    ...common,
+    path: options.sqlitePath,
+    busyTimeoutMs: options.sqliteBusyTimeoutMs,
+    commitWindowMs: options.commitWindowMs,
+  });
 }
 
 export type {

@@ -31,6 +31,8 @@ export interface ConnectionOptions {
   json: boolean;
   /** How long a close handshake may take before the socket is destroyed. */
   closeGraceMs: number;
+  /** Called before every frame written (e.g. to coalesce one turn's frames into one write). */
+  beforeWrite?: () => void;
 }
 
 export type CloseListener = (code: number, reason: string) => void;
@@ -98,6 +100,7 @@ export class ClientConnection {
    */
   send(frame: ServerFrame): boolean {
     if (!this.mayWrite()) return false;
+    this.options.beforeWrite?.();
     this.socket.send(this.options.json ? encodeServerFrameJson(frame) : encodeServerFrame(frame));
     return true;
   }
@@ -108,6 +111,7 @@ export class ClientConnection {
    */
   sendEncoded(encoded: { bytes: Uint8Array; json(): string }): boolean {
     if (!this.mayWrite()) return false;
+    this.options.beforeWrite?.();
     this.socket.send(this.options.json ? encoded.json() : encoded.bytes);
     return true;
   }

@@ -7,6 +7,8 @@ import { CloseCode, SUBPROTOCOL_BINARY, SUBPROTOCOL_JSON } from '../protocol/clo
 import type { ClientSocket } from './client-socket';
 import { ClientConnection } from './connection';
 import type { ClientEdge } from './edge';
+import { WriteCoalescer } from './write-coalescer';
+import type { Corkable } from './write-coalescer';
 
 /** Turns WebSocket messages into commands; CommandPipeline is the real one. */
 export interface MessageSink {
@@ -55,6 +57,7 @@ export class WsServer implements ClientEdge {
   private readonly connectionListeners: Array<(conn: ClientConnection) => void> = [];
   private readonly countListeners: Array<(count: number) => void> = [];
   private readonly logger: Logger;
+  private readonly writes = new WriteCoalescer();
   private heartbeat: NodeJS.Timeout | undefined;
   private lastTick = 0;
   private nextId = 0;
@@ -169,6 +172,8 @@ export class WsServer implements ClientEdge {
    */
   attach(socket: ClientSocket, remoteAddress: string): ClientConnection {
     const id = `c${++this.nextId}`;
+    // ws keeps the TCP socket in a private field; corking it is what makes one write per turn.
+    const raw = (socket as { _socket?: Corkable | null })._socket;
     const conn = new ClientConnection(
       id,
       remoteAddress,
@@ -179,6 +184,7 @@ export class WsServer implements ClientEdge {
         maxInFlightCommands: this.options.maxInFlightCommands ?? 1,
         json: socket.protocol === SUBPROTOCOL_JSON,
         closeGraceMs: this.options.closeGraceMs ?? 2000,
+        beforeWrite: raw ? () => this.writes.hold(raw) : undefined,
       },
       this.logger,
     );

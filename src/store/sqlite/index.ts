@@ -10,6 +10,7 @@ import { DEFAULT_MAX_TEXT_LENGTH } from '../validation';
 import { SqliteMessageStore } from './messages';
 import { SqliteRoomStore } from './rooms';
 import { prepareDatabaseWithRetry } from './schema';
+import { Checkpointer } from './checkpointer';
 import { SqliteUserRows } from './users';
 import { DEFAULT_WRITER, SqliteWriter } from './writer';
 
@@ -18,6 +19,8 @@ export interface SqliteStoreOptions {
   path: string;
   /** How long a write keeps trying while another process holds the lock, before failing (default 5000 ms). */
   busyTimeoutMs?: number;
+  /** Least time between two commits under load (default 2 ms); see SqliteWriter. */
+  commitWindowMs?: number;
   scrypt?: ScryptParams;
   maxTextLength?: number;
   logger: Logger;
@@ -48,8 +51,10 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   const writer = new SqliteWriter(db, {
     ...DEFAULT_WRITER,
     lockWaitMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+    windowMs: options.commitWindowMs ?? DEFAULT_WRITER.windowMs,
   });
   const limits = { maxTextLength: options.maxTextLength ?? DEFAULT_MAX_TEXT_LENGTH };
+  const checkpointer = options.path === ':memory:' ? undefined : new Checkpointer(db, options.path, log);
   log.info({ event: 'store_opened', path: options.path }, 'store opened');
 
   let closed = false;
@@ -62,6 +67,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
       if (closed) return;
       closed = true;
       writer.close();
+      await checkpointer?.stop();
       db.close();
       log.info({ event: 'store_closed' }, 'store closed');
     },
