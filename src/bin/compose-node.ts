@@ -69,7 +69,14 @@ export async function composeNode(config: NodeConfig, logger: Logger): Promise<C
     closers.push({ name: 'redis', close: () => redis.quit() });
     const keys = new RedisKeys(config.redis.prefix);
 
-    const transport = new GrpcTransport({ nodeId: config.nodeId, tls, logger: log });
+    // Set once the coordinator exists: only live members may link.
+    let isMember: (nodeId: string) => boolean = () => false;
+    const transport = new GrpcTransport({
+      nodeId: config.nodeId,
+      tls,
+      logger: log,
+      mayLink: (nodeId) => isMember(nodeId),
+    });
     const rpc = new RpcServer({
       host: config.rpc.host,
       port: config.rpc.port,
@@ -95,6 +102,7 @@ export async function composeNode(config: NodeConfig, logger: Logger): Promise<C
       self,
       logger: log.child({ component: 'coordinator' }),
     });
+    isMember = (nodeId) => coordinator.members().some((m) => m.nodeId === nodeId);
 
     const node = new ChatNode(
       config,

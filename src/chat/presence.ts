@@ -3,6 +3,8 @@ export interface PresenceEntry {
   nodeId: string;
   sid: string;
   loginAt: number;
+  /** The node of the login this one replaced, if it was elsewhere (frames from it may still be on the way). */
+  formerNodeId?: string;
 }
 
 /**
@@ -33,7 +35,11 @@ export class Presence {
       if (isNewer(previous, { nodeId, sid, loginAt })) return;
       this.usersOfNode.get(previous.nodeId)?.delete(username);
     }
-    this.byUser.set(username, { nodeId, sid, loginAt });
+    const formerNodeId = previous && previous.nodeId !== nodeId ? previous.nodeId : previous?.formerNodeId;
+    this.byUser.set(
+      username,
+      formerNodeId ? { nodeId, sid, loginAt, formerNodeId } : { nodeId, sid, loginAt },
+    );
     let users = this.usersOfNode.get(nodeId);
     if (!users) this.usersOfNode.set(nodeId, (users = new Set()));
     users.add(username);
@@ -64,6 +70,15 @@ export class Presence {
 
   nodeOf(username: string): string | undefined {
     return this.byUser.get(username)?.nodeId;
+  }
+
+  /**
+   * Whether `nodeId` hosts `username`'s current login, or the one it replaced
+   * (a message sent there just before the user moved may still be on its way).
+   */
+  hosts(nodeId: string, username: string): boolean {
+    const entry = this.byUser.get(username);
+    return entry !== undefined && (entry.nodeId === nodeId || entry.formerNodeId === nodeId);
   }
 
   /** Online members grouped by node. */

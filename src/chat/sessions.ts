@@ -70,10 +70,11 @@ export class SessionService {
       loginAt: session.loginAt,
       sid: session.sid,
     });
+    // Announced first: the replaced session's node accepts the kick from the node the user is on now.
+    cluster.announceSession(session, true);
     if (replaced && replaced.nodeId !== cluster.nodeId && cluster.isLive(replaced.nodeId)) {
       cluster.kick(replaced.nodeId, user.username, replaced.sid, 'You logged in somewhere else.');
     }
-    cluster.announceSession(session, true);
     this.presence('userOnline', session);
     const [issued, lastSeen] = await Promise.all([
       tokens.issue(user.username, this.deps.resumeTokenTtlS),

@@ -16,6 +16,12 @@ export interface PeerOutboxOptions {
   now: () => number;
   logger: Logger;
   hold?: HoldLimits;
+  /**
+   * Sent first on every link that comes up, before what was held for the
+   * peer (this node's session snapshot: the peer learns who is here before
+   * it gets frames on their behalf).
+   */
+  greeting?: (peer: string) => FrameBody;
 }
 
 export interface OutboxStats {
@@ -81,6 +87,8 @@ export class PeerOutbox {
   }
 
   private flush(peer: string): void {
+    const greeting = this.options.greeting?.(peer);
+    if (greeting) this.options.transport.send(peer, this.stamp(greeting));
     const { items, expired } = this.held.take(peer);
     if (expired > 0) {
       this.expired += expired;

@@ -87,12 +87,13 @@ export class ChatNode {
       local.onDelivered = (message, to) => events({ type: 'messageDelivered', message, to, nodeId });
     const presence = new Presence();
     const fence = new EpochFence();
-    const outbox = new PeerOutbox({
+    const outbox: PeerOutbox = new PeerOutbox({
       transport,
       epoch: () =>
         coordinator.isLeader() ? coordinator.leadership().epoch : (coordinator.leader()?.epoch ?? 0),
       now: () => clock.now(),
       logger: log,
+      greeting: () => membership.snapshot(),
     });
     const rpc = new LeaderRpc<LeaderReply>({ nodeId, timeoutMs: LEADER_TIMEOUT_MS, timers: clock });
     const readiness: PresenceReadiness = new PresenceReadiness(() => membership.peers(), clock);

@@ -24,8 +24,9 @@ export interface MembershipSyncDeps {
 /**
  * Keeps the mesh in step with the membership: links to every live member,
  * presence of members that left dropped, a snapshot asked of every member
- * that (re)joined, this node's own snapshot sent on every link that comes up
- * (frames lost with a broken link may have carried its session events).
+ * that (re)joined; this node's own snapshot (`snapshot`, which the outbox
+ * sends first on every link that comes up: frames lost with a broken link may
+ * have carried its session events).
  * It also follows the leader for the epoch fence.
  */
 export class MembershipSync {
@@ -38,9 +39,6 @@ export class MembershipSync {
     const { coordinator, transport } = this.deps;
     coordinator.on('members', (members) => this.onMembers(members));
     coordinator.on('leader', (view) => this.onLeader(view));
-    transport.on('up', (peer) => {
-      this.deps.outbox.send(peer, this.snapshot());
-    });
     transport.on('down', (peer, reason) => {
       if (this.leader?.nodeId === peer)
         this.deps.onLeaderLost(peer, `the link to the leader broke (${reason})`);

@@ -32,19 +32,25 @@ export interface PeerRouterDeps {
 
 /** Counts of frames the router dropped, for diagnostics. */
 export interface RouterStats {
+  /** Room or channel fan-outs from an older leader epoch. */
   staleFanOuts: number;
-  forwarded: number;
-  undeliverable: number;
+  /** Frames a node sent on behalf of a user whose session is not on it, or fan-outs from a non-leader. */
+  refused: number;
 }
 
 /**
  * The meaning of every frame a peer sends. Deliveries, kicks, presence and
  * replies are handled by every node; requests and relays only by the leader
- * (LeaderService). A delivery whose recipient has moved on is passed once to
- * the node presence now knows them on.
+ * (LeaderService).
+ *
+ * A node's certificate proves which node it is, not which users it speaks
+ * for: a direct message, a kick or a leader request is taken from a node
+ * only for a user whose session presence puts on that node (its login event
+ * or snapshot comes first on the same link), room and channel fan-out only
+ * from the leader, and what the leader passes on because it checked it.
  */
 export class PeerRouter {
-  readonly stats: RouterStats = { staleFanOuts: 0, forwarded: 0, undeliverable: 0 };
+  readonly stats: RouterStats = { staleFanOuts: 0, refused: 0 };
   private readonly log: Logger;
 
   constructor(private readonly deps: PeerRouterDeps) {
@@ -66,17 +72,23 @@ export class PeerRouter {
     switch (body.$case) {
       case 'deliver':
         return this.deliver(from, body.value);
-      case 'routeDirect':
-        if (body.value.targetNode === deps.nodeId && body.value.deliver)
-          return this.deliver(from, body.value.deliver);
+      case 'routeDirect': {
+        const deliver = body.value.deliver;
+        if (!deliver || !this.sentBy(from, deliver)) return this.refuse(from, 'routeDirect');
+        if (body.value.targetNode === deps.nodeId) return this.deliver(from, deliver);
         return deps.leader.relayDirect(from, body.value);
-      case 'kick':
-        if (body.value.targetNode === deps.nodeId) {
-          deps.sessions.kickLocal(body.value.username, body.value.sid, body.value.reason);
+      }
+      case 'kick': {
+        const kick = body.value;
+        if (!this.speaksFor(from, kick.username) && !this.isLeader(from)) return this.refuse(from, 'kick');
+        if (kick.targetNode === deps.nodeId) {
+          deps.sessions.kickLocal(kick.username, kick.sid, kick.reason);
           return;
         }
-        return deps.leader.relayKick(body.value);
+        return deps.leader.relayKick(kick);
+      }
       case 'request':
+        if (!this.speaksFor(from, body.value.username)) return this.refuse(from, 'request');
         return deps.leader.answer(from, epoch, body.value);
       case 'reply': {
         const reply = body.value;
@@ -107,37 +119,52 @@ export class PeerRouter {
 
   private deliver(from: string, deliver: Deliver): void {
     const { deps } = this;
-    if (deps.fence.isStale(deliver.ownerEpoch)) {
-      this.stats.staleFanOuts++;
-      this.log.debug(
-        { event: 'stale_fan_out', from, epoch: deliver.ownerEpoch, newest: deps.fence.current },
-        'dropping a fan-out from an older leader epoch',
-      );
-      return;
+    if (deliver.ownerEpoch !== 0) {
+      if (deps.fence.isStale(deliver.ownerEpoch)) {
+        this.stats.staleFanOuts++;
+        this.log.debug(
+          { event: 'stale_fan_out', from, epoch: deliver.ownerEpoch, newest: deps.fence.current },
+          'dropping a fan-out from an older leader epoch',
+        );
+        return;
+      }
+      if (!this.isLeader(from)) return this.refuse(from, 'fan-out');
+    } else if (!this.isLeader(from) && !this.sentBy(from, deliver)) {
+      return this.refuse(from, 'deliver');
     }
-    deps.fence.observe(deliver.ownerEpoch);
     const order = deliverFromWire(deliver, deps.codec);
-    if (order.broadcast) {
-      deps.local.broadcast(order.push, order.alliance);
-      return;
-    }
-    deps.local.deliver(order.push, order.recipients);
-    const missing = order.recipients.filter((username) => !deps.local.get(username));
-    if (missing.length > 0) this.passOn(from, deliver, missing);
+    if (order.broadcast) deps.local.broadcast(order.push, order.alliance);
+    else deps.local.deliver(order.push, order.recipients);
   }
 
-  /** Recipients no longer here: once, to the node presence knows them on now. */
-  private passOn(from: string, deliver: Deliver, missing: string[]): void {
-    const { deps } = this;
-    const byNode = deps.presence.byNode(missing);
-    for (const [node, recipients] of byNode) {
-      if (deliver.hops > 0 || node === deps.nodeId || node === from) continue;
-      deps.outbox.send(node, { $case: 'deliver', value: { ...deliver, recipients, hops: deliver.hops + 1 } });
-      this.stats.forwarded += recipients.length;
+  /** Whether `username`'s current session is on node `from`. */
+  private speaksFor(from: string, username: string): boolean {
+    return this.deps.presence.nodeOf(username) === from;
+  }
+
+  /**
+   * Whether the direct message in `deliver` was sent by a user on node `from`
+   * (or there a moment ago: a message sent just before its sender moved may
+   * still be on its way).
+   */
+  private sentBy(from: string, deliver: Deliver): boolean {
+    try {
+      return this.deps.presence.hosts(from, this.deps.codec.fromBytes(deliver.push).message().from);
+    } catch {
+      return false;
     }
-    const placed = [...byNode].filter(
-      ([node]) => deliver.hops === 0 && node !== deps.nodeId && node !== from,
+  }
+
+  private isLeader(nodeId: string): boolean {
+    const view = this.deps.coordinator.leader();
+    return view !== null && view.nodeId === nodeId;
+  }
+
+  private refuse(from: string, kind: string): void {
+    this.stats.refused++;
+    this.log.warn(
+      { event: 'peer_frame_refused', from, kind },
+      'a peer sent a frame for a user whose session is not on it (or a fan-out while not leading)',
     );
-    this.stats.undeliverable += missing.length - placed.reduce((n, [, r]) => n + r.length, 0);
   }
 }

@@ -19,6 +19,8 @@ export interface GrpcTransportOptions {
   batch?: Partial<BatchOptions>;
   helloTimeoutMs?: number;
   channelOptions?: ChannelOptions;
+  /** Which node ids may link to this node (see LinkHubOptions.mayLink). */
+  mayLink?: (nodeId: string) => boolean;
 }
 
 /**
@@ -39,6 +41,7 @@ export class GrpcTransport extends EventEmitter<PeerTransportEvents> implements 
       logger: options.logger,
       stats: this.counters,
       helloTimeoutMs: options.helloTimeoutMs,
+      mayLink: options.mayLink,
     });
     this.hub.on('frame', (from, frame) => this.emit('frame', from, frame));
   }

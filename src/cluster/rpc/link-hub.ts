@@ -31,6 +31,12 @@ export interface LinkHubOptions {
   stats: LinkStats;
   /** How long a new stream may take to send Hello. */
   helloTimeoutMs?: number;
+  /**
+   * Whether `nodeId` may link now: a certificate from the cluster CA proves
+   * which node a peer is, not that it belongs to the cluster. By default
+   * every node id may (tests of the links alone).
+   */
+  mayLink?: (nodeId: string) => boolean;
 }
 
 /**
@@ -72,6 +78,14 @@ export class LinkHub extends EventEmitter<LinkHubEvents> implements LinkAcceptor
       return;
     }
     const nodeId = identity.commonName;
+    if (this.options.mayLink && !this.options.mayLink(nodeId)) {
+      this.refuse(
+        call,
+        status.PERMISSION_DENIED,
+        `Node "${nodeId}" is not a live member of this cluster; register in ZooKeeper first.`,
+      );
+      return;
+    }
     let linked = false;
     let finished = false;
     const helloTimer = setTimeout(
