@@ -163,6 +163,43 @@ describe('ClusterCoordinator against a real ZooKeeper', () => {
     await leader.coordinator.stop(); // idempotent
   });
 
+  it('does not keep leading when joining failed right after it was elected', async () => {
+    const root = uniqueZkRoot('failed-open');
+    // X's first session is elected, then the parallel read of the leader view fails.
+    let failed: () => void = () => undefined;
+    const failure = new Promise<void>((resolve) => (failed = resolve));
+    let faults = 1;
+    const x = makeNode(scope, root, uniqueName('x'), {
+      retryDelayMs: 1000,
+      clientFactory: (hosts, options) => {
+        const client = zookeeper.createClient(hosts, options);
+        const getData = client.getData.bind(client) as (...args: unknown[]) => void;
+        (client as unknown as { getData: (...args: unknown[]) => void }).getData = (...args: unknown[]) => {
+          const path = args[0] as string;
+          const callback = args[args.length - 1] as (err: Error | null) => void;
+          if (faults > 0 && path.includes('/election/')) {
+            faults--;
+            callback(Object.assign(new Error('injected connection loss'), { code: -4 }));
+            failed();
+            return;
+          }
+          getData(...args);
+        };
+        return client;
+      },
+    });
+    const started = x.coordinator.start();
+    await failure;
+    // While X waits to try again, Y becomes the lowest candidate.
+    const y = makeNode(scope, root, uniqueName('y'));
+    await y.coordinator.start();
+    await started;
+    const view = await agreed([x, y], 'Y leading alone after X rejoined');
+    expect(view.nodeId).toBe(y.id);
+    expect(x.coordinator.isLeader()).toBe(false);
+    expect(x.coordinator.leadership().leading).toBe(false);
+  });
+
   it('rejects a second live process with the same node id', async () => {
     const root = uniqueZkRoot('coord-duplicate');
     const [first] = await startNodes(scope, root, 1);

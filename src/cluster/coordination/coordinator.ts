@@ -182,6 +182,10 @@ export class ClusterCoordinator extends EventEmitter<CoordinatorEvents> implemen
       if (this.run === run) this.run = null;
       this.rememberSession(run);
       await run.shutdown(false);
+      // The run may have been elected before it failed; its step-down came after it stopped being
+      // the current run, so it was not applied: leadership must not outlive the session it came from.
+      this.setLeading(false, this.leading?.epoch ?? 0, 'joining the cluster failed');
+      if (this.view?.self) this.setView(null);
       throw err;
     } finally {
       this.opening = null;
