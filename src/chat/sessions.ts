@@ -4,7 +4,7 @@ import { Unauthenticated } from '../core/errors';
 import type { MessageStore, UserRecord, UserStore } from '../store/types';
 import type { ClusterPort } from './cluster-port';
 import type { LocalSessions } from './local-sessions';
-import type { ChatEvents, LoginAttempts, ResumeTokens, SessionDirectory } from './ports';
+import type { ChatEvents, GlobalSession, LoginAttempts, ResumeTokens, SessionDirectory } from './ports';
 import type { LocalSession, SessionPeer } from './types';
 
 export interface LoginInput {
@@ -65,27 +65,38 @@ export class SessionService {
 
     const replacedHere = local.add(session);
     replacedHere?.peer.kick('You logged in somewhere else.');
-    const replaced = await directory.claim(user.username, {
-      nodeId: cluster.nodeId,
-      loginAt: session.loginAt,
-      sid: session.sid,
-    });
-    // Announced first: the replaced session's node accepts the kick from the node the user is on now.
-    cluster.announceSession(session, true);
-    if (replaced && replaced.nodeId !== cluster.nodeId && cluster.isLive(replaced.nodeId)) {
-      cluster.kick(replaced.nodeId, user.username, replaced.sid, 'You logged in somewhere else.');
+    let replaced: GlobalSession | null = null;
+    let issued: { token: string; expiresAt: number };
+    let missed: LoginResult['missed'];
+    try {
+      replaced = await directory.claim(user.username, {
+        nodeId: cluster.nodeId,
+        loginAt: session.loginAt,
+        sid: session.sid,
+      });
+      // Announced first: the replaced session's node accepts the kick from the node the user is on now.
+      cluster.announceSession(session, true);
+      if (replaced && replaced.nodeId !== cluster.nodeId && cluster.isLive(replaced.nodeId)) {
+        cluster.kick(replaced.nodeId, user.username, replaced.sid, 'You logged in somewhere else.');
+      }
+      this.presence('userOnline', session);
+      const [token, lastSeen] = await Promise.all([
+        tokens.issue(user.username, this.deps.resumeTokenTtlS),
+        directory.lastSeen(user.username),
+      ]);
+      issued = token;
+      // Unknown (first login, or the last session's node crashed): everything since the account exists.
+      missed = await this.deps.messages.missedDirect(
+        user.username,
+        lastSeen ?? user.createdAt - 1,
+        MISSED_LIMIT,
+      );
+    } catch (err) {
+      // A login that fails half-way leaves nothing behind: no local session for snapshots and
+      // session restore to publish again, no global one pointing here.
+      await this.abandon(session);
+      throw err;
     }
-    this.presence('userOnline', session);
-    const [issued, lastSeen] = await Promise.all([
-      tokens.issue(user.username, this.deps.resumeTokenTtlS),
-      directory.lastSeen(user.username),
-    ]);
-    // Unknown (first login, or the last session's node crashed): everything since the account exists.
-    const missed = await this.deps.messages.missedDirect(
-      user.username,
-      lastSeen ?? user.createdAt - 1,
-      MISSED_LIMIT,
-    );
     this.deps.logger.info(
       {
         event: 'login',
@@ -97,6 +108,19 @@ export class SessionService {
       'user logged in',
     );
     return { user, session, resumeToken: issued.token, resumeTokenExpiresAt: issued.expiresAt, missed };
+  }
+
+  private async abandon(session: LocalSession): Promise<void> {
+    if (!this.deps.local.remove(session.username, session.sid)) return;
+    this.deps.cluster.announceSession(session, false);
+    try {
+      await this.deps.directory.release(session.username, session.sid, session.loginAt);
+    } catch (err) {
+      this.deps.logger.warn(
+        { event: 'login_cleanup_failed', user: session.username, err },
+        'could not release the global session of a failed login',
+      );
+    }
   }
 
   /** The connection closed: drop the local session, and the global one if it is still ours. */

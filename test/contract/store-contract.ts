@@ -248,6 +248,25 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
           );
         });
 
+        it('numbers the appends of one turn in call order, and a repeat within them once', async () => {
+          const results = await Promise.all([
+            store.messages.appendNext(draft('t1')),
+            store.messages.appendNext(draft('t2', conversation.room('lobby'))),
+            store.messages.appendNext(draft('t3')),
+            store.messages.appendNext({ ...draft('t1'), text: 'the same id again' }),
+            store.messages.appendNext(draft('t4')),
+          ]);
+          expect(results.map((r) => [r.message.id, r.message.seq, r.created])).toEqual([
+            ['t1', 1, true],
+            ['t2', 1, true],
+            ['t3', 2, true],
+            ['t1', 1, false],
+            ['t4', 3, true],
+          ]);
+          expect(results[3]?.message.text).toBe('text of t1');
+          expect(await store.messages.latestSeq(WORLD)).toBe(3);
+        });
+
         it('rejects oversized text without storing or numbering it', async () => {
           await store.messages.appendNext(draft('ok'));
           await expect(

@@ -65,11 +65,13 @@ export async function openMongoStore(options: MongoStoreOptions): Promise<Store>
     const limits = { maxTextLength: options.maxTextLength ?? DEFAULT_MAX_TEXT_LENGTH };
     log.info({ event: 'store_opened' }, 'store opened');
 
+    const messageStore = new MongoMessageStore(messages, db.collection<CounterDoc>('counters'), limits);
     let closing: Promise<void> | undefined;
     return {
       users: new HashedUserStore(new MongoUserRows(users), options.scrypt ?? DEFAULT_SCRYPT, now),
       rooms: new MongoRoomStore(rooms, now),
-      messages: new MongoMessageStore(messages, db.collection<CounterDoc>('counters'), limits),
+      messages: messageStore,
+      writeStats: () => messageStore.stats(),
       close(): Promise<void> {
         closing ??= client.close().then(() => log.info({ event: 'store_closed' }, 'store closed'));
         return closing;

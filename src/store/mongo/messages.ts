@@ -1,7 +1,9 @@
 import type { Collection, Filter } from 'mongodb';
 import { guarded, isDuplicateKey } from './errors';
 import { seqTaken } from '../messages';
-import type { AppendResult, MessageStore, NewMessage, Page, StoredMessage } from '../types';
+import type { AppendResult, MessageStore, NewMessage, Page, StoreWriteStats, StoredMessage } from '../types';
+import { MongoAppendBatcher } from './append-batcher';
+import type { CounterDoc } from './append-batcher';
 import type { StoreLimits } from '../validation';
 import { decodeCursor, toPage } from '../paging';
 import { checkKey, checkLimit, checkMessage, checkSeqFloor } from '../validation';
@@ -20,50 +22,30 @@ const PROJECTION = {
   ts: 1,
 } as const;
 
-/** Per-conversation counters: the last sequence number given out. */
-export interface CounterDoc {
-  _id: string;
-  seq: number;
-}
+export type { CounterDoc };
 
 export class MongoMessageStore implements MessageStore {
+  private readonly batcher: MongoAppendBatcher;
+
   constructor(
     private readonly messages: Collection<MessageDoc>,
-    private readonly counters: Collection<CounterDoc>,
+    counters: Collection<CounterDoc>,
     private readonly limits: StoreLimits,
-  ) {}
+  ) {
+    this.batcher = new MongoAppendBatcher({ messages, counters, toMessage });
+  }
 
-  /**
-   * The counter increment and the insert are two writes: a process that dies
-   * between them leaves a gap in the sequence (a MongoDB transaction on a
-   * replica set would close it; standalone servers have none).
-   */
-  async appendNext(message: NewMessage): Promise<AppendResult> {
-    const m = checkMessage({ ...message, seq: 1 }, this.limits);
-    const stored = await this.byId(m.id);
-    if (stored) return { message: stored, created: false };
-    const counter = await guarded(() =>
-      this.counters.findOneAndUpdate(
-        { _id: m.conversation },
-        { $inc: { seq: 1 } },
-        { upsert: true, returnDocument: 'after' },
-      ),
-    );
-    const seq = counter?.seq ?? 1;
+  /** Batched with every other append of the turn: see MongoAppendBatcher. */
+  appendNext(message: NewMessage): Promise<AppendResult> {
     try {
-      await guarded(() => this.messages.insertOne({ ...m, seq }));
-      return { message: { ...m, seq }, created: true };
+      return this.batcher.submit(checkMessage({ ...message, seq: 1 }, this.limits));
     } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      const existing = await this.byId(m.id);
-      if (existing) return { message: existing, created: false };
-      throw seqTaken({ ...m, seq });
+      return Promise.reject(err);
     }
   }
 
-  private async byId(id: string): Promise<StoredMessage | null> {
-    const doc = await guarded(() => this.messages.findOne({ id }, { projection: PROJECTION }));
-    return doc ? toMessage(doc) : null;
+  stats(): StoreWriteStats {
+    return this.batcher.stats();
   }
 
   async append(message: StoredMessage): Promise<void> {
