@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { EnvReader } from './env-reader';
 import type { VariableDoc } from './env-reader';
-import { readExportConfig } from '../export/config';
-import type { ExportConfig } from '../export/config';
-import { readPluginSettings } from '../plugins/config';
-import type { PluginSettings } from '../plugins/config';
+import { readExportConfig } from './export';
+import type { ExportConfig } from './export';
+import { readPluginSettings } from './plugins';
+import type { PluginSettings } from './plugins';
 import { readLogConfig, readRedisConfig } from './shared';
 import type { LogConfig, RedisConfig } from './shared';
 

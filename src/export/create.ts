@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/logger';
-import type { ExportConfig } from './config';
+import type { ExportConfig } from '../config/export';
 import { ExportPublisher } from './publisher';
 import { RabbitMqSink } from './rabbitmq-sink';
 import { RedisStreamSink } from './redis-sink';

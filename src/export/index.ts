@@ -10,14 +10,11 @@ export { RedisStreamSink } from './redis-sink';
 export type { RedisStreamSinkOptions } from './redis-sink';
 export { RabbitMqSink } from './rabbitmq-sink';
 export type { RabbitMqSinkOptions } from './rabbitmq-sink';
-export { parseExportEnv, readExportConfig, exportVariables } from './config';
-export type { ExportConfig, ExportSinkKind } from './config';
 export { createExportPublisher, createRecordSink } from './create';
 export { exportPlugin } from './hooks';
 export {
   ExportKind,
   ExportRecord,
-  EXPORT_FORMATS,
   contentType,
   decodeRecord,
   encodeRecord,
@@ -25,5 +22,5 @@ export {
   recordTopic,
   sessionRecord,
 } from './records';
-export type { ExportFormat, SessionEventInput } from './records';
+export type { SessionEventInput } from './records';
 export { RecordBuffer } from './record-buffer';

@@ -2,7 +2,8 @@ import { connect } from 'amqplib';
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import type { Logger } from '../core/logger';
 import { contentType, encodeRecord, recordTopic } from './records';
-import type { ExportFormat, ExportRecord } from './records';
+import type { ExportFormat } from '../config/export';
+import type { ExportRecord } from './records';
 import { PartialBatchError } from './sink';
 import type { RecordSink } from './sink';
 

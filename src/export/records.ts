@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { ExportKind, ExportRecord } from '../../gen/chat/v1/export';
+import type { ExportFormat } from '../config/export';
 import { messageToWire } from '../protocol/mappers';
 import type { StoredMessage } from '../store/types';
 
 export { ExportKind, ExportRecord };
-
-/** How records are encoded on the wire: binary protobuf (default) or the proto3 JSON mapping. */
-export type ExportFormat = 'protobuf' | 'json';
-
-export const EXPORT_FORMATS: readonly ['protobuf', 'json'] = ['protobuf', 'json'];
 
 /** A stored message as an export record; its id is the message id, so consumers can drop copies. */
 export function messageRecord(

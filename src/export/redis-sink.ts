@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../core/logger';
 import { encodeRecord, recordTopic } from './records';
-import type { ExportFormat, ExportRecord } from './records';
+import type { ExportFormat } from '../config/export';
+import type { ExportRecord } from './records';
 import { PartialBatchError } from './sink';
 import type { RecordSink } from './sink';
 

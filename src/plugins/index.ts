@@ -7,8 +7,7 @@ export type { HookRunnerOptions, PluginCounters } from './hook-runner';
 export { PluginRejection } from './rejection';
 export { loadPlugins, checkPlugin, pluginKeyOf, PluginLoadError } from './loader';
 export type { PluginSpec, LoadPluginsOptions } from './loader';
-export { parsePluginEnv, readPluginSettings, pluginSpecs, pluginVariables } from './config';
-export type { PluginSettings } from './config';
+export { parsePluginEnv, pluginSpecs } from './specs';
 export { registerHookMetrics } from './metrics';
 export { AFTER_HOOKS, HOOK_NAMES, DEFAULT_PRIORITY } from './types';
 export type {

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../src/core/logger';
 import { ExportPublisher, RedisStreamSink, sessionRecord } from '../../src/export';
-import type { ExportFormat } from '../../src/export';
+import type { ExportFormat } from '../../src/config/export';
 import { connectRedis, redisUrl, startOwnRedis, uniquePrefix, useScope, waitFor } from '../support';
 import type { TestScope } from '../support';
 import { expectDeliveredOnceInOrder, makeMessageRecords, readStream } from './export-support';

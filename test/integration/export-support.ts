@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { decodeRecord, messageRecord } from '../../src/export';
-import type { ExportFormat, ExportRecord } from '../../src/export';
+import type { ExportFormat } from '../../src/config/export';
+import type { ExportRecord } from '../../src/export';
 import type { MessageKind } from '../../src/store/types';
 
 /**

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { ConfigError } from '../../src/config/env-reader';
+import { parseExportEnv } from '../../src/config/export';
 import type { Logger } from '../../src/core/logger';
 import {
   ExportKind,
@@ -11,7 +12,6 @@ import {
   exportPlugin,
   encodeRecord,
   messageRecord,
-  parseExportEnv,
   recordTopic,
   sessionRecord,
 } from '../../src/export';

@@ -1,34 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, EnvReader } from '../config/env-reader';
-import type { VariableDoc } from '../config/env-reader';
+import { readPluginSettings } from '../config/plugins';
+import type { PluginSettings } from '../config/plugins';
 import { pluginKeyOf } from './loader';
 import type { PluginSpec } from './loader';
-
-export interface PluginSettings {
-  /** Module specs in PLUGINS order. */
-  modules: string[];
-  /** PLUGINS_CONFIG, when set. */
-  configPath: string | undefined;
-}
-
-/** Reads PLUGINS and PLUGINS_CONFIG (documented in the reader's variable list). */
-export function readPluginSettings(v: EnvReader): PluginSettings {
-  const list = v.optional(
-    'PLUGINS',
-    'Comma-separated plugin modules: paths relative to the working directory (e.g. ' +
-      './dist/src/plugins/examples/link-guard.js) or package names. See docs/hooks.md.',
-  );
-  const configPath = v.optional(
-    'PLUGINS_CONFIG',
-    'Path to a JSON file with one section per plugin, keyed by plugin name (e.g. {"link-guard": {...}}).',
-  );
-  const modules = (list ?? '')
-    .split(',')
-    .map((m) => m.trim())
-    .filter((m) => m !== '');
-  return { modules, configPath };
-}
 
 /**
  * Turns the settings into specs: each module gets the section of PLUGINS_CONFIG
@@ -87,11 +63,4 @@ export function parsePluginEnv(
   const settings = readPluginSettings(v);
   v.finish();
   return pluginSpecs(settings, options);
-}
-
-/** The variables parsePluginEnv reads, for the README table. */
-export function pluginVariables(): VariableDoc[] {
-  const v = new EnvReader({});
-  readPluginSettings(v);
-  return v.variables;
 }

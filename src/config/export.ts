@@ -1,7 +1,9 @@
-import { EnvReader } from '../config/env-reader';
-import type { VariableDoc } from '../config/env-reader';
-import { EXPORT_FORMATS } from './records';
-import type { ExportFormat } from './records';
+import { EnvReader } from './env-reader';
+
+/** How records are encoded on the wire: binary protobuf (default) or the proto3 JSON mapping. */
+export type ExportFormat = 'protobuf' | 'json';
+
+export const EXPORT_FORMATS: readonly ['protobuf', 'json'] = ['protobuf', 'json'];
 
 export type ExportSinkKind = 'redis' | 'rabbitmq';
 
@@ -97,11 +99,4 @@ export function parseExportEnv(
   const config = readExportConfig(v, { redisUrl });
   v.finish();
   return config;
-}
-
-/** The variables parseExportEnv reads, for the README table. */
-export function exportVariables(): VariableDoc[] {
-  const v = new EnvReader({});
-  readExportConfig(v, { redisUrl: '(REDIS_URL)' });
-  return v.variables;
 }
