@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import { backoffDelay } from '../core/backoff';
 import type { Logger } from '../core/logger';
 import { RecordBuffer } from './record-buffer';
 import type { ExportRecord } from './records';
@@ -16,7 +17,7 @@ export interface ExportPublisherOptions {
   batchMax?: number;
   /** Longest a record waits for its batch to fill before it is sent anyway. Default 50 ms. */
   maxDelayMs?: number;
-  /** Backoff after a failed batch: from retryMinMs, doubling, up to retryMaxMs (with jitter). */
+  /** Backoff after a failed batch: from retryMinMs, doubling, up to retryMaxMs (each delay jittered down to half). */
   retryMinMs?: number;
   retryMaxMs?: number;
   /** A batch the sink has not confirmed in this time counts as failed and is sent again. Default 10 s. */
@@ -222,8 +223,7 @@ export class ExportPublisher {
   }
 
   private backoff(attempt: number): Promise<void> {
-    const base = Math.min(this.retryMaxMs, this.retryMinMs * 2 ** Math.min(attempt - 1, 20));
-    const jittered = base * (0.75 + Math.random() * 0.5);
+    const jittered = backoffDelay(attempt - 1, { initialMs: this.retryMinMs, maxMs: this.retryMaxMs });
     const ms = Math.max(0, Math.min(jittered, this.deadline - Date.now()));
     return new Promise((resolve) => {
       const wake = (): void => {

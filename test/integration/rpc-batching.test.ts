@@ -1,5 +1,4 @@
 import type { PeerFrame } from '../../gen/chat/v1/cluster';
-import { backoffDelay } from '../../src/cluster/rpc/backoff';
 import { emptyStats } from '../../src/cluster/rpc/counters';
 import { FrameBatcher } from '../../src/cluster/rpc/frame-batcher';
 import { silentLogger } from '../../src/core/logger';
@@ -82,18 +81,5 @@ describe('FrameBatcher', () => {
     expect(batcher.close()).toBe(2);
     expect(stats.framesLost).toBe(2);
     expect(batcher.enqueue(frame(3))).toBe(false);
-  });
-});
-
-describe('re-dial backoff', () => {
-  it('grows exponentially, stays within [half, full] of the step and never passes the cap', () => {
-    const opts = { initialMs: 100, maxMs: 2_000 };
-    expect(backoffDelay(0, opts, () => 0)).toBe(50);
-    expect(backoffDelay(0, opts, () => 1)).toBe(100);
-    expect(backoffDelay(3, opts, () => 1)).toBe(800);
-    for (let attempt = 0; attempt < 50; attempt++) {
-      expect(backoffDelay(attempt, opts)).toBeLessThanOrEqual(2_000);
-    }
-    expect(backoffDelay(1_000, opts, () => 0)).toBe(1_000);
   });
 });

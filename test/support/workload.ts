@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { SendAck } from '../../gen/chat/v1/client';
 import { ChatClient, ChatClientError } from '../../src/client/chat-client';
+import { backoffDelay } from '../../src/core/backoff';
 import { conversation } from '../../src/core/names';
 import type { DeliveryChecker, PlannedSend } from './checker';
 import { textFor } from './checker';
@@ -233,8 +234,7 @@ class Agent {
         checker.gaveUp(plan.key);
         return;
       }
-      const backoff = Math.min(1000, 50 * 2 ** Math.min(attempt, 5));
-      await delay(backoff / 2 + Math.random() * (backoff / 2));
+      await delay(backoffDelay(attempt, { initialMs: 50, maxMs: 1000 }));
     }
   }
 

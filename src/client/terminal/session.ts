@@ -5,7 +5,7 @@ import { ChatClient, ChatClientError } from '../chat-client';
 import type { ChatClientOptions } from '../chat-client';
 import { pickServer } from '../gateway-client';
 import type { PickedServer } from '../gateway-client';
-import { backoffDelay } from './backoff';
+import { backoffDelay } from '../../core/backoff';
 import { CatchUp } from './catch-up';
 import type { SeenMessages } from './seen';
 
@@ -217,7 +217,7 @@ export class ChatSession {
           this.end('gave-up', `Could not log in again: ${error.message}`);
           return;
         }
-        const delayMs = backoffDelay(attempt, initialMs, maxMs);
+        const delayMs = backoffDelay(attempt - 1, { initialMs, maxMs });
         if (Date.now() + delayMs > deadline) {
           const detail = error instanceof Error ? error.message : String(error);
           this.end('gave-up', `Could not reconnect within ${Math.round(windowMs / 1000)} s: ${detail}`);

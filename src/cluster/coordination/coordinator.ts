@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createClient } from 'node-zookeeper-client';
+import { backoffDelay } from '../../core/backoff';
 import { Conflict, Unavailable } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { ZkPaths } from '../../core/names';
@@ -126,7 +127,9 @@ export class ClusterCoordinator extends EventEmitter<CoordinatorEvents> implemen
           );
         }
         this.logger.warn({ err, attempt }, 'joining the cluster failed; retrying');
-        await this.sleep(Math.min(this.retryDelayMs * attempt, MAX_RENEW_DELAY_MS));
+        await this.sleep(
+          backoffDelay(attempt - 1, { initialMs: this.retryDelayMs, maxMs: MAX_RENEW_DELAY_MS }),
+        );
       }
     }
   }
@@ -207,7 +210,10 @@ export class ClusterCoordinator extends EventEmitter<CoordinatorEvents> implemen
 
   private scheduleRenew(): void {
     if (this.stopped || this.renewTimer !== null) return;
-    const delay = Math.min(this.retryDelayMs * 2 ** this.renewAttempts, MAX_RENEW_DELAY_MS);
+    const delay = backoffDelay(this.renewAttempts, {
+      initialMs: this.retryDelayMs,
+      maxMs: MAX_RENEW_DELAY_MS,
+    });
     this.renewAttempts += 1;
     this.renewTimer = this.clock.setTimeout(() => {
       this.renewTimer = null;

@@ -4,7 +4,7 @@ import type { PeerFrame } from '../../../gen/chat/v1/cluster';
 import type { Logger } from '../../core/logger';
 import type { PeerAddress, PeerTransport, PeerTransportEvents } from '../transport';
 import type { TlsMaterial } from '../tls/credentials';
-import type { BackoffOptions } from './backoff';
+import type { BackoffOptions } from '../../core/backoff';
 import { emptyStats } from './counters';
 import type { LinkStats } from './counters';
 import type { BatchOptions } from './frame-batcher';

@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
+import { backoffDelay } from '../../core/backoff';
 import { sqliteCode } from './errors';
 
 export const SCHEMA_VERSION = 1;
@@ -85,7 +86,7 @@ export async function prepareDatabaseWithRetry(
       const busy = sqliteCode(err)?.startsWith('SQLITE_BUSY') ?? false;
       if (!busy || Date.now() >= deadline) throw err;
       // Jitter keeps two processes from retrying in lockstep.
-      await sleep(Math.min(200, 5 * attempt) + Math.random() * 10);
+      await sleep(backoffDelay(attempt - 1, { initialMs: 10, maxMs: 200 }));
     }
   }
 }
