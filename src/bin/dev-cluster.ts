@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { ensureDevCerts } from '../cluster/tls/certs';
 import { createLogger } from '../core/logger';
+import { waitFor } from '../core/wait-for';
 import { findJava, findZooKeeper, redisPing, zkFourLetterWord } from '../devservices';
 import { jvmFlags, zooCfg } from '../devservices/zookeeper';
 import { openStore } from '../store';
@@ -40,14 +40,8 @@ function ourApps(): Pm2App[] {
   return list.filter((app) => app.name.startsWith('chat-'));
 }
 
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await delay(250);
-  }
-  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}. See \`npx pm2 logs\`.`);
-}
+/** How long start-up waits for each service, and where to look when one does not come up. */
+const STARTUP_WAIT = { timeoutMs: 60_000, intervalMs: 250, describe: () => 'see `npx pm2 logs`' };
 
 async function prepareServices(): Promise<{ redisUrl: string; zkHosts: string }> {
   const apps: Array<{ name: string; command: string; args: string[]; cwd: string }> = [];
@@ -105,11 +99,14 @@ async function prepareServices(): Promise<{ redisUrl: string; zkHosts: string }>
   );
   if (apps.length > 0) pm2(['start', ECOSYSTEM, '--only', apps.map((a) => a.name).join(',')]);
   const redis = new URL(redisUrl);
-  await waitUntil(`Redis at ${redisUrl}`, () => redisPing(redis.hostname, Number(redis.port || 6379)));
+  await waitFor(() => redisPing(redis.hostname, Number(redis.port || 6379)), {
+    what: `Redis at ${redisUrl}`,
+    ...STARTUP_WAIT,
+  });
   const [zkHost, zkPort] = (zkHosts.split(',')[0] ?? '').split(':');
-  await waitUntil(
-    `ZooKeeper at ${zkHosts}`,
+  await waitFor(
     async () => (await zkFourLetterWord(zkHost ?? '127.0.0.1', Number(zkPort ?? 2181), 'ruok')) === 'imok',
+    { what: `ZooKeeper at ${zkHosts}`, ...STARTUP_WAIT },
   );
   return { redisUrl, zkHosts };
 }
@@ -146,11 +143,14 @@ async function start(): Promise<void> {
   await seedIfEmpty();
   pm2(['start', ECOSYSTEM, '--only', [...NODE_APPS, 'chat-gateway'].join(',')]);
   const gateway = `http://127.0.0.1:${process.env.GATEWAY_PORT ?? '8080'}`;
-  await waitUntil('three chat nodes behind the gateway', async () => {
-    const res = await fetch(`${gateway}/servers?all=1`);
-    const body = (await res.json()) as { servers?: unknown[] };
-    return (body.servers?.length ?? 0) >= NODE_APPS.length;
-  });
+  await waitFor(
+    async () => {
+      const res = await fetch(`${gateway}/servers?all=1`);
+      const body = (await res.json()) as { servers?: unknown[] };
+      return (body.servers?.length ?? 0) >= NODE_APPS.length;
+    },
+    { what: 'three chat nodes behind the gateway', ...STARTUP_WAIT },
+  );
   console.log(`Redis: ${redisUrl}   ZooKeeper: ${zkHosts}`);
   printWelcome();
 }

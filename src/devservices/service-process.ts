@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import type { Logger } from '../core/logger';
-import { pollUntil } from './deadline';
+import { waitFor, WaitFailed } from '../core/wait-for';
 import { DevServiceError, PortInUseError } from './errors';
 import { findFreePort } from './free-port';
 import { ManagedProcess, describeExit, readLogTail } from './managed-process';
@@ -133,12 +133,17 @@ export class ServiceProcess {
     const exitReason = (): string | undefined =>
       proc.exitStatus ? `the process ${describeExit(proc.exitStatus)}` : undefined;
 
-    const ready = await pollUntil(() => this.spec.probe(port), {
-      deadline,
-      intervalMs: probeIntervalMs,
-      abortIf: exitReason,
-    });
-    if (!ready.ok) throw await this.failed(proc, port, ready.reason);
+    try {
+      await waitFor(() => this.spec.probe(port), {
+        what: `${this.service} on port ${port}`,
+        timeoutMs: deadline - Date.now(),
+        intervalMs: probeIntervalMs,
+        abortIf: exitReason,
+      });
+    } catch (error) {
+      const reason = error instanceof WaitFailed ? error.reason : String(error);
+      throw await this.failed(proc, port, reason);
+    }
     if (this.spec.verify) {
       try {
         await this.spec.verify(port, deadline);

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { RedisKeys } from '../../src/core/names';
 import { TestCluster } from '../support/cluster';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../src/core/wait-for';
 
 describe('three chat nodes: leader, server list and direct messages', () => {
   let cluster: TestCluster;

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { ChatClient } from '../../src/client/chat-client';
 import { RedisKeys } from '../../src/core/names';
 import { TestCluster } from '../support/cluster';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../src/core/wait-for';
 
 /**
  * Failover with real node processes: a SIGKILLed leader or follower, a node

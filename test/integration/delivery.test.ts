@@ -1,7 +1,7 @@
 import { ChatClient } from '../../src/client/chat-client';
 import { TEST_PASSWORD, TestCluster } from '../support/cluster';
 import { conversation } from '../../src/core/names';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../src/core/wait-for';
 
 describe('acknowledged means stored: idempotent sends and catch-up', () => {
   let cluster: TestCluster;

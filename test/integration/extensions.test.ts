@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { decodeRecord, ExportKind } from '../../src/export';
 import { TestCluster } from '../support/cluster';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../src/core/wait-for';
 
 const REPO = path.resolve(__dirname, '..', '..');
 

@@ -6,7 +6,7 @@ import {
   waitForAcks,
   waitForNewLeader,
 } from '../support/fault-scenario';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../src/core/wait-for';
 
 /**
  * Node faults under load: no acknowledged message may be lost, stored twice,

@@ -1,6 +1,6 @@
 import { Channel } from '../../gen/chat/v1/client';
 import { TestCluster } from '../support/cluster';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../src/core/wait-for';
 
 /** Retries a send while the cluster elects a new leader (the client-side part of failover). */
 async function sendUntilAccepted(send: () => Promise<unknown>, what: string): Promise<void> {

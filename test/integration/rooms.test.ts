@@ -3,7 +3,7 @@ import { Channel } from '../../gen/chat/v1/client';
 import type { ChatClient } from '../../src/client/chat-client';
 import { RedisKeys, conversation } from '../../src/core/names';
 import { TestCluster } from '../support/cluster';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../src/core/wait-for';
 
 const NODES = ['n1', 'n2', 'n3'];
 

@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
+import { waitFor } from '../../src/core/wait-for';
 import type { PeerFrame } from '../../gen/chat/v1/cluster';
-import { makeCerts, rawLink, startNode, Teardown, waitFor } from './rpc-support';
+import { makeCerts, rawLink, startNode, Teardown } from './rpc-support';
 import type { CertFixture, LinkedNode } from './rpc-support';
 
 function kick(username: string): PeerFrame {
@@ -37,12 +38,15 @@ describe('node links over mutual TLS', () => {
 
     a.transport.setPeers([peer(b, 'node2')]);
     b.transport.setPeers([peer(a, 'node1')]);
-    await waitFor('both links', () => a.transport.isUp('node2') && b.transport.isUp('node1'));
+    await waitFor(() => a.transport.isUp('node2') && b.transport.isUp('node1'), {
+      what: 'both links',
+      intervalMs: 20,
+    });
     expect(ups.sort()).toEqual(['a->node2', 'b->node1']);
 
     expect(a.transport.send('node2', kick('alice'))).toBe(true);
     expect(b.transport.send('node1', kick('bob'))).toBe(true);
-    await waitFor('a frame each way', () => atA.length === 1 && atB.length === 1);
+    await waitFor(() => atA.length === 1 && atB.length === 1, { what: 'a frame each way', intervalMs: 20 });
     expect(atB[0]).toMatchObject([
       'node1',
       { epoch: 3, body: { $case: 'kick', value: { username: 'alice' } } },
@@ -55,7 +59,10 @@ describe('node links over mutual TLS', () => {
     a.transport.setPeers([]);
     expect(a.transport.isUp('node2')).toBe(false);
     expect(a.transport.send('node2', kick('carol'))).toBe(false);
-    await waitFor('node2 to see the incoming link end', () => b.transport.links().in.length === 0);
+    await waitFor(() => b.transport.links().in.length === 0, {
+      what: 'node2 to see the incoming link end',
+      intervalMs: 20,
+    });
   });
 
   it('sends 100 frames queued in one turn as one gRPC message', async () => {
@@ -64,11 +71,11 @@ describe('node links over mutual TLS', () => {
     let atB = 0;
     b.transport.on('frame', () => atB++);
     a.transport.setPeers([peer(b, 'node2')]);
-    await waitFor('the link', () => a.transport.isUp('node2'));
+    await waitFor(() => a.transport.isUp('node2'), { what: 'the link', intervalMs: 20 });
     const sentBefore = a.transport.stats();
     const receivedBefore = b.transport.stats();
     for (let i = 0; i < 100; i++) a.transport.send('node2', kick(`u${i}`));
-    await waitFor('100 frames', () => atB === 100);
+    await waitFor(() => atB === 100, { what: '100 frames', intervalMs: 20 });
     const sent = a.transport.stats();
     const received = b.transport.stats();
     expect(sent.messagesSent - sentBefore.messagesSent).toBe(1);
@@ -85,18 +92,22 @@ describe('node links over mutual TLS', () => {
     a.transport.on('up', () => ups++);
     a.transport.on('down', () => downs++);
     a.transport.setPeers([peer(first, 'node2')]);
-    await waitFor('the first link', () => ups === 1);
+    await waitFor(() => ups === 1, { what: 'the first link', intervalMs: 20 });
 
     await first.transport.close();
     await first.server.stop(200);
-    await waitFor('the link to go down', () => downs === 1);
+    await waitFor(() => downs === 1, { what: 'the link to go down', intervalMs: 20 });
 
     const second = await startNode(teardown, certs, { nodeId: 'node2', port: first.port });
     const got: PeerFrame[] = [];
     second.transport.on('frame', (_from, f) => got.push(f));
-    await waitFor('the re-dial', () => ups === 2 && second.transport.hub.isLinked('node1'), 15_000);
+    await waitFor(() => ups === 2 && second.transport.hub.isLinked('node1'), {
+      what: 'the re-dial',
+      intervalMs: 20,
+      timeoutMs: 15_000,
+    });
     a.transport.send('node2', kick('again'));
-    await waitFor('a frame over the new stream', () => got.length === 1);
+    await waitFor(() => got.length === 1, { what: 'a frame over the new stream', intervalMs: 20 });
   });
 
   it('replaces an older stream from the same node without a peer-down', async () => {
@@ -111,7 +122,7 @@ describe('node links over mutual TLS', () => {
     newer.transport.setPeers([peer(hubNode, 'node1')]);
     const endedOlder = await older.ended;
     expect(endedOlder.code).toBe(status.ABORTED);
-    await waitFor('the newer stream', () => newer.transport.isUp('node1'));
+    await waitFor(() => newer.transport.isUp('node1'), { what: 'the newer stream', intervalMs: 20 });
     expect(events).toEqual(['up:node2', 'up:node2']);
     expect(hubNode.transport.hub.peerIds()).toEqual(['node2']);
   });

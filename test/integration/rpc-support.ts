@@ -12,7 +12,6 @@ import { GrpcTransport } from '../../src/cluster/rpc/grpc-transport';
 import { RpcServer } from '../../src/cluster/rpc/server';
 import { silentLogger } from '../../src/core/logger';
 import { TestScope } from '../support/scope';
-import { waitFor as waitForCondition } from '../support/wait-for';
 
 /** Shared fixtures for the rpc-*.test.ts suites: throwaway CAs, servers, links. */
 
@@ -91,11 +90,6 @@ export async function startNode(
     await server.stop(500);
   });
   return { transport, server, address, port: Number(address.split(':').pop()) };
-}
-
-/** The shared waitFor, with the argument order these suites use. */
-export async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  await waitForCondition(condition, { what, timeoutMs, intervalMs: 20 });
 }
 
 export interface RawLink {

@@ -13,7 +13,7 @@ import type { PeerFrame } from '../../gen/chat/v1/cluster';
 import { channelCredentials, loadTlsMaterial } from '../../src/cluster/tls/credentials';
 import { pushCodec } from '../../src/protocol/push';
 import { TestCluster } from '../support/cluster';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../src/core/wait-for';
 
 function dialAs(cluster: TestCluster, certName: string, targetNode: string): LinkServiceClient {
   const tls = loadTlsMaterial({

@@ -7,7 +7,7 @@ import { RedisKeys } from '../../src/core/names';
 import { decodeServerFrame, encodeClientFrame } from '../../src/protocol/codec';
 import { CloseCode, SUBPROTOCOL_BINARY } from '../../src/protocol/close-codes';
 import { TEST_PASSWORD, TestCluster } from '../support/cluster';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../src/core/wait-for';
 
 /**
  * Sessions on real node processes: replacement by a newer login (same node or

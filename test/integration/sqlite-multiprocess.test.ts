@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { silentLogger } from '../../src/core/logger';
+import { waitFor } from '../../src/core/wait-for';
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { StoredMessage } from '../../src/store/types';
 
@@ -55,14 +56,6 @@ function startChild(
   return { proc, output: () => output, exited };
 }
 
-async function waitFor(what: string, condition: () => boolean, describeState: () => string): Promise<void> {
-  const deadline = Date.now() + DEADLINE_MS;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; ${describeState()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('SQLite shared by several processes', () => {
   let dir: string;
   const children: Child[] = [];
@@ -95,17 +88,23 @@ describe('SQLite shared by several processes', () => {
         children.map((c, i) => `child ${i}: ${JSON.stringify(c.output())}`).join('; ');
 
       const anyExited = (): boolean => children.some((c) => c.proc.exitCode !== null);
-      await waitFor(
-        'both children to open the store',
-        () => children.every((c) => c.output().includes('ready\n')) || anyExited(),
-        state,
-      );
+      await waitFor(() => children.every((c) => c.output().includes('ready\n')) || anyExited(), {
+        what: 'both children to open the store',
+        timeoutMs: DEADLINE_MS,
+        intervalMs: 20,
+        describe: state,
+      });
       expect(anyExited() ? state() : 'both ready').toBe('both ready');
       for (const child of children) child.proc.stdin.write('go\n');
 
       let codes: (number | null)[] = [];
       void Promise.all(children.map((c) => c.exited)).then((c) => (codes = c));
-      await waitFor('both children to exit', () => codes.length === children.length, state);
+      await waitFor(() => codes.length === children.length, {
+        what: 'both children to exit',
+        timeoutMs: DEADLINE_MS,
+        intervalMs: 20,
+        describe: state,
+      });
       expect({ codes, output: state() }).toEqual({ codes: [0, 0], output: state() });
       for (const child of children) expect(child.output()).toContain(`done ${PER_CHILD}`);
 

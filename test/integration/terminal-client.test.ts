@@ -9,7 +9,7 @@ import { RedisKeys } from '../../src/core/names';
 import { CachedDirectory, createStrategy, Gateway, RedisServerDirectory } from '../../src/gateway';
 import { TEST_PASSWORD, TestCluster } from '../support/cluster';
 import { uniqueName } from '../support/unique';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../src/core/wait-for';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const run = promisify(execFile);

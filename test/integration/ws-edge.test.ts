@@ -15,7 +15,7 @@ import type { CommandHandlers } from '../../src/ws/context';
 import { createWsEdge } from '../../src/ws/index';
 import type { WsServer } from '../../src/ws/server';
 import { useScope } from '../support/scope';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../src/core/wait-for';
 
 const scope = useScope();
 

@@ -17,7 +17,7 @@ import { DeliveryChecker, formatReport } from './checker';
 import type { CheckReport } from './checker';
 import { TEST_PASSWORD, TestCluster } from './cluster';
 import type { TestScope } from './scope';
-import { waitFor } from './wait-for';
+import { waitFor } from '../../src/core/wait-for';
 import { Workload } from './workload';
 import type { WorkloadOptions } from './workload';
 
