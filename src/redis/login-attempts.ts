@@ -1,26 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { LoginAttempts, ResumeTokens, ServerRegistry } from '../chat/ports';
+import type { LoginAttempts } from '../chat/ports';
 import { RateLimited } from '../core/errors';
 import type { RedisKeys } from '../core/names';
-
-export class RedisResumeTokens implements ResumeTokens {
-  constructor(
-    private readonly redis: Redis,
-    private readonly keys: RedisKeys,
-  ) {}
-
-  async issue(username: string, ttlSeconds: number): Promise<{ token: string; expiresAt: number }> {
-    const token = randomBytes(24).toString('base64url');
-    await this.redis.set(this.keys.token(token), username, 'EX', ttlSeconds);
-    return { token, expiresAt: Date.now() + ttlSeconds * 1000 };
-  }
-
-  async resolve(token: string): Promise<string | null> {
-    if (!/^[A-Za-z0-9_-]{16,64}$/.test(token)) return null;
-    return this.redis.get(this.keys.token(token));
-  }
-}
 
 export interface LoginLimits {
   maxFailuresPerUser: number;
@@ -61,24 +42,5 @@ export class RedisLoginAttempts implements LoginAttempts {
       .incr(addrKey)
       .expire(addrKey, ttl, 'NX')
       .exec();
-  }
-}
-
-export class RedisServerRegistry implements ServerRegistry {
-  constructor(
-    private readonly redis: Redis,
-    private readonly keys: RedisKeys,
-  ) {}
-
-  async writeServers(nodes: ReadonlyArray<{ nodeId: string; url: string }>): Promise<void> {
-    await this.redis.set(this.keys.servers(), JSON.stringify(nodes));
-  }
-
-  async publishLoad(nodeId: string, connections: number): Promise<void> {
-    await this.redis.hset(this.keys.load(), nodeId, connections);
-  }
-
-  async removeLoad(nodeId: string): Promise<void> {
-    await this.redis.hdel(this.keys.load(), nodeId);
   }
 }

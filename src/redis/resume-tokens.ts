@@ -1,0 +1,23 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { ResumeTokens } from '../chat/ports';
+import type { RedisKeys } from '../core/names';
+
+/** Resume tokens as Redis strings with a TTL: token -> username. */
+export class RedisResumeTokens implements ResumeTokens {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  async issue(username: string, ttlSeconds: number): Promise<{ token: string; expiresAt: number }> {
+    const token = randomBytes(24).toString('base64url');
+    await this.redis.set(this.keys.token(token), username, 'EX', ttlSeconds);
+    return { token, expiresAt: Date.now() + ttlSeconds * 1000 };
+  }
+
+  async resolve(token: string): Promise<string | null> {
+    if (!/^[A-Za-z0-9_-]{16,64}$/.test(token)) return null;
+    return this.redis.get(this.keys.token(token));
+  }
+}
