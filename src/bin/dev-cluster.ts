@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ensureDevCerts } from '../cluster/tls/certs';
+import { loadDevClusterConfig } from '../config/dev-cluster';
+import type { DevClusterConfig } from '../config/dev-cluster';
 import { createLogger } from '../core/logger';
 import { waitFor } from '../core/wait-for';
 import { findJava, findZooKeeper, redisPing, zkFourLetterWord } from '../devservices';
@@ -43,10 +45,10 @@ function ourApps(): Pm2App[] {
 /** How long start-up waits for each service, and where to look when one does not come up. */
 const STARTUP_WAIT = { timeoutMs: 60_000, intervalMs: 250, describe: () => 'see `npx pm2 logs`' };
 
-async function prepareServices(): Promise<{ redisUrl: string; zkHosts: string }> {
+async function prepareServices(config: DevClusterConfig): Promise<{ redisUrl: string; zkHosts: string }> {
   const apps: Array<{ name: string; command: string; args: string[]; cwd: string }> = [];
-  let redisUrl = process.env.REDIS_URL ?? '';
-  let zkHosts = process.env.ZK_HOSTS ?? '';
+  let redisUrl = config.redisUrl ?? '';
+  let zkHosts = config.zkHosts ?? '';
   if (!redisUrl) {
     const dir = path.join(DATA, 'redis');
     await fs.mkdir(dir, { recursive: true });
@@ -111,12 +113,8 @@ async function prepareServices(): Promise<{ redisUrl: string; zkHosts: string }>
   return { redisUrl, zkHosts };
 }
 
-async function seedIfEmpty(): Promise<void> {
-  const store = await openStore({
-    mongoUrl: process.env.MONGO_URL,
-    sqlitePath: process.env.SQLITE_PATH ?? path.join(DATA, 'chat.db'),
-    logger,
-  });
+async function seedIfEmpty(config: DevClusterConfig): Promise<void> {
+  const store = await openStore({ mongoUrl: config.mongoUrl, sqlitePath: config.sqlitePath, logger });
   try {
     if ((await store.users.count()) > 0) return;
     console.log('Seeding users user1..user100 and rooms room1..room9 (takes a few seconds: scrypt)...');
@@ -126,11 +124,11 @@ async function seedIfEmpty(): Promise<void> {
   }
 }
 
-async function start(): Promise<void> {
+async function start(config: DevClusterConfig): Promise<void> {
   const running = ourApps().filter((app) => app.pm2_env?.status === 'online');
   if (NODE_APPS.every((name) => running.some((app) => app.name === name))) {
     console.log('The cluster is already running (see `npx pm2 ls`).');
-    printWelcome();
+    printWelcome(config);
     return;
   }
   await ensureDevCerts({
@@ -139,10 +137,10 @@ async function start(): Promise<void> {
     force: false,
     logger,
   });
-  const { redisUrl, zkHosts } = await prepareServices();
-  await seedIfEmpty();
+  const { redisUrl, zkHosts } = await prepareServices(config);
+  await seedIfEmpty(config);
   pm2(['start', ECOSYSTEM, '--only', [...NODE_APPS, 'chat-gateway'].join(',')]);
-  const gateway = `http://127.0.0.1:${process.env.GATEWAY_PORT ?? '8080'}`;
+  const gateway = `http://127.0.0.1:${config.gatewayPort}`;
   await waitFor(
     async () => {
       const res = await fetch(`${gateway}/servers?all=1`);
@@ -152,13 +150,12 @@ async function start(): Promise<void> {
     { what: 'three chat nodes behind the gateway', ...STARTUP_WAIT },
   );
   console.log(`Redis: ${redisUrl}   ZooKeeper: ${zkHosts}`);
-  printWelcome();
+  printWelcome(config);
 }
 
-function printWelcome(): void {
-  const port = process.env.GATEWAY_PORT ?? '8080';
+function printWelcome(config: DevClusterConfig): void {
   console.log(`
-Cluster up: gateway http://127.0.0.1:${port}  (GET /servers), chat nodes node1..node3.
+Cluster up: gateway http://127.0.0.1:${config.gatewayPort}  (GET /servers), chat nodes node1..node3.
 Start a client in another terminal:   npm run client
 Log in as user1 .. user100 with password "${DEV_PASSWORD}".
 Logs: npx pm2 logs     Status: npx pm2 ls     Stop everything: npm stop
@@ -177,8 +174,12 @@ function stop(): void {
   console.log(`Stopped ${names.join(', ')}.`);
 }
 
-const command = process.argv[2];
-(command === 'stop' ? Promise.resolve(stop()) : start()).catch((err: unknown) => {
+async function main(command: string | undefined): Promise<void> {
+  if (command === 'stop') stop();
+  else await start(loadDevClusterConfig(process.env, { dataDir: DATA }));
+}
+
+main(process.argv[2]).catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { loadDevClusterConfig, readDevClusterConfig } from '../../src/config/dev-cluster';
 import { ConfigError } from '../../src/config/env-reader';
 import { loadGatewayConfig, readGatewayConfig } from '../../src/config/gateway';
 import { loadNodeConfig, readNodeConfig } from '../../src/config/node';
@@ -63,10 +64,48 @@ describe('gateway configuration', () => {
   });
 });
 
+describe('dev cluster config (npm start)', () => {
+  it('starts its own Redis and ZooKeeper unless the variables name existing ones', () => {
+    expect(loadDevClusterConfig({ REDIS_URL: '', ZK_HOSTS: undefined }, { dataDir: '/repo/data' })).toEqual({
+      redisUrl: undefined,
+      zkHosts: undefined,
+      mongoUrl: undefined,
+      sqlitePath: path.join('/repo/data', 'chat.db'),
+      gatewayPort: 8080,
+    });
+    expect(
+      loadDevClusterConfig(
+        {
+          REDIS_URL: 'redis://r:1',
+          ZK_HOSTS: 'zk1:2181',
+          MONGO_URL: 'mongodb://m/chat',
+          GATEWAY_PORT: '8181',
+        },
+        { dataDir: '/repo/data' },
+      ),
+    ).toMatchObject({
+      redisUrl: 'redis://r:1',
+      zkHosts: 'zk1:2181',
+      mongoUrl: 'mongodb://m/chat',
+      gatewayPort: 8181,
+    });
+  });
+
+  it('refuses a bad gateway port before starting anything', () => {
+    expect(() => loadDevClusterConfig({ GATEWAY_PORT: 'http' }, { dataDir: 'data' })).toThrow(
+      /GATEWAY_PORT="http": must be a number/,
+    );
+  });
+});
+
 describe('README', () => {
   it('documents every configuration variable', () => {
     const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
-    const names = [...readNodeConfig({}).variables, ...readGatewayConfig({}).variables].map((v) => v.name);
+    const names = [
+      ...readNodeConfig({}).variables,
+      ...readGatewayConfig({}).variables,
+      ...readDevClusterConfig({}, { dataDir: 'data' }).variables,
+    ].map((v) => v.name);
     const missing = names.filter((name) => !readme.includes(`\`${name}\``));
     expect(missing).toEqual([]);
   });
