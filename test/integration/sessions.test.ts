@@ -1,12 +1,12 @@
 import { Redis } from 'ioredis';
-import WebSocket from 'ws';
-import type { Kicked, ServerFrame } from '../../gen/chat/v1/client';
+import type { Kicked } from '../../gen/chat/v1/client';
 import { ChatClientError } from '../../src/client/chat-client';
 import type { ChatClient } from '../../src/client/chat-client';
 import { RedisKeys } from '../../src/core/names';
-import { decodeServerFrame, encodeClientFrame } from '../../src/protocol/codec';
-import { CloseCode, SUBPROTOCOL_BINARY } from '../../src/protocol/close-codes';
+import { encodeClientFrame } from '../../src/protocol/codec';
+import { CloseCode } from '../../src/protocol/close-codes';
 import { TEST_PASSWORD, TestCluster } from '../support/cluster';
+import { RawClient } from '../support/raw-client';
 import { waitFor } from '../../src/core/wait-for';
 
 /**
@@ -242,14 +242,12 @@ describe('sessions', () => {
     });
 
     it('an unknown command: 400 UNKNOWN_COMMAND with its request id', async () => {
-      const raw = await RawSocket.open(cluster.node('n3').wsUrl);
+      const raw = await RawClient.open(cluster.node('n3').wsUrl);
       try {
-        raw.send(
-          encodeClientFrame({
-            id: 1,
-            cmd: { $case: 'login', value: { username: 'bob', password: TEST_PASSWORD, resumeToken: '' } },
-          }),
-        );
+        raw.send({
+          id: 1,
+          cmd: { $case: 'login', value: { username: 'bob', password: TEST_PASSWORD, resumeToken: '' } },
+        });
         expect((await raw.reply(1)).event?.$case).toBe('loginOk');
         // id = 7 (field 1, varint), then field 99 as an empty length-delimited message.
         raw.send(Buffer.from([0x08, 0x07, 0x9a, 0x06, 0x00]));
@@ -308,35 +306,4 @@ async function errorOf(p: Promise<unknown>): Promise<ChatClientError> {
     throw err;
   }
   throw new Error('expected the request to fail');
-}
-
-/** A bare WebSocket that sends bytes as they are and keeps every frame the node sends back. */
-class RawSocket {
-  private readonly frames: ServerFrame[] = [];
-
-  private constructor(private readonly socket: WebSocket) {
-    socket.on('message', (data) => this.frames.push(decodeServerFrame(data as Buffer)));
-    socket.on('error', () => undefined);
-  }
-
-  static async open(url: string): Promise<RawSocket> {
-    const socket = new WebSocket(url, [SUBPROTOCOL_BINARY]);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve());
-      socket.once('error', reject);
-    });
-    return new RawSocket(socket);
-  }
-
-  send(bytes: Uint8Array): void {
-    this.socket.send(bytes);
-  }
-
-  reply(id: number): Promise<ServerFrame> {
-    return waitFor(() => this.frames.find((f) => f.replyTo === id), { what: `the reply to request ${id}` });
-  }
-
-  close(): void {
-    this.socket.terminate();
-  }
 }

@@ -1,19 +1,18 @@
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import pino from 'pino';
-import WebSocket from 'ws';
-import type { ClientOptions } from 'ws';
 import type { ServerFrame } from '../../gen/chat/v1/client';
 import { ClientFrame } from '../../gen/chat/v1/client';
 import { ChatClient, ChatClientError } from '../../src/client/chat-client';
 import { Unauthenticated } from '../../src/core/errors';
 import type { Logger } from '../../src/core/logger';
-import { decodeServerFrame, decodeServerFrameJson, encodeClientFrame } from '../../src/protocol/codec';
+import { encodeClientFrame } from '../../src/protocol/codec';
 import { CloseCode, SUBPROTOCOL_BINARY, SUBPROTOCOL_JSON } from '../../src/protocol/close-codes';
 import type { ClientConnection } from '../../src/ws/connection';
 import type { CommandHandlers } from '../../src/ws/context';
 import { createWsEdge } from '../../src/ws/index';
 import type { WsServer } from '../../src/ws/server';
+import { RawClient } from '../support/raw-client';
 import { useScope } from '../support/scope';
 import { waitFor } from '../../src/core/wait-for';
 
@@ -137,52 +136,6 @@ async function errorOf(p: Promise<unknown>): Promise<ChatClientError> {
   throw new Error('expected the request to fail');
 }
 
-/** A bare `ws` client that sends raw bytes and records every frame it gets. */
-class RawClient {
-  readonly frames: Array<{ frame: ServerFrame; isBinary: boolean }> = [];
-  readonly closed: Promise<{ code: number; reason: string }>;
-
-  private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data, isBinary) => {
-      const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(data as Buffer[]);
-      const frame = isBinary ? decodeServerFrame(bytes) : decodeServerFrameJson(bytes.toString('utf8'));
-      this.frames.push({ frame, isBinary });
-    });
-    socket.on('error', () => undefined);
-    this.closed = new Promise((resolve) =>
-      socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
-    );
-  }
-
-  static async open(
-    url: string,
-    protocol = SUBPROTOCOL_BINARY,
-    options: ClientOptions = {},
-  ): Promise<RawClient> {
-    const socket = new WebSocket(url, [protocol], options);
-    const raw = new RawClient(socket);
-    scope.defer(() => socket.terminate(), 'raw client');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve());
-      socket.once('error', reject);
-    });
-    return raw;
-  }
-
-  send(frame: ClientFrame | Uint8Array | string): void {
-    if (typeof frame === 'string' || frame instanceof Uint8Array) this.socket.send(frame);
-    else this.socket.send(encodeClientFrame(frame));
-  }
-
-  reply(id: number): Promise<ServerFrame> {
-    return waitFor(() => this.frames.find((f) => f.frame.replyTo === id)?.frame, {
-      what: `the reply to request ${id}`,
-      timeoutMs: 5000,
-      intervalMs: 10,
-    });
-  }
-}
-
 function errorEvent(frame: ServerFrame): { code: number; reason: string; message: string } {
   if (frame.event?.$case !== 'error') throw new Error(`expected an error, got ${frame.event?.$case}`);
   return frame.event.value;
@@ -210,7 +163,7 @@ describe('WebSocket edge: bad input', () => {
   it('answers a truncated frame with 400 MALFORMED_FRAME', async () => {
     const edge = await startEdge();
     const bystander = await client(edge.url, { login: 'alice' });
-    const raw = await RawClient.open(edge.url);
+    const raw = await RawClient.open(edge.url, { scope });
     const full = encodeClientFrame({
       id: 3,
       cmd: { $case: 'sendDirect', value: { to: 'bob', text: 'hello there', idempotencyKey: '' } },
@@ -239,7 +192,7 @@ describe('WebSocket edge: bad input', () => {
   it('answers an unknown command with 400 UNKNOWN_COMMAND and its request id', async () => {
     const edge = await startEdge();
     const bystander = await client(edge.url, { login: 'alice' });
-    const raw = await RawClient.open(edge.url);
+    const raw = await RawClient.open(edge.url, { scope });
     raw.send(loginFrame(1));
     expect((await raw.reply(1)).event?.$case).toBe('loginOk');
     // id = 7 (field 1, varint), then field 99 as an empty length-delimited message.
@@ -333,7 +286,7 @@ describe('WebSocket edge: limits and liveness', () => {
   it('drops a client that stops answering pings, and keeps one that does', async () => {
     const edge = await startEdge({ heartbeatMs: 150 });
     const bystander = await client(edge.url, { login: 'alice' });
-    const dead = await RawClient.open(edge.url, SUBPROTOCOL_BINARY, { autoPong: false });
+    const dead = await RawClient.open(edge.url, { scope, ws: { autoPong: false } });
     await waitFor(() => edge.server.connectionCount === 2, { what: 'both connections' });
     const closed = await dead.closed;
     expect(closed.code).toBe(1006);
@@ -389,7 +342,7 @@ describe('WebSocket edge: protocol and lifecycle', () => {
     const bystander = await client(edge.url, { login: 'alice' });
     const c = await client(edge.url, { json: true, login: 'jason' });
     await expect(c.sendDirect('bob', 'hi in json')).resolves.toMatchObject({ delivered: true });
-    const raw = await RawClient.open(edge.url, SUBPROTOCOL_JSON);
+    const raw = await RawClient.open(edge.url, { scope, protocol: SUBPROTOCOL_JSON });
     expect(raw.socket.protocol).toBe(SUBPROTOCOL_JSON);
     raw.send(JSON.stringify({ id: 5, ping: { clientTs: 42 } }));
     const reply = await raw.reply(5);
@@ -402,7 +355,7 @@ describe('WebSocket edge: protocol and lifecycle', () => {
 
   it('accepts JSON text on a binary connection and answers in binary', async () => {
     const edge = await startEdge();
-    const raw = await RawClient.open(edge.url, SUBPROTOCOL_BINARY);
+    const raw = await RawClient.open(edge.url, { scope });
     raw.send(JSON.stringify(ClientFrame.toJSON({ id: 9, cmd: { $case: 'ping', value: { clientTs: 7 } } })));
     expect((await raw.reply(9)).event?.$case).toBe('pong');
     expect(raw.frames.every((f) => f.isBinary)).toBe(true);
