@@ -44,19 +44,8 @@ export type ZkClientFactory = (
   options: { sessionTimeout: number; spinDelay: number },
 ) => Client;
 
-/** Time source and timers, injectable so the fencing logic can be tested with fake time. */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** Reads the globals at call time so that jest fake timers apply. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+export type { Clock } from '../../core/clock';
+export { systemClock } from '../../core/clock';
 
 /**
  * A node's view of the cluster: membership, who leads, and whether this node
