@@ -2,12 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { HotWords, RecentActivity, WordCount } from '../chat/ports';
 import type { RedisKeys } from '../core/names';
+import { RECENT_LIMIT, WORD_FLUSH_MS } from '../core/recent-activity';
 import type { StoredMessage } from '../store/types';
-
-export const RECENT_LIMIT = 50;
-
-/** How long word counts gather in memory before one ZINCRBY per distinct word goes out. */
-export const WORD_FLUSH_MS = 250;
 
 // One call per turn for every conversation that got messages: push the new
 // entries (oldest first, so the newest ends up at the head), trim to the limit.
@@ -108,15 +104,16 @@ export class RedisRecentActivity implements RecentActivity, HotWords {
   }
 
   async recent(conversation: string, limit: number): Promise<StoredMessage[]> {
-    const raw = await this.redis.lrange(
-      this.keys.history(conversation),
-      0,
-      Math.max(0, Math.min(limit, this.recentLimit) - 1),
-    );
+    const n = Math.min(limit, this.recentLimit);
+    // LRANGE 0 -1 would be the whole list, and LRANGE 0 0 one message.
+    if (!(n > 0)) return [];
+    const raw = await this.redis.lrange(this.keys.history(conversation), 0, n - 1);
     return raw.map((json) => JSON.parse(json) as StoredMessage);
   }
 
   async top(limit: number): Promise<WordCount[]> {
+    // ZREVRANGE 0 -1 would be the whole leaderboard.
+    if (!(limit > 0)) return [];
     const flat = await this.redis.zrevrange(this.keys.popular(), 0, limit - 1, 'WITHSCORES');
     const words: WordCount[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2)

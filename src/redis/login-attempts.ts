@@ -1,13 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { LoginAttempts } from '../chat/ports';
-import { RateLimited } from '../core/errors';
+import { checkLoginFailures } from '../core/login-limits';
+import type { LoginLimits } from '../core/login-limits';
 import type { RedisKeys } from '../core/names';
-
-export interface LoginLimits {
-  maxFailuresPerUser: number;
-  maxFailuresPerAddress: number;
-  windowSeconds: number;
-}
 
 /** Fixed-window counters of failed logins per account and per address. */
 export class RedisLoginAttempts implements LoginAttempts {
@@ -22,12 +17,7 @@ export class RedisLoginAttempts implements LoginAttempts {
       this.keys.loginFailuresUser(username),
       this.keys.loginFailuresAddress(address),
     );
-    if (Number(user ?? 0) >= this.limits.maxFailuresPerUser) {
-      throw new RateLimited('Too many failed logins for this account; try again later.', 'LOGIN_LOCKED');
-    }
-    if (Number(addr ?? 0) >= this.limits.maxFailuresPerAddress) {
-      throw new RateLimited('Too many failed logins from this address; try again later.', 'LOGIN_LOCKED');
-    }
+    checkLoginFailures({ user: Number(user ?? 0), address: Number(addr ?? 0) }, this.limits);
   }
 
   async recordFailure(username: string, address: string): Promise<void> {

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ResumeTokens } from '../chat/ports';
 import type { RedisKeys } from '../core/names';
+import { looksLikeResumeToken, newResumeToken } from '../core/resume-token';
 
 /** Resume tokens as Redis strings with a TTL: token -> username. */
 export class RedisResumeTokens implements ResumeTokens {
@@ -11,13 +11,13 @@ export class RedisResumeTokens implements ResumeTokens {
   ) {}
 
   async issue(username: string, ttlSeconds: number): Promise<{ token: string; expiresAt: number }> {
-    const token = randomBytes(24).toString('base64url');
+    const token = newResumeToken();
     await this.redis.set(this.keys.token(token), username, 'EX', ttlSeconds);
     return { token, expiresAt: Date.now() + ttlSeconds * 1000 };
   }
 
   async resolve(token: string): Promise<string | null> {
-    if (!/^[A-Za-z0-9_-]{16,64}$/.test(token)) return null;
+    if (!looksLikeResumeToken(token)) return null;
     return this.redis.get(this.keys.token(token));
   }
 }
