@@ -172,6 +172,22 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
         expect((await store.rooms.get('lobby'))?.members).toEqual([]);
       });
 
+      it('sorts rooms and members by their bytes, upper case before lower case', async () => {
+        for (const name of ['b', 'é', 'B', 'a']) await store.rooms.create(name);
+        for (const user of ['zoë', 'Zed', 'adam']) await store.rooms.addMember('a', user);
+        expect((await store.rooms.list()).map((r) => r.name)).toEqual(['B', 'a', 'b', 'é']);
+        expect((await store.rooms.get('a'))?.members).toEqual(['Zed', 'adam', 'zoë']);
+      });
+
+      it('hands out copies: changing an answer does not change the room', async () => {
+        await store.rooms.create('lobby');
+        await store.rooms.addMember('lobby', 'alice');
+        (await store.rooms.get('lobby'))?.members.push('mallory');
+        const [listed] = await store.rooms.list();
+        listed?.members.splice(0);
+        expect((await store.rooms.get('lobby'))?.members).toEqual(['alice']);
+      });
+
       it('rejects invalid room names with InvalidArgument', async () => {
         await expect(store.rooms.create('')).rejects.toBeInstanceOf(InvalidArgument);
         await expect(store.rooms.create('r'.repeat(65))).rejects.toBeInstanceOf(InvalidArgument);
@@ -274,6 +290,17 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
           ).rejects.toBeInstanceOf(TooLarge);
           expect((await store.messages.appendNext(draft('ok2'))).message.seq).toBe(2);
         });
+      });
+
+      it('hands out copies: changing an answer does not change the stored message', async () => {
+        const sent = message(WORLD, 1);
+        await store.messages.append(sent);
+        sent.text = 'changed after the append';
+        const [paged] = (await store.messages.page(WORLD, { limit: 1 })).messages;
+        if (paged) paged.text = 'changed by a reader';
+        const [after] = await store.messages.after(WORLD, 0, 1);
+        if (after) after.seq = 99;
+        expect(await store.messages.after(WORLD, 0, 10)).toEqual([message(WORLD, 1)]);
       });
 
       it('keeps every field of a message', async () => {
