@@ -1,0 +1,85 @@
+/**
+ * The Redis adapters against their port contracts, on the run's shared Redis
+ * (REDIS_URL from the harness), each test under a key prefix of its own.
+ * Integration weight: run it through `heavy`.
+ */
+import type { Redis } from 'ioredis';
+import { RedisKeys } from '../../src/core/names';
+import { silentLogger } from '../../src/core/logger';
+import { waitFor } from '../../src/core/wait-for';
+import { RedisServerDirectory } from '../../src/gateway/redis-directory';
+import { RedisRecentActivity } from '../../src/redis/activity';
+import { RedisLoginAttempts } from '../../src/redis/login-attempts';
+import { RedisResumeTokens } from '../../src/redis/resume-tokens';
+import { RedisServerRegistry } from '../../src/redis/server-registry';
+import { RedisSessionDirectory } from '../../src/redis/sessions';
+import { connectRedis, uniquePrefix, useScope } from '../support';
+import { runLoginAttemptsContract } from './login-attempts-contract';
+import { runRecentActivityContract } from './recent-activity-contract';
+import { runResumeTokensContract } from './resume-tokens-contract';
+import { runServerRegistryContract } from './server-registry-contract';
+import { runSessionDirectoryContract } from './session-directory-contract';
+
+const scope = useScope('all');
+let redis: Redis;
+const prefixes: string[] = [];
+
+beforeAll(async () => {
+  redis = await connectRedis(scope);
+  // Registered after the connection, so it runs before the connection is quit.
+  scope.defer(async () => {
+    for (const prefix of prefixes) {
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+    }
+  }, 'delete the contract keys');
+});
+
+function freshKeys(): RedisKeys {
+  const prefix = uniquePrefix(expect.getState().currentTestName ?? 'redis-contract');
+  prefixes.push(prefix);
+  return new RedisKeys(prefix);
+}
+
+/** Milliseconds on Redis's own clock, which is what its TTLs run on. */
+async function redisNow(): Promise<number> {
+  const [seconds, micros] = await redis.time();
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
+/** Redis's clock cannot be moved, so this waits until it has moved on by more than `ms`. */
+async function elapse(ms: number): Promise<void> {
+  const until = (await redisNow()) + ms;
+  await waitFor(async () => (await redisNow()) > until, {
+    what: `Redis's clock to pass ${ms} ms`,
+    timeoutMs: ms + 5000,
+    intervalMs: 20,
+  });
+}
+
+runSessionDirectoryContract('redis', async () => new RedisSessionDirectory(redis, freshKeys()));
+
+runRecentActivityContract('redis', async ({ flushMs }) => ({
+  activity: new RedisRecentActivity(redis, freshKeys(), undefined, flushMs),
+  elapse,
+}));
+
+runResumeTokensContract('redis', async () => ({
+  tokens: new RedisResumeTokens(redis, freshKeys()),
+  // The adapter stamps expiresAt with this process's clock; Redis expires the key on its own.
+  now: () => Date.now(),
+  elapse,
+}));
+
+runLoginAttemptsContract('redis', async (limits) => ({
+  attempts: new RedisLoginAttempts(redis, freshKeys(), limits),
+  elapse,
+}));
+
+runServerRegistryContract('redis', async () => {
+  const keys = freshKeys();
+  return {
+    registry: new RedisServerRegistry(redis, keys),
+    directory: new RedisServerDirectory({ redis, keys, logger: silentLogger() }),
+  };
+});
