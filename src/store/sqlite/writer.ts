@@ -1,4 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import { backoffDelay } from '../../core/backoff';
 import { Unavailable } from '../../core/errors';
 import { sqliteCode } from './errors';
 
@@ -147,8 +148,9 @@ export class SqliteWriter {
       return;
     }
     this.counters.lockRetries++;
-    // 0.25 ms doubling to 8 ms, jittered so processes do not retry in step.
-    const delay = Math.min(8, 0.25 * 2 ** this.attempt++) * (0.5 + Math.random());
+    // 0.25 ms doubling to 8 ms, jittered so processes do not retry in step
+    // (under 1 ms, Node waits 1 ms anyway).
+    const delay = backoffDelay(this.attempt++, { initialMs: 0.25, maxMs: 8 });
     this.scheduled = setTimeout(() => this.flush(), delay);
   }
 
