@@ -144,6 +144,7 @@ export function dmChart(options: DmOptions, runs: readonly SystemRun[]): string 
   return renderChart(`Direct messages: ${options.pairs} pairs, half across nodes (same run)`, [
     {
       kind: 'line',
+      xTicksAtData: true,
       title: 'latency (p99 solid, p50 dashed)',
       xLabel: 'DM/s offered',
       yLabel: 'ms',
@@ -153,6 +154,7 @@ export function dmChart(options: DmOptions, runs: readonly SystemRun[]): string 
     },
     {
       kind: 'line',
+      xTicksAtData: true,
       title: 'delivered',
       xLabel: 'DM/s offered',
       yLabel: 'DM/s delivered',
@@ -161,6 +163,7 @@ export function dmChart(options: DmOptions, runs: readonly SystemRun[]): string 
     },
     {
       kind: 'line',
+      xTicksAtData: true,
       title: 'server CPU per DM',
       xLabel: 'DM/s offered',
       yLabel: 'µs',

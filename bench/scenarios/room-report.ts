@@ -135,6 +135,7 @@ export function roomChart(options: RoomOptions, runs: readonly SystemRun[]): str
   return renderChart(`Room of ${options.members} over 3 nodes, and the world channel (same run)`, [
     {
       kind: 'line',
+      xTicksAtData: true,
       title: 'room latency (p99 solid, p50 dashed)',
       xLabel: 'deliveries/s offered',
       yLabel: 'ms',
@@ -143,6 +144,7 @@ export function roomChart(options: RoomOptions, runs: readonly SystemRun[]): str
     },
     {
       kind: 'line',
+      xTicksAtData: true,
       title: 'room deliveries',
       xLabel: 'deliveries/s offered',
       yLabel: 'deliveries/s',
@@ -151,6 +153,7 @@ export function roomChart(options: RoomOptions, runs: readonly SystemRun[]): str
     },
     {
       kind: 'line',
+      xTicksAtData: true,
       title: 'server CPU per room delivery',
       xLabel: 'deliveries/s offered',
       yLabel: 'µs',

@@ -23,6 +23,8 @@ export interface LinePanel {
   logX?: boolean;
   /** A grey reference line y = x (delivered = offered). */
   diagonal?: boolean;
+  /** Ticks on the x axis where the measurements are (a few offered rates) instead of round numbers. */
+  xTicksAtData?: boolean;
 }
 
 export interface BarPanel {
@@ -79,7 +81,7 @@ interface Scale {
   ticks: number[];
 }
 
-function scale(min: number, max: number, from: number, to: number, log: boolean): Scale {
+function scale(min: number, max: number, from: number, to: number, log: boolean, exactTop = false): Scale {
   if (log) {
     const lo = Math.pow(10, Math.floor(Math.log10(Math.max(min, 1e-6))));
     const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(max, lo * 10))));
@@ -91,7 +93,7 @@ function scale(min: number, max: number, from: number, to: number, log: boolean)
       ticks,
     };
   }
-  const top = niceCeil(Math.max(max, 1e-9));
+  const top = exactTop ? Math.max(max, 1e-9) : niceCeil(Math.max(max, 1e-9));
   const step = top / 5;
   const ticks = Array.from({ length: 6 }, (_, i) => i * step);
   return { map: (v) => from + (v / top) * (to - from), ticks };
@@ -129,7 +131,9 @@ function linePanel(panel: LinePanel): string {
   const ys = all.map((p) => p.y).filter((y) => y > 0 || !panel.logY);
   const xMax = Math.max(...xs, 1);
   const yMax = Math.max(...ys, panel.diagonal ? xMax : 0, 1e-3);
-  const sx = scale(Math.min(...xs, xMax), xMax, x0, x1, panel.logX ?? false);
+  // Measured rates sit inside the axis rather than on its far edge.
+  const xTop = panel.xTicksAtData && !panel.logX ? xMax * 1.08 : xMax;
+  const sx = scale(Math.min(...xs, xMax), xTop, x0, x1, panel.logX ?? false, panel.xTicksAtData);
   const sy = scale(Math.min(...ys, yMax), yMax, y0, y1, panel.logY ?? false);
   const out: string[] = [frame(panel.title, panel.xLabel, panel.yLabel)];
   for (const t of sy.ticks) {
@@ -137,8 +141,7 @@ function linePanel(panel: LinePanel): string {
     out.push(`<line x1="${x0}" x2="${x1}" y1="${y}" y2="${y}" stroke="#e4e4e4"/>`);
     out.push(`<text x="${x0 - 6}" y="${y}" dy="4" text-anchor="end">${tick(t)}</text>`);
   }
-  // Ticks where the measurements are (offered rates), whatever the scale.
-  for (const t of [...new Set(xs)].sort((a, b) => a - b)) {
+  for (const t of panel.xTicksAtData ? [...new Set(xs)].sort((a, b) => a - b) : sx.ticks) {
     const x = sx.map(t).toFixed(1);
     out.push(`<line x1="${x}" x2="${x}" y1="${y0}" y2="${y0 + 4}" stroke="#333"/>`);
     out.push(`<text x="${x}" y="${y0 + 16}" text-anchor="middle">${tick(t)}</text>`);
