@@ -9,7 +9,10 @@ import type { DmOptions, ShapeRun, SystemRun } from './dm';
 export function renderDm(options: DmOptions, runs: readonly SystemRun[]): string {
   const socketio = runs.find((r) => r.kind === 'socketio');
   const relay = runs.find((r) => r.kind === 'relay');
-  const shapes = runs[0]?.shapes.map((s) => s.shape) ?? [];
+  // Closed loop, paced rates, then many users (which ran first, on fresh processes).
+  const shapes = (runs[0]?.shapes.map((s) => s.shape) ?? []).sort(
+    (a, b) => Number(a.startsWith('many')) - Number(b.startsWith('many')),
+  );
   const rows: string[][] = [];
   for (const name of shapes) {
     if (rows.length) rows.push(Array.from({ length: 13 }, () => ''));
@@ -55,7 +58,7 @@ export function renderDm(options: DmOptions, runs: readonly SystemRun[]): string
     ...runs
       .filter((r) => r.kind === 'cluster')
       .map((run) => {
-        const closed = run.shapes[0]?.phase.categories ?? {};
+        const closed = run.shapes.find((s) => s.shape === 'closed loop')?.phase.categories ?? {};
         const part = (name: string): string => {
           const c = closed[name];
           return c ? `${name} ${fmt.rate(c.perSecond)} msgs/s, p99 ${fmt.ms(c.latency.p99Ms)} ms` : '';
@@ -67,7 +70,8 @@ export function renderDm(options: DmOptions, runs: readonly SystemRun[]): string
         `load generator CPU, ${run.label}: ` +
         run.shapes
           .map(
-            (s) => `${fmt.seconds(s.phase.loadGeneratorCpuMs)} s in ${fmt.seconds(s.phase.send.elapsedMs)} s`,
+            (s) =>
+              `${s.shape} ${fmt.seconds(s.phase.loadGeneratorCpuMs)} s in ${fmt.seconds(s.phase.send.elapsedMs)} s`,
           )
           .join(', '),
     ),

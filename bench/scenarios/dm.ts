@@ -164,28 +164,8 @@ async function measureSystem(
     sizeChars: options.sizeChars,
     maxMessages: options.messages,
   };
-  await withUsers(system, pairs, async (router, senders) => {
-    ctx.progress(`dm: ${system.label}: closed loop, ${options.pairs} pairs × window ${options.window}`);
-    const closed = await runPhase(renumber(senders), router, {
-      ...base,
-      window: options.window,
-      ratePerSecond: options.rate,
-      ...phaseCommon(options.durationMs, system, infrastructure),
-    });
-    shape('closed loop', undefined, closed, pairs.length);
-    for (const rate of options.rates) {
-      ctx.progress(`dm: ${system.label}: ${rate} DM/s offered`);
-      const paced = await runPhase(renumber(senders), router, {
-        ...base,
-        window: options.pacedWindow,
-        ratePerSecond: rate / pairs.length,
-        stampDueTime: true,
-        ...phaseCommon(options.durationMs, system, infrastructure),
-      });
-      shape(`${rate} DM/s offered`, rate, paced, pairs.length);
-    }
-  });
-
+  // Many users first, on fresh processes: the idle memory they add is not hidden in heap pages
+  // that earlier load phases grew and freed.
   if (options.manyPairs > 0) {
     const many = placePairs(options.manyPairs, system.followers, (i) => [`ms${i}`, `mr${i}`]);
     const before = totalRss(system.processes.map((p) => p.pid));
@@ -217,6 +197,28 @@ async function measureSystem(
       shape(`many users (${rate} DM/s)`, rate, phase, many.length);
     });
   }
+  await withUsers(system, pairs, async (router, senders) => {
+    ctx.progress(`dm: ${system.label}: closed loop, ${options.pairs} pairs × window ${options.window}`);
+    const closed = await runPhase(renumber(senders), router, {
+      ...base,
+      window: options.window,
+      ratePerSecond: options.rate,
+      ...phaseCommon(options.durationMs, system, infrastructure),
+    });
+    shape('closed loop', undefined, closed, pairs.length);
+    for (const rate of options.rates) {
+      ctx.progress(`dm: ${system.label}: ${rate} DM/s offered`);
+      const paced = await runPhase(renumber(senders), router, {
+        ...base,
+        window: options.pacedWindow,
+        ratePerSecond: rate / pairs.length,
+        stampDueTime: true,
+        ...phaseCommon(options.durationMs, system, infrastructure),
+      });
+      shape(`${rate} DM/s offered`, rate, paced, pairs.length);
+    }
+  });
+
   return run;
 }
 
