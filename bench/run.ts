@@ -2,37 +2,62 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { otherBuild, ownBuild } from './support/cluster';
+import type { ClusterBuild } from './support/cluster';
 import { machineInfo, writeResultFile } from './support/report';
+import { PEER_KINDS } from './support/systems';
+import type { SystemPlan } from './support/systems';
 import { Teardown } from './support/teardown';
 import type { ScenarioContext, ScenarioResult } from './scenarios/context';
 import { DM_DEFAULTS, runDm } from './scenarios/dm';
 import { FAILOVER_DEFAULTS, runFailover } from './scenarios/failover';
 import { ROOM_DEFAULTS, runRoom } from './scenarios/room';
+import { STORM_DEFAULTS, runStorm } from './scenarios/storm';
 
-const USAGE = `Usage: npm run bench -- [dm|room|failover|all] [options]
+const USAGE = `Usage: npm run bench -- [dm|room|failover|storm|all] [options]
 
-Scenarios (default all, run one after another, each on its own Redis, ZooKeeper and 3 nodes):
-  dm        direct messages between pairs, same-node and cross-node, vs the baseline relay
-  room      one room of --members members and the world channel with --online users, vs the relay
+Scenarios (default all, run one after another, each on its own Redis and ZooKeeper). dm and room
+measure the cluster (3 nodes), Socket.IO 4 + @socket.io/redis-adapter (3 processes) and the raw
+relay (1 process) in the same run, with the same load generator, and print same-run ratios.
+  dm        direct messages: closed loop, paced rates offered, many users at a human rate; idle memory
+  room      a room of --members over 3 nodes at --room-rates, then the world channel with --online users
   failover  SIGKILL the leader --runs times; time to a new leader and to the first room delivery
+  storm     --clients logged in on one follower, SIGKILL it; time until all resumed on the survivors
 
 Options (each applies to the scenarios that use it):
   --pairs N            dm: sender/receiver pairs (default ${DM_DEFAULTS.pairs})
-  --messages N         dm, room: at most N messages per sender (default dm ${DM_DEFAULTS.messages}, room ${ROOM_DEFAULTS.messages})
+  --messages N         dm, room: at most N messages per sender and phase (default ${DM_DEFAULTS.messages})
   --duration S         dm, room: seconds of measured load per phase (default ${DM_DEFAULTS.durationMs / 1000})
-  --rate R             dm, room: messages per second per sender (default: as fast as the window allows)
-  --window N           dm, room: messages per sender on their way at once (default dm ${DM_DEFAULTS.window}, room ${ROOM_DEFAULTS.window})
+  --rate R             dm closed loop, room closed loop and world: messages per second per sender
+                       (default: as fast as the window allows)
+  --window N           dm closed loop, room closed loop and world: messages per sender on their way
+                       at once (default dm ${DM_DEFAULTS.window}, room ${ROOM_DEFAULTS.window})
+  --rates LIST         dm: paced phases, DM/s offered in total over the senders, e.g. 1000,5000, or
+                       none (default ${DM_DEFAULTS.rates.join(',')})
+  --paced-window N     dm, room: per-sender window of the paced phases (default dm ${DM_DEFAULTS.pacedWindow}, room ${ROOM_DEFAULTS.pacedWindow})
+  --many-pairs N       dm: pairs of the many-users shape, 0 to skip (default ${DM_DEFAULTS.manyPairs})
+  --many-interval S    dm: seconds between two DMs of one many-users sender (default ${DM_DEFAULTS.manyIntervalMs / 1000})
   --size N             dm, room: characters per chat text (default ${DM_DEFAULTS.sizeChars})
   --export off|redis   dm: export every chat record to a Redis stream on the nodes (default off)
   --members N          room: members of the room (default ${ROOM_DEFAULTS.members})
   --online N           room: users online for the world channel (default ${ROOM_DEFAULTS.online})
   --senders N          room: concurrent senders (default ${ROOM_DEFAULTS.senders})
+  --room-rates LIST    room: messages/s offered in total, e.g. 100,200; "closed" is a closed loop
+                       with --window and --rate (default ${ROOM_DEFAULTS.roomRates.join(',')})
   --runs N             failover: leader kills (default ${FAILOVER_DEFAULTS.runs})
+  --clients N          storm: clients on the node that is killed (default ${STORM_DEFAULTS.clients})
+  --systems LIST       dm, room: which of cluster,socketio,relay to measure (default all three)
+  --cluster-dir DIR    also run the cluster phases of every scenario from the compiled dist/ of
+                       another checkout (e.g. a git worktree of an older commit, after npm ci and
+                       npm run build there), right after this checkout's: before and after in one
+                       run. Also BENCH_CLUSTER_DIR.
   --session-timeout MS ZooKeeper session timeout of the nodes (default ${DM_DEFAULTS.sessionTimeoutMs})
   -h, --help           this text
+
+Each scenario writes bench/results/<scenario>-<time>.json and an SVG chart beside it.
 `;
 
-const SCENARIOS = ['dm', 'room', 'failover'] as const;
+const SCENARIOS = ['dm', 'room', 'failover', 'storm'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Cli {
@@ -57,6 +82,14 @@ function parseCli(argv: string[]): Cli | undefined {
       runs: { type: 'string' },
       'session-timeout': { type: 'string' },
       export: { type: 'string' },
+      rates: { type: 'string' },
+      'paced-window': { type: 'string' },
+      'many-pairs': { type: 'string' },
+      'many-interval': { type: 'string' },
+      'room-rates': { type: 'string' },
+      clients: { type: 'string' },
+      systems: { type: 'string' },
+      'cluster-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -100,6 +133,47 @@ function optionalRate(values: Cli['values']): number | undefined {
   return values.rate === undefined ? undefined : num(values, 'rate', 1, { integer: false, max: 100_000 });
 }
 
+/** A comma-separated list of positive numbers (or the words in `words`), or `fallback`. */
+function list<W extends string>(
+  values: Cli['values'],
+  name: string,
+  fallback: Array<number | W>,
+  words: readonly W[] = [],
+): Array<number | W> {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  if (raw === 'none') return [];
+  return raw.split(',').map((item) => {
+    if ((words as readonly string[]).includes(item)) return item as W;
+    const value = Number(item);
+    if (!Number.isFinite(value) || value <= 0 || value > 1_000_000)
+      throw new Error(
+        `--${name}: "${item}" is not a positive number${words.length ? ` or ${words.join('/')}` : ''}.`,
+      );
+    return value;
+  });
+}
+
+/** This checkout's build, then the one of --cluster-dir (or BENCH_CLUSTER_DIR) if given. */
+function builds(values: Cli['values']): ClusterBuild[] {
+  const dir = values['cluster-dir'] ?? process.env.BENCH_CLUSTER_DIR;
+  return dir ? [ownBuild(), otherBuild(dir)] : [ownBuild()];
+}
+
+function systems(values: Cli['values']): SystemPlan[] {
+  const kinds = (values.systems ?? 'cluster,socketio,relay').split(',');
+  const known = ['cluster', ...PEER_KINDS];
+  const unknown = kinds.filter((k) => !known.includes(k));
+  if (unknown.length || kinds.length === 0)
+    throw new Error(`--systems takes a list of ${known.join(', ')}, not "${values.systems}".`);
+  return [
+    ...(kinds.includes('cluster')
+      ? builds(values).map((build) => ({ kind: 'cluster' as const, build }))
+      : []),
+    ...PEER_KINDS.filter((k) => kinds.includes(k)).map((kind) => ({ kind })),
+  ];
+}
+
 async function runScenario(
   scenario: Scenario,
   values: Cli['values'],
@@ -119,6 +193,13 @@ async function runScenario(
         sizeChars: num(values, 'size', DM_DEFAULTS.sizeChars, { max: 1000 }),
         sessionTimeoutMs,
         exportSink: exportOption(values),
+        rates: list(values, 'rates', DM_DEFAULTS.rates) as number[],
+        pacedWindow: num(values, 'paced-window', DM_DEFAULTS.pacedWindow, { max: 10_000 }),
+        manyPairs:
+          values['many-pairs'] === '0' ? 0 : num(values, 'many-pairs', DM_DEFAULTS.manyPairs, { max: 5000 }),
+        manyIntervalMs:
+          num(values, 'many-interval', DM_DEFAULTS.manyIntervalMs / 1000, { integer: false, max: 60 }) * 1000,
+        systems: systems(values),
       });
     case 'room':
       return runRoom(ctx, {
@@ -131,11 +212,21 @@ async function runScenario(
         window: num(values, 'window', ROOM_DEFAULTS.window, { max: 64 }),
         sizeChars: num(values, 'size', ROOM_DEFAULTS.sizeChars, { max: 1000 }),
         sessionTimeoutMs,
+        roomRates: list(values, 'room-rates', ROOM_DEFAULTS.roomRates, ['closed'] as const),
+        pacedWindow: num(values, 'paced-window', ROOM_DEFAULTS.pacedWindow, { max: 10_000 }),
+        systems: systems(values),
       });
     case 'failover':
       return runFailover(ctx, {
         runs: num(values, 'runs', FAILOVER_DEFAULTS.runs, { max: 50 }),
         sessionTimeoutMs,
+        builds: builds(values),
+      });
+    case 'storm':
+      return runStorm(ctx, {
+        clients: num(values, 'clients', STORM_DEFAULTS.clients, { max: 20_000 }),
+        sessionTimeoutMs,
+        builds: builds(values),
       });
   }
 }
@@ -173,19 +264,25 @@ async function main(): Promise<number> {
     };
     try {
       const result = await runScenario(scenario, cli.values, { workDir, teardown, progress });
-      const file = await writeResultFile(scenario, {
+      const files = await writeResultFile(
         scenario,
-        startedAt: started.toISOString(),
-        finishedAt: new Date().toISOString(),
-        machine: machineAtStart,
-        loadAverageAtEnd: machineInfo().loadAverage,
-        ...result.data,
-      });
+        {
+          scenario,
+          startedAt: started.toISOString(),
+          finishedAt: new Date().toISOString(),
+          machine: machineAtStart,
+          loadAverageAtEnd: machineInfo().loadAverage,
+          ...result.data,
+        },
+        result.chart,
+      );
       const m = machineAtStart;
       const load = m.loadAverage.map((l) => l.toFixed(1)).join(' ');
       process.stdout.write(
         `\n${result.table}\nmachine: ${m.cpus} CPUs (${m.cpuModel}), Node ${m.node}, load average at start ${load}\n` +
-          `raw figures: ${path.relative(process.cwd(), file)}\n`,
+          `raw figures: ${path.relative(process.cwd(), files.json)}` +
+          (files.svg ? `, chart: ${path.relative(process.cwd(), files.svg)}` : '') +
+          '\n',
       );
     } catch (err) {
       failures++;

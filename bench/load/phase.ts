@@ -32,6 +32,8 @@ export interface PhaseResult {
   /** Deliveries after their message's timeout, or of messages not sent in this phase. */
   unexpectedDeliveries: number;
   memory: MemoryReport;
+  /** The same for the shared infrastructure (Redis), reported apart from the servers. */
+  infrastructure: MemoryReport;
   /** CPU the load generator itself used during the phase: a saturated generator caps every figure. */
   loadGeneratorCpuMs: number;
 }
@@ -43,6 +45,8 @@ export interface PhaseOptions extends SendOptions {
   deliveryTimeoutMs: number;
   /** Server processes whose memory and CPU are reported. */
   processes: ReadonlyArray<{ name: string; pid: number }>;
+  /** Shared services the servers use (Redis), whose CPU is reported apart. */
+  infrastructure?: ReadonlyArray<{ name: string; pid: number }>;
   /** Called right before and right after the measured run (e.g. to snapshot Redis counters). */
   aroundMeasure?: { before: () => Promise<void>; after: () => Promise<void> };
   /** The same around the warm-up, for observations that would disturb the measured run. */
@@ -71,10 +75,12 @@ export async function runPhase(
   router.current = tracker;
   await options.aroundMeasure?.before();
   const sampler = new MemorySampler(options.processes).start();
+  const infraSampler = new MemorySampler(options.infrastructure ?? [], 1000).start();
   const cpuBefore = process.cpuUsage();
   const send = await runSenders(plans, tracker, options);
   const cpu = process.cpuUsage(cpuBefore);
   const memory = sampler.stop();
+  const infrastructure = infraSampler.stop();
   await options.aroundMeasure?.after();
   tracker.abandon();
   router.current = undefined;
@@ -114,6 +120,7 @@ export async function runPhase(
     total,
     unexpectedDeliveries: tracker.unexpected,
     memory,
+    infrastructure,
     loadGeneratorCpuMs: (cpu.user + cpu.system) / 1000,
   };
 }

@@ -24,6 +24,13 @@ export interface SendOptions {
   window: number;
   /** Per sender; undefined sends as fast as the window allows. */
   ratePerSecond?: number;
+  /**
+   * Paced senders stamp each message with the time it was due rather than the
+   * time it went out, so a server that falls behind (and holds the window
+   * full) shows the delay in the latency instead of hiding it by slowing the
+   * sender down.
+   */
+  stampDueTime?: boolean;
   sizeChars: number;
 }
 
@@ -58,13 +65,16 @@ export async function runSenders(
     // Spread paced senders over the interval instead of sending in lockstep.
     const offset = (interval * lane) / Math.max(1, plans.length);
     for (let seq = 0; seq < options.maxMessages; seq++) {
+      const due = start + offset + seq * interval;
       if (interval > 0) {
-        const wait = start + offset + seq * interval - performance.now();
+        const wait = due - performance.now();
         if (wait > 0) await sleep(wait);
       }
       while (inflight.size >= options.window) await Promise.race(inflight);
-      const now = performance.now();
-      if (now >= end) break;
+      const sentAt = performance.now();
+      if (sentAt >= end) break;
+      // Timers may fire a little before `due` by performance.now(): never stamp a time in the future.
+      const now = interval > 0 && options.stampDueTime ? Math.min(due, sentAt) : sentAt;
       const expectation = tracker.expect(plan.index, seq, plan.category, plan.recipients);
       report.sent++;
       const message = (async (): Promise<void> => {

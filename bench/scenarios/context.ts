@@ -12,6 +12,8 @@ export interface ScenarioResult {
   scenario: string;
   /** Printed on stdout. */
   table: string;
+  /** An SVG chart of the figures, written next to the JSON file. */
+  chart?: string;
   /** Written to the JSON file, with the machine and the options. */
   data: Record<string, unknown>;
 }

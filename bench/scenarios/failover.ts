@@ -3,7 +3,9 @@ import { performance } from 'node:perf_hooks';
 import { ChatClient } from '../../src/client/chat-client';
 import { failureReason } from '../load/clients';
 import { BenchCluster } from '../support/cluster';
-import type { LeaderState } from '../support/cluster';
+import type { ClusterBuild, LeaderState } from '../support/cluster';
+import { colorOf } from '../support/compare';
+import { renderChart } from '../support/svg-chart';
 import { fmt, table } from '../support/report';
 import { BENCH_PASSWORD, seedStore } from '../support/seed';
 import { startServices } from '../support/services';
@@ -13,9 +15,11 @@ import type { ScenarioContext, ScenarioResult } from './context';
 export interface FailoverOptions {
   runs: number;
   sessionTimeoutMs: number;
+  /** Cluster builds to measure one after another (this checkout first). */
+  builds: ClusterBuild[];
 }
 
-export const FAILOVER_DEFAULTS: FailoverOptions = { runs: 5, sessionTimeoutMs: 3000 };
+export const FAILOVER_DEFAULTS: Omit<FailoverOptions, 'builds'> = { runs: 5, sessionTimeoutMs: 3000 };
 
 const ROOM = 'failover-room';
 const NODE_IDS = ['n1', 'n2', 'n3'];
@@ -54,60 +58,106 @@ export async function runFailover(ctx: ScenarioContext, options: FailoverOptions
       for (let m = 0; m < MEMBERS_PER_NODE; m++) users.push(userOf(run, node, m));
 
   const services = await startServices(path.join(ctx.workDir, 'services'), ctx.teardown);
-  const sqlitePath = path.join(ctx.workDir, 'chat.db');
-  await seedStore(sqlitePath, { users, rooms: [{ name: ROOM, members: users }] });
-  ctx.progress(`failover: starting 3 chat nodes (ZooKeeper session timeout ${options.sessionTimeoutMs} ms)`);
-  const cluster = await BenchCluster.start({
-    workDir: ctx.workDir,
-    sqlitePath,
-    redisUrl: services.redis.url,
-    zkHosts: services.zk.hosts,
-    nodeIds: NODE_IDS,
-    sessionTimeoutMs: options.sessionTimeoutMs,
-    teardown: ctx.teardown,
-  });
+  const byBuild: Array<{ label: string; runs: FailoverRun[] }> = [];
+  for (const [b, build] of options.builds.entries()) {
+    const sqlitePath = path.join(ctx.workDir, `chat-${b}.db`);
+    await seedStore(sqlitePath, { users, rooms: [{ name: ROOM, members: users }] });
+    ctx.progress(
+      `failover: starting 3 chat nodes of ${build.label} (ZooKeeper session timeout ${options.sessionTimeoutMs} ms)`,
+    );
+    const cluster = await BenchCluster.start({
+      workDir: ctx.workDir,
+      sqlitePath,
+      redisUrl: services.redis.url,
+      zkHosts: services.zk.hosts,
+      nodeIds: NODE_IDS,
+      sessionTimeoutMs: options.sessionTimeoutMs,
+      teardown: ctx.teardown,
+      build,
+    });
 
-  const runs: FailoverRun[] = [];
-  for (let run = 0; run < options.runs; run++) {
-    const before = await cluster.waitForLeader(60_000);
-    const clients: ChatClient[] = [];
-    ctx.teardown.add(`failover run ${run} clients`, () => Promise.all(clients.map((c) => c.close())));
-    try {
-      const login = async (nodeId: string, member: number): Promise<ChatClient> => {
-        const client = await ChatClient.connect(cluster.node(nodeId).wsUrl, { inboxSize: 1 });
-        clients.push(client);
-        await client.login(userOf(run, NODE_IDS.indexOf(nodeId), member), BENCH_PASSWORD);
-        return client;
-      };
-      for (const nodeId of NODE_IDS) for (let m = 1; m < MEMBERS_PER_NODE; m++) await login(nodeId, m);
-      const [senderNode, receiverNode] = cluster.followers(before.leaderId) as [string, string];
-      const sender = await login(senderNode, 0);
-      const receiver = await login(receiverNode, 0);
-      const result = await killAndMeasure(cluster, before, {
-        run,
-        sender,
-        receiver,
-        senderNode,
-        receiverNode,
-      });
-      runs.push(result);
-      ctx.progress(
-        `failover: run ${run + 1}/${options.runs}: killed ${result.killed}, new leader ${result.newLeader} after ` +
-          `${fmt.ms(result.leaderMs)} ms, first delivery after ${fmt.ms(result.firstDeliveryMs)} ms`,
-      );
-    } finally {
-      await Promise.all(clients.map((c) => c.close()));
+    const runs: FailoverRun[] = [];
+    for (let run = 0; run < options.runs; run++) {
+      const before = await cluster.waitForLeader(60_000);
+      const clients: ChatClient[] = [];
+      ctx.teardown.add(`failover run ${run} clients`, () => Promise.all(clients.map((c) => c.close())));
+      try {
+        const login = async (nodeId: string, member: number): Promise<ChatClient> => {
+          const client = await ChatClient.connect(cluster.node(nodeId).wsUrl, { inboxSize: 1 });
+          clients.push(client);
+          await client.login(userOf(run, NODE_IDS.indexOf(nodeId), member), BENCH_PASSWORD);
+          return client;
+        };
+        for (const nodeId of NODE_IDS) for (let m = 1; m < MEMBERS_PER_NODE; m++) await login(nodeId, m);
+        const [senderNode, receiverNode] = cluster.followers(before.leaderId) as [string, string];
+        const sender = await login(senderNode, 0);
+        const receiver = await login(receiverNode, 0);
+        const result = await killAndMeasure(cluster, before, {
+          run,
+          sender,
+          receiver,
+          senderNode,
+          receiverNode,
+        });
+        runs.push(result);
+        ctx.progress(
+          `failover: run ${run + 1}/${options.runs}: killed ${result.killed}, new leader ${result.newLeader} after ` +
+            `${fmt.ms(result.leaderMs)} ms, first delivery after ${fmt.ms(result.firstDeliveryMs)} ms`,
+        );
+      } finally {
+        await Promise.all(clients.map((c) => c.close()));
+      }
+      const killed = runs[runs.length - 1]?.killed ?? before.leaderId;
+      if (!cluster.nodes.has(killed)) await cluster.startNode(killed);
     }
-    const killed = runs[runs.length - 1]?.killed ?? before.leaderId;
-    if (!cluster.nodes.has(killed)) await cluster.startNode(killed);
+    await cluster.stop();
+    byBuild.push({ label: build.label, runs });
   }
-  await cluster.stop();
 
   return {
     scenario: 'failover',
-    table: render(options, runs),
-    data: { options, runs, summary: summarize(runs) },
+    table: byBuild.map((b) => render(options, b.label, b.runs)).join('\n\n'),
+    chart: chart(options, byBuild),
+    data: {
+      options: { ...options, builds: byBuild.map((b) => b.label) },
+      builds: byBuild.map((b) => ({ label: b.label, runs: b.runs, summary: summarize(b.runs) })),
+    },
   };
+}
+
+function chart(
+  options: FailoverOptions,
+  builds: ReadonlyArray<{ label: string; runs: FailoverRun[] }>,
+): string {
+  const runs = Math.max(...builds.map((b) => b.runs.length), 0);
+  const groups = Array.from({ length: runs }, (_, i) => `run ${i + 1}`);
+  return renderChart(
+    `Failover: SIGKILL of the leader, ZooKeeper session timeout ${options.sessionTimeoutMs} ms`,
+    [
+      {
+        kind: 'bar',
+        title: 'kill → new leader serving',
+        yLabel: 'ms',
+        groups,
+        bars: builds.map((b, i) => ({
+          name: b.label,
+          color: colorOf('cluster', i),
+          values: b.runs.map((r) => r.leaderMs),
+        })),
+      },
+      {
+        kind: 'bar',
+        title: 'kill → first room message delivered',
+        yLabel: 'ms',
+        groups,
+        bars: builds.map((b, i) => ({
+          name: b.label,
+          color: colorOf('cluster', i),
+          values: b.runs.map((r) => r.firstDeliveryMs),
+        })),
+      },
+    ],
+  );
 }
 
 async function killAndMeasure(
@@ -237,7 +287,7 @@ function summarize(runs: readonly FailoverRun[]): Record<string, unknown> {
   };
 }
 
-function render(options: FailoverOptions, runs: readonly FailoverRun[]): string {
+function render(options: FailoverOptions, label: string, runs: readonly FailoverRun[]): string {
   const rows = runs.map((r) => [
     String(r.run + 1),
     `${r.killed} (epoch ${r.oldEpoch})`,
@@ -259,7 +309,7 @@ function render(options: FailoverOptions, runs: readonly FailoverRun[]): string 
   }
   return [
     table(
-      `failover: ${runs.length} leader kills (SIGKILL), ZooKeeper session timeout ${options.sessionTimeoutMs} ms, ` +
+      `failover, ${label}: ${runs.length} leader kills (SIGKILL), ZooKeeper session timeout ${options.sessionTimeoutMs} ms, ` +
         `sender retries every ${RETRY_MS} ms`,
       [
         'run',

@@ -1,21 +1,20 @@
 import path from 'node:path';
-import { ChatTransport } from '../load/chat-transport';
-import type { LoadTransport, Target } from '../load/clients';
+import type { Target } from '../load/clients';
 import { connectUsers } from '../load/connect';
 import type { ConnectedUsers } from '../load/connect';
 import { TextRouter, runPhase } from '../load/phase';
 import type { PhaseResult } from '../load/phase';
-import { RelayTransport } from '../load/relay-transport';
 import type { SenderPlan } from '../load/senders';
-import { BenchCluster } from '../support/cluster';
+import { cpuUsPer } from '../support/compare';
 import { RedisCommandCounter, RedisRoundTripSampler, commandDelta } from '../support/redis-stats';
 import type { CommandCounts, RoundTripSample } from '../support/redis-stats';
-import { fmt, table } from '../support/report';
-import { startRelay } from '../support/relay';
-import { BENCH_PASSWORD, seedStore } from '../support/seed';
+import { fmt } from '../support/report';
+import { seedStore } from '../support/seed';
 import { startServices } from '../support/services';
+import { NODE_IDS, startSystem, systemLabel } from '../support/systems';
+import type { RunningSystem, SystemPlan } from '../support/systems';
 import type { ScenarioContext, ScenarioResult } from './context';
-import { describeFailures } from './dm';
+import { renderRoom, roomChart } from './room-report';
 
 export interface RoomOptions {
   members: number;
@@ -28,25 +27,38 @@ export interface RoomOptions {
   window: number;
   sizeChars: number;
   sessionTimeoutMs: number;
+  /** Room phases: messages/s offered in total over the senders; 'closed' is a closed loop (--window, --rate). */
+  roomRates: Array<number | 'closed'>;
+  /** Paced room phases: messages per sender on their way at once. */
+  pacedWindow: number;
+  systems: SystemPlan[];
 }
 
-export const ROOM_DEFAULTS: RoomOptions = {
-  members: 1000,
+export const ROOM_DEFAULTS: Omit<RoomOptions, 'systems'> = {
+  members: 300,
   online: 3000,
   senders: 3,
   messages: 100_000,
-  durationMs: 10_000,
+  durationMs: 5_000,
   rate: undefined,
   window: 1,
   sizeChars: 100,
   sessionTimeoutMs: 3000,
+  roomRates: [100, 200],
+  pacedWindow: 50,
 };
 
 const ROOM = 'bench-room';
-const NODE_IDS = ['n1', 'n2', 'n3'];
 
-interface GroupRun {
+export interface GroupRun {
+  /** 'room 100 msg/s', 'room closed loop' or 'world'. */
+  name: string;
+  recipients: number;
+  /** Messages/s offered in total; undefined for a closed loop. */
+  offeredPerSecond?: number;
   phase: PhaseResult;
+  cpuUsPerDelivery: number;
+  redisCpuUsPerDelivery: number;
   /** Redis commands during the measured run, per acknowledged message (cluster only). */
   redis?: {
     perMessage: number;
@@ -58,9 +70,11 @@ interface GroupRun {
   };
 }
 
-interface TransportRun {
-  room: GroupRun;
-  world: GroupRun;
+export interface SystemRun {
+  label: string;
+  kind: SystemPlan['kind'];
+  leaderId: string;
+  groups: GroupRun[];
   connectMs: number;
 }
 
@@ -73,96 +87,79 @@ export async function runRoom(ctx: ScenarioContext, requested: RoomOptions): Pro
   options.senders = Math.min(options.senders, options.members);
   const users = Array.from({ length: options.online }, (_, i) => `u${i}`);
   const members = users.slice(0, options.members);
-  const nodeOf = (index: number): string => NODE_IDS[index % NODE_IDS.length] as string;
 
   const services = await startServices(path.join(ctx.workDir, 'services'), ctx.teardown);
-  const sqlitePath = path.join(ctx.workDir, 'chat.db');
+  const seededSqlite = path.join(ctx.workDir, 'seed.db');
   ctx.progress(`room: seeding ${users.length} users and a room of ${members.length}`);
-  await seedStore(sqlitePath, { users, rooms: [{ name: ROOM, members }] });
-  ctx.progress('room: starting 3 chat nodes');
-  const cluster = await BenchCluster.start({
-    workDir: ctx.workDir,
-    sqlitePath,
-    redisUrl: services.redis.url,
-    zkHosts: services.zk.hosts,
-    nodeIds: NODE_IDS,
-    sessionTimeoutMs: options.sessionTimeoutMs,
-    teardown: ctx.teardown,
-  });
-  const { leaderId } = await cluster.waitForLeader();
+  await seedStore(seededSqlite, { users, rooms: [{ name: ROOM, members }] });
   const counter = new RedisCommandCounter(services.redis.url);
   ctx.teardown.add('redis counter', () => counter.close());
+  const infrastructure = [{ name: 'redis', pid: services.redis.pid ?? 0 }];
 
-  ctx.progress(`room: logging in ${users.length} users over 3 nodes (leader ${leaderId})`);
-  const clusterRun = await drive(
-    new ChatTransport(BENCH_PASSWORD),
-    users,
-    options,
-    {
-      url: (i) => cluster.node(nodeOf(i)).wsUrl,
-      processes: cluster.pids(),
-      redis: { counter, url: services.redis.url, historyMarker: `${cluster.redisPrefix}history:` },
-    },
-    ctx,
-  );
-  await cluster.stop();
-
-  ctx.progress('room: baseline relay');
-  const relay = await startRelay(ctx.workDir, ctx.teardown);
-  const baselineRun = await drive(
-    new RelayTransport(),
-    users,
-    options,
-    { url: () => relay.url, processes: [{ name: 'relay', pid: relay.pid }] },
-    ctx,
-  );
-  await relay.stop();
+  const runs: SystemRun[] = [];
+  for (const plan of options.systems) {
+    ctx.progress(`room: starting ${systemLabel(plan)}`);
+    const system = await startSystem(plan, {
+      ctx,
+      services,
+      seededSqlite,
+      sessionTimeoutMs: options.sessionTimeoutMs,
+    });
+    try {
+      const redis =
+        system.cluster && plan.kind === 'cluster'
+          ? { counter, url: services.redis.url, historyMarker: `${system.cluster.redisPrefix}history:` }
+          : undefined;
+      runs.push(await drive(system, users, options, { infrastructure, redis }, ctx));
+    } finally {
+      await system.stop();
+    }
+  }
 
   return {
     scenario: 'room',
-    table: render(options, leaderId, clusterRun, baselineRun),
-    data: {
-      options,
-      leader: leaderId,
-      cluster: clusterRun,
-      baseline: baselineRun,
-      ratio: {
-        roomDeliveries: clusterRun.room.phase.total.perSecond / baselineRun.room.phase.total.perSecond,
-        worldDeliveries: clusterRun.world.phase.total.perSecond / baselineRun.world.phase.total.perSecond,
-      },
-    },
+    table: renderRoom(options, runs),
+    chart: roomChart(options, runs),
+    data: { options: { ...options, systems: runs.map((r) => r.label) }, systems: runs },
   };
 }
 
 async function drive(
-  transport: LoadTransport,
+  system: RunningSystem,
   users: readonly string[],
   options: RoomOptions,
   where: {
-    url: (userIndex: number) => string;
-    processes: ReadonlyArray<{ name: string; pid: number }>;
+    infrastructure: ReadonlyArray<{ name: string; pid: number }>;
     redis?: { counter: RedisCommandCounter; url: string; historyMarker: string };
   },
   ctx: ScenarioContext,
-): Promise<TransportRun> {
+): Promise<SystemRun> {
   const router = new TextRouter();
+  const nodeOf = (index: number): string => NODE_IDS[index % NODE_IDS.length] as string;
   const connected: ConnectedUsers = await connectUsers(
-    transport,
+    system.transport,
     users.map((user, i) => ({
       user,
-      placement: { url: where.url(i), groups: i < options.members ? [ROOM, 'world'] : ['world'] },
+      placement: { url: system.url(nodeOf(i)), groups: i < options.members ? [ROOM, 'world'] : ['world'] },
     })),
     { concurrency: 50, onText: router.onText },
   );
   ctx.progress(
-    `room: ${transport.name}: ${users.length} users connected in ${fmt.seconds(connected.elapsedMs)} s`,
+    `room: ${system.label}: ${users.length} users connected in ${fmt.seconds(connected.elapsedMs)} s`,
   );
+  let phaseNo = 0;
   try {
-    const group = async (target: Target, recipients: number): Promise<GroupRun> => {
+    const group = async (
+      name: string,
+      target: Target,
+      recipients: number,
+      pacing: { rate?: number; window: number; stampDueTime: boolean },
+    ): Promise<GroupRun> => {
+      const offset = ++phaseNo * 1000;
       // The first senders are members on different nodes (user i lives on node i mod 3).
       const senders: SenderPlan[] = users.slice(0, options.senders).map((user, index) => ({
         client: connected.byUser.get(user)!,
-        index,
+        index: index + offset,
         target,
         category: target.kind,
         recipients,
@@ -175,12 +172,14 @@ async function drive(
       const phase = await runPhase(senders, router, {
         durationMs: options.durationMs,
         maxMessages: options.messages,
-        window: options.window,
-        ratePerSecond: options.rate,
+        window: pacing.window,
+        ratePerSecond: pacing.rate,
+        stampDueTime: pacing.stampDueTime,
         sizeChars: options.sizeChars,
         warmupMs: Math.min(2000, options.durationMs / 5),
         deliveryTimeoutMs: 10_000,
-        processes: where.processes,
+        processes: system.processes,
+        infrastructure: where.infrastructure,
         aroundMeasure: redis && {
           before: async () => void (before = await redis.counter.snapshot()),
           after: async () => void (after = await redis.counter.snapshot()),
@@ -193,13 +192,21 @@ async function drive(
           after: async () => void (sample = sampler?.stop()),
         },
       });
-      if (!redis) return { phase };
+      const common = {
+        name,
+        recipients,
+        offeredPerSecond: pacing.stampDueTime && pacing.rate ? pacing.rate * senders.length : undefined,
+        phase,
+        cpuUsPerDelivery: cpuUsPer(phase, phase.total.deliveries),
+        redisCpuUsPerDelivery: cpuUsPer(phase, phase.total.deliveries, 'infrastructure'),
+      };
+      if (!redis) return common;
       const monitorSample = sample ?? { commands: 0, roundTrips: 0, transactions: 0, messages: 0 };
       const delta = commandDelta(before, after);
       const total = delta.reduce((sum, [, n]) => sum + n, 0);
       const acked = Math.max(1, phase.send.acked);
       return {
-        phase,
+        ...common,
         redis: {
           perMessage: total / acked,
           total,
@@ -209,110 +216,27 @@ async function drive(
         },
       };
     };
-    ctx.progress(`room: ${transport.name}: room of ${options.members}`);
-    const room = await group({ kind: 'room', name: ROOM }, options.members);
-    ctx.progress(`room: ${transport.name}: world channel with ${users.length} online`);
-    const world = await group({ kind: 'world' }, users.length);
-    return { room, world, connectMs: connected.elapsedMs };
+    const groups: GroupRun[] = [];
+    const closed = { rate: options.rate, window: options.window, stampDueTime: false };
+    for (const rate of options.roomRates) {
+      const name = rate === 'closed' ? 'room closed loop' : `room ${rate} msg/s`;
+      ctx.progress(`room: ${system.label}: ${name}, ${options.members} members`);
+      const pacing =
+        rate === 'closed'
+          ? closed
+          : { rate: rate / options.senders, window: options.pacedWindow, stampDueTime: true };
+      groups.push(await group(name, { kind: 'room', name: ROOM }, options.members, pacing));
+    }
+    ctx.progress(`room: ${system.label}: world channel with ${users.length} online`);
+    groups.push(await group('world', { kind: 'world' }, users.length, closed));
+    return {
+      label: system.label,
+      kind: system.kind,
+      leaderId: system.leaderId,
+      groups,
+      connectMs: connected.elapsedMs,
+    };
   } finally {
     await connected.closeAll();
   }
-}
-
-function render(
-  options: RoomOptions,
-  leaderId: string,
-  cluster: TransportRun,
-  baseline: TransportRun,
-): string {
-  const mem = (phase: PhaseResult): string =>
-    `${fmt.mib(phase.memory.processes.reduce((sum, p) => sum + p.rssBytes, 0))} / ${fmt.mib(phase.memory.peakTotalRssBytes)}`;
-  const row = (label: string, recipients: number, run: GroupRun): string[] => {
-    const t = run.phase.total;
-    const seconds = run.phase.send.elapsedMs / 1000;
-    return [
-      label,
-      fmt.int(recipients),
-      fmt.int(run.phase.send.sent),
-      fmt.rate(seconds > 0 ? t.completed / seconds : 0),
-      fmt.int(t.deliveries),
-      fmt.rate(t.perSecond),
-      fmt.ms(t.latency.p50Ms),
-      fmt.ms(t.latency.p99Ms),
-      fmt.ms(t.latency.maxMs),
-      mem(run.phase),
-      run.redis ? run.redis.perMessage.toFixed(1) : '-',
-      run.redis ? run.redis.roundTripsPerMessage.toFixed(1) : '-',
-    ];
-  };
-  const ratio = (c: GroupRun, b: GroupRun): string[] => [
-    '  ratio cluster/baseline',
-    '',
-    '',
-    '',
-    '',
-    fmt.ratio(c.phase.total.perSecond, b.phase.total.perSecond),
-    fmt.ratio(c.phase.total.latency.p50Ms, b.phase.total.latency.p50Ms),
-    fmt.ratio(c.phase.total.latency.p99Ms, b.phase.total.latency.p99Ms),
-    fmt.ratio(c.phase.total.latency.maxMs, b.phase.total.latency.maxMs),
-    '',
-    '',
-    '',
-  ];
-  const online = options.online;
-  const rows = [
-    row('room: cluster', options.members, cluster.room),
-    row('room: baseline relay', options.members, baseline.room),
-    ratio(cluster.room, baseline.room),
-    row('world: cluster', online, cluster.world),
-    row('world: baseline relay', online, baseline.world),
-    ratio(cluster.world, baseline.world),
-  ];
-  const pacing = options.rate ? `${options.rate} msg/s per sender` : 'unpaced';
-  const title =
-    `room: ${options.members} members / ${online} online over 3 nodes (leader ${leaderId}), ${options.senders} senders, ` +
-    `${fmt.seconds(options.durationMs)} s per phase, window ${options.window}, ${pacing}, ${options.sizeChars}-char texts`;
-  const topCommands = (run: GroupRun): string =>
-    Object.entries(run.redis?.byCommand ?? {})
-      .slice(0, 8)
-      .map(([name, n]) => `${name} ${n.toFixed(2)}`)
-      .join(', ');
-  const roundTrips = (run: GroupRun): string => {
-    const sample = run.redis?.monitorSample;
-    return sample
-      ? `${run.redis?.roundTripsPerMessage.toFixed(2)} (${sample.roundTrips} round trips for ${sample.messages} messages)`
-      : '-';
-  };
-  const notes = [
-    `Redis commands per room message: ${topCommands(cluster.room)}`,
-    `Redis commands per world message: ${topCommands(cluster.world)}`,
-    `Redis round trips per message (a MULTI…EXEC block is one; MONITOR during the warm-up): ` +
-      `room ${roundTrips(cluster.room)}, world ${roundTrips(cluster.world)}`,
-    `failed sends: room ${describeFailures(cluster.room.phase)} (baseline ${describeFailures(baseline.room.phase)}), ` +
-      `world ${describeFailures(cluster.world.phase)} (baseline ${describeFailures(baseline.world.phase)})`,
-    `login of ${online} users: cluster ${fmt.seconds(cluster.connectMs)} s, relay connect ${fmt.seconds(baseline.connectMs)} s; ` +
-      `load generator CPU in the cluster phases: room ${fmt.seconds(cluster.room.phase.loadGeneratorCpuMs)} s, ` +
-      `world ${fmt.seconds(cluster.world.phase.loadGeneratorCpuMs)} s`,
-  ];
-  return [
-    table(
-      title,
-      [
-        '',
-        'recipients',
-        'sent',
-        'msgs/s',
-        'delivered',
-        'deliveries/s',
-        'p50 ms',
-        'p99 ms',
-        'max ms',
-        'RSS MiB end/peak',
-        'Redis cmds/msg',
-        'round trips/msg',
-      ],
-      rows,
-    ),
-    ...notes,
-  ].join('\n');
 }

@@ -94,3 +94,8 @@ export class MemorySampler {
     this.peakTotal = Math.max(this.peakTotal, total);
   }
 }
+
+/** Sum of the current RSS of `pids` (0 for one that is gone). */
+export function totalRss(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + (readProc(pid)?.rssBytes ?? 0), 0);
+}

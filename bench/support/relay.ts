@@ -34,7 +34,7 @@ export async function startRelay(workDir: string, teardown: Teardown): Promise<R
   return { url: `ws://127.0.0.1:${port}`, pid: proc.pid ?? 0, stop };
 }
 
-function canConnect(port: number): Promise<boolean> {
+export function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     socket.once('connect', () => {

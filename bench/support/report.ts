@@ -60,12 +60,22 @@ export function machineInfo(): MachineInfo {
   };
 }
 
-/** Writes bench/results/<scenario>-<timestamp>.json (git-ignored) and returns its path. */
-export async function writeResultFile(scenario: string, data: unknown): Promise<string> {
+/**
+ * Writes bench/results/<scenario>-<timestamp>.json (git-ignored), and the
+ * chart beside it as .svg; returns both paths.
+ */
+export async function writeResultFile(
+  scenario: string,
+  data: unknown,
+  chart?: string,
+): Promise<{ json: string; svg?: string }> {
   const dir = path.join(repoRoot(), 'bench', 'results');
   await fs.mkdir(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const file = path.join(dir, `${scenario}-${stamp}.json`);
-  await fs.writeFile(file, `${JSON.stringify(data, null, 2)}\n`);
-  return file;
+  const json = path.join(dir, `${scenario}-${stamp}.json`);
+  await fs.writeFile(json, `${JSON.stringify(data, null, 2)}\n`);
+  if (chart === undefined) return { json };
+  const svg = json.replace(/\.json$/, '.svg');
+  await fs.writeFile(svg, chart);
+  return { json, svg };
 }

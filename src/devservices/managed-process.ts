@@ -8,9 +8,14 @@ export interface SpawnSpec {
   command: string;
   args: string[];
   cwd: string;
-  /** stdout and stderr are appended here, so a failed start can show the log tail. */
-  logFile: string;
+  /**
+   * stdout and stderr are appended here, so a failed start can show the log
+   * tail. Without one they are pipes the launcher reads (`child.stdout`).
+   */
+  logFile?: string;
   env?: NodeJS.ProcessEnv;
+  /** An IPC channel, for a child that says it is ready with `process.send`. */
+  ipc?: boolean;
 }
 
 export interface ExitStatus {
@@ -40,7 +45,8 @@ export class ManagedProcess {
   private watchdog: ChildProcess | undefined;
 
   private constructor(
-    private readonly child: ChildProcess,
+    /** The child itself, for its piped output and IPC messages. */
+    readonly child: ChildProcess,
     readonly spec: SpawnSpec,
     /** Where this process's output starts in the (appended) log file. */
     readonly logOffset: number,
@@ -63,13 +69,22 @@ export class ManagedProcess {
   }
 
   static spawn(spec: SpawnSpec): ManagedProcess {
+    const ipc = spec.ipc ? (['ipc'] as const) : [];
+    if (spec.logFile === undefined) {
+      const child = spawn(spec.command, spec.args, {
+        cwd: spec.cwd,
+        env: spec.env ?? process.env,
+        stdio: ['ignore', 'pipe', 'pipe', ...ipc],
+      });
+      return new ManagedProcess(child, spec, 0);
+    }
     const fd = fs.openSync(spec.logFile, 'a');
     try {
       const logOffset = fs.fstatSync(fd).size;
       const child = spawn(spec.command, spec.args, {
         cwd: spec.cwd,
         env: spec.env ?? process.env,
-        stdio: ['ignore', fd, fd],
+        stdio: ['ignore', fd, fd, ...ipc],
       });
       return new ManagedProcess(child, spec, logOffset);
     } finally {
@@ -88,6 +103,7 @@ export class ManagedProcess {
 
   /** The last lines this process wrote (earlier runs in the same log file are skipped). */
   ownLogTail(maxLines = 30): string {
+    if (this.spec.logFile === undefined) return '(output is piped to the launcher)';
     return readLogTail(this.spec.logFile, maxLines, this.logOffset);
   }
 

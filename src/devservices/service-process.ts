@@ -121,7 +121,8 @@ export class ServiceProcess {
   }
 
   logTail(maxLines = 30): string {
-    return this.current ? readLogTail(this.current.spec.logFile, maxLines) : '(never started)';
+    const file = this.current?.spec.logFile;
+    return file ? readLogTail(file, maxLines) : '(never started)';
   }
 
   private async launch(port: number): Promise<void> {

@@ -1,37 +1,26 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { credentials, Metadata } from '@grpc/grpc-js';
-import { AdminServiceClient } from '../../gen/chat/v1/cluster';
 import type {
   GetClusterInfoResponse,
   GetRoomResponse,
   ListSessionsResponse,
 } from '../../gen/chat/v1/cluster';
-import { ensureDevCerts } from '../../src/cluster/tls/certs';
 import { ChatClient } from '../../src/client/chat-client';
 import type { ChatClientOptions } from '../../src/client/chat-client';
 import { silentLogger } from '../../src/core/logger';
+import { LocalChatCluster, ensureClusterCerts } from '../../src/devservices/chat-cluster';
+import type { ChatNodeProcess } from '../../src/devservices/chat-node';
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/types';
 import { redisUrl, zkHosts } from './services';
 import { uniquePrefix, uniqueZkRoot } from './unique';
-import { waitFor } from './wait-for';
 
 const REPO = path.resolve(__dirname, '..', '..');
 export const TEST_PASSWORD = 'pw-test-123';
 
-export interface NodeProcess {
-  nodeId: string;
-  wsUrl: string;
-  rpcAddress: string;
-  child: ChildProcess;
-  /** The last lines the node logged, for failure messages. */
-  logTail: string[];
-  exited: Promise<number | null>;
-}
+/** A running node: addresses, the child process, its last log lines, its exit. */
+export type NodeProcess = ChatNodeProcess;
 
 export interface TestClusterOptions {
   name: string;
@@ -47,52 +36,56 @@ async function testCerts(nodeIds: string[]): Promise<string> {
   if (!pending) {
     const dir = path.join(os.tmpdir(), `chat-test-certs-${process.pid}`);
     const ids = Array.from({ length: 8 }, (_, i) => `n${i + 1}`);
-    pending = ensureDevCerts({ dir, nodeIds: ids, force: false, logger: silentLogger() }).then(() => dir);
+    pending = ensureClusterCerts(dir, ids);
     certsByPid.set(process.pid, pending);
   }
   const dir = await pending;
   const missing = nodeIds.filter((id) => !/^n[1-8]$/.test(id));
-  if (missing.length) await ensureDevCerts({ dir, nodeIds: missing, force: false, logger: silentLogger() });
+  if (missing.length) await ensureClusterCerts(dir, missing);
   return dir;
 }
 
 /**
- * Several real chat node processes (the same entry point pm2 runs) against the
- * run's Redis and ZooKeeper, each test cluster with its own key prefix,
- * ZooKeeper root and SQLite file. Nodes can be stopped cleanly or killed.
+ * Several real chat node processes (the same entry point pm2 runs, on the
+ * TypeScript sources) against the run's Redis and ZooKeeper, each test
+ * cluster with its own key prefix, ZooKeeper root and SQLite file, launched
+ * by the same LocalChatCluster as the bench. Nodes can be stopped cleanly,
+ * killed or paused (`node.child.kill('SIGSTOP')`).
  */
 export class TestCluster {
-  readonly nodes = new Map<string, NodeProcess>();
   readonly clients: ChatClient[] = [];
   private store: Store | undefined;
 
   private constructor(
     readonly dir: string,
     readonly certsDir: string,
-    readonly env: Record<string, string>,
+    private readonly local: LocalChatCluster,
   ) {}
 
   static async start(options: TestClusterOptions): Promise<TestCluster> {
     const nodeIds = options.nodeIds ?? ['n1', 'n2', 'n3'];
     const certsDir = await testCerts(nodeIds);
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), `chat-cluster-${options.name}-`));
-    const env: Record<string, string> = {
-      REDIS_URL: redisUrl(),
-      REDIS_PREFIX: uniquePrefix(options.name),
-      ZK_HOSTS: zkHosts(),
-      ZK_ROOT: uniqueZkRoot(options.name),
-      ZK_SESSION_TIMEOUT_MS: '3000',
-      SQLITE_PATH: path.join(dir, 'chat.db'),
-      CERTS_DIR: certsDir,
-      SCRYPT_N: '1024',
-      LOG_LEVEL: 'info',
-      LOG_PRETTY: 'false',
-      WS_PORT: '0',
-      RPC_PORT: '0',
-      DIRTY_WORDS_PATH: path.join(REPO, 'resources', 'dirty-words.txt'),
-      ...options.env,
-    };
-    const cluster = new TestCluster(dir, certsDir, env);
+    const local = new LocalChatCluster({
+      build: {
+        script: path.join(REPO, 'src/bin/node.ts'),
+        nodeArgs: ['--require', path.join(REPO, 'test/support/swc-register.js')],
+        checkout: REPO,
+      },
+      settings: {
+        redisUrl: redisUrl(),
+        redisPrefix: uniquePrefix(options.name),
+        zkHosts: zkHosts(),
+        zkRoot: uniqueZkRoot(options.name),
+        sessionTimeoutMs: 3000,
+        sqlitePath: path.join(dir, 'chat.db'),
+        certsDir,
+        // Tests read events (node_started, hot_words_reset...) from the log.
+        logLevel: 'info',
+      },
+      env: options.env,
+    });
+    const cluster = new TestCluster(dir, certsDir, local);
     // The first node creates the SQLite schema; the others then open it.
     const [first, ...rest] = nodeIds;
     if (first) await cluster.startNode(first);
@@ -100,87 +93,45 @@ export class TestCluster {
     return cluster;
   }
 
-  async startNode(nodeId: string, extraEnv: Record<string, string> = {}): Promise<NodeProcess> {
-    const child = spawn(
-      process.execPath,
-      ['--require', path.join(REPO, 'test/support/swc-register.js'), path.join(REPO, 'src/bin/node.ts')],
-      {
-        cwd: REPO,
-        env: { ...process.env, ...this.env, NODE_ID: nodeId, ...extraEnv },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const logTail: string[] = [];
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const started = new Promise<{ wsUrl: string; rpcAddress: string }>((resolve, reject) => {
-      const onLine = (line: string): void => {
-        logTail.push(line);
-        if (logTail.length > 40) logTail.shift();
-        if (!line.includes('"node_started"')) return;
-        try {
-          const parsed = JSON.parse(line) as { wsUrl: string; rpcAddress: string };
-          resolve({ wsUrl: parsed.wsUrl, rpcAddress: parsed.rpcAddress });
-        } catch (err) {
-          reject(err as Error);
-        }
-      };
-      lines(child.stdout, onLine);
-      lines(child.stderr, onLine);
-      void exited.then((code) =>
-        reject(new Error(`node ${nodeId} exited with ${code} before starting:\n${logTail.join('\n')}`)),
-      );
-    });
-    const timeout = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    try {
-      const { wsUrl, rpcAddress } = await started;
-      const node: NodeProcess = { nodeId, wsUrl, rpcAddress, child, logTail, exited };
-      this.nodes.set(nodeId, node);
-      return node;
-    } finally {
-      clearTimeout(timeout);
-    }
+  /** The environment every node gets (before per-node extras). */
+  get env(): Record<string, string> {
+    return this.local.env;
   }
 
+  get nodes(): Map<string, NodeProcess> {
+    return this.local.nodes;
+  }
+
+  /** A property, so a scenario can wrap it (e.g. to capture the logs of every node started). */
+  startNode = (nodeId: string, extraEnv: Record<string, string> = {}): Promise<NodeProcess> =>
+    this.local.startNode(nodeId, extraEnv);
+
   node(nodeId: string): NodeProcess {
-    const node = this.nodes.get(nodeId);
-    if (!node) throw new Error(`no node ${nodeId} in this test cluster`);
-    return node;
+    return this.local.node(nodeId);
   }
 
   /** SIGKILL: no deregistration, no session cleanup, as when a machine dies. */
   async kill(nodeId: string): Promise<void> {
-    const node = this.node(nodeId);
-    node.child.kill('SIGKILL');
-    await node.exited;
-    this.nodes.delete(nodeId);
+    await this.local.kill(nodeId);
   }
 
   /** SIGTERM: the clean shutdown path. */
   async stopNode(nodeId: string): Promise<void> {
-    const node = this.node(nodeId);
-    node.child.kill('SIGTERM');
-    await node.exited;
-    this.nodes.delete(nodeId);
+    await this.local.stopNode(nodeId);
   }
 
   async info(nodeId: string): Promise<GetClusterInfoResponse> {
-    return this.admin(nodeId, (client, deadline, done) =>
-      client.getClusterInfo({}, new Metadata(), { deadline }, done),
-    );
+    return this.local.info(nodeId, 3000);
   }
 
   /** AdminService ListSessions: this node's sessions, or every global one. */
   async sessions(nodeId: string, global = false): Promise<ListSessionsResponse> {
-    return this.admin(nodeId, (client, deadline, done) =>
-      client.listSessions({ global }, new Metadata(), { deadline }, done),
-    );
+    return this.local.admin.listSessions(this.node(nodeId).rpcAddress, global);
   }
 
   /** AdminService GetRoom (the leader answers): stored members and who is online where. */
   async room(nodeId: string, name: string): Promise<GetRoomResponse> {
-    return this.admin(nodeId, (client, deadline, done) =>
-      client.getRoom({ name }, new Metadata(), { deadline }, done),
-    );
+    return this.local.admin.getRoom(this.node(nodeId).rpcAddress, name);
   }
 
   /** Waits until every running node agrees on one leader that says it leads. */
@@ -188,19 +139,7 @@ export class TestCluster {
     what = 'one leader all nodes agree on',
     timeoutMs = 20_000,
   ): Promise<{ leaderId: string; epoch: number }> {
-    return waitFor(
-      async () => {
-        const infos = await Promise.all([...this.nodes.keys()].map((id) => this.info(id)));
-        const leaderIds = new Set(infos.map((i) => i.leaderId));
-        const [leaderId] = [...leaderIds];
-        if (leaderIds.size !== 1 || !leaderId || !this.nodes.has(leaderId)) return undefined;
-        const leader = infos.find((i) => i.nodeId === leaderId);
-        if (leader?.role !== 'leader') return undefined;
-        if (infos.some((i) => i.nodes.length !== this.nodes.size)) return undefined;
-        return { leaderId, epoch: leader.epoch };
-      },
-      { what, timeoutMs, intervalMs: 100 },
-    );
+    return this.local.waitForLeader(timeoutMs, what);
   }
 
   async users(): Promise<Store> {
@@ -232,39 +171,8 @@ export class TestCluster {
 
   async stop(): Promise<void> {
     await Promise.all(this.clients.map((client) => client.close()));
-    await Promise.all([...this.nodes.keys()].map((id) => this.stopNode(id).catch(() => undefined)));
+    await this.local.stop();
     await this.store?.close();
     await fs.rm(this.dir, { recursive: true, force: true });
   }
-
-  /** One AdminService call with the admin certificate and a 3 s deadline. */
-  private async admin<T>(
-    nodeId: string,
-    call: (client: AdminServiceClient, deadline: number, done: (err: Error | null, res: T) => void) => void,
-  ): Promise<T> {
-    const node = this.node(nodeId);
-    const read = (file: string): Promise<Buffer> => fs.readFile(path.join(this.certsDir, file));
-    const [ca, key, cert] = await Promise.all([read('ca.crt'), read('admin.key'), read('admin.crt')]);
-    const client = new AdminServiceClient(node.rpcAddress, credentials.createSsl(ca, key, cert));
-    try {
-      return await new Promise<T>((resolve, reject) => {
-        call(client, Date.now() + 3000, (err, res) => (err ? reject(err) : resolve(res)));
-      });
-    } finally {
-      client.close();
-    }
-  }
-}
-
-function lines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
-  let buffered = '';
-  stream?.setEncoding('utf8');
-  stream?.on('data', (chunk: string) => {
-    buffered += chunk;
-    let index: number;
-    while ((index = buffered.indexOf('\n')) >= 0) {
-      onLine(buffered.slice(0, index));
-      buffered = buffered.slice(index + 1);
-    }
-  });
 }
