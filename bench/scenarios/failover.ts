@@ -9,7 +9,8 @@ import { renderChart } from '../support/svg-chart';
 import { fmt, table } from '../support/report';
 import { BENCH_PASSWORD, seedStore } from '../support/seed';
 import { startServices } from '../support/services';
-import { sleep, waitFor } from '../support/wait';
+import { waitFor } from '../../src/core/wait-for';
+import { sleep } from '../support/wait';
 import type { ScenarioContext, ScenarioResult } from './context';
 
 export interface FailoverOptions {

@@ -8,7 +8,7 @@ import type { ChatNodeProcess } from '../../src/devservices/chat-node';
 import { describeExit } from '../../src/devservices/managed-process';
 import { distFile, repoRoot } from './repo';
 import type { Teardown } from './teardown';
-import { waitFor } from './wait';
+import { waitFor } from '../../src/core/wait-for';
 
 export type { LeaderState };
 export type BenchNode = ChatNodeProcess;

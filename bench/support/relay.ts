@@ -4,7 +4,7 @@ import { findFreePort } from '../../src/devservices';
 import { ManagedProcess } from '../../src/devservices/managed-process';
 import { distFile, repoRoot } from './repo';
 import type { Teardown } from './teardown';
-import { waitFor } from './wait';
+import { waitFor } from '../../src/core/wait-for';
 
 export interface RelayHandle {
   url: string;

@@ -4,7 +4,7 @@ import { ManagedProcess } from '../../src/devservices/managed-process';
 import { canConnect } from './relay';
 import { distFile, repoRoot } from './repo';
 import type { Teardown } from './teardown';
-import { waitFor } from './wait';
+import { waitFor } from '../../src/core/wait-for';
 
 export interface SocketIoServers {
   /** WebSocket URL of each process, in the order of `names`. */

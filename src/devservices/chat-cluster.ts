@@ -4,7 +4,7 @@ import { ensureDevCerts } from '../cluster/tls/certs';
 import { silentLogger } from '../core/logger';
 import { AdminClients } from './admin-client';
 import { ChatNodeProcess } from './chat-node';
-import { pollUntil } from './deadline';
+import { waitFor } from '../core/wait-for';
 import { DevServiceError } from './errors';
 import { findFreePort } from './free-port';
 
@@ -123,24 +123,23 @@ export class LocalChatCluster {
     timeoutMs = 30_000,
     what = 'one leader that every node agrees on',
   ): Promise<LeaderState> {
-    let state: LeaderState | undefined;
-    const result = await pollUntil(
-      async () => {
-        const infos = await Promise.all([...this.nodes.keys()].map((id) => this.info(id, 1000)));
-        const leaderIds = new Set(infos.map((i) => i.leaderId));
-        const [leaderId] = [...leaderIds];
-        if (leaderIds.size !== 1 || !leaderId || !this.nodes.has(leaderId)) return false;
-        const leader = infos.find((i) => i.nodeId === leaderId);
-        if (leader?.role !== 'leader') return false;
-        if (infos.some((i) => i.nodes.length !== this.nodes.size)) return false;
-        state = { leaderId, epoch: leader.epoch };
-        return true;
-      },
-      { deadline: Date.now() + timeoutMs, intervalMs: 100 },
-    );
-    if (!result.ok || !state)
-      throw new DevServiceError(`Waiting for ${what}: ${result.ok ? '' : result.reason}`);
-    return state;
+    try {
+      return await waitFor(
+        async () => {
+          const infos = await Promise.all([...this.nodes.keys()].map((id) => this.info(id, 1000)));
+          const leaderIds = new Set(infos.map((i) => i.leaderId));
+          const [leaderId] = [...leaderIds];
+          if (leaderIds.size !== 1 || !leaderId || !this.nodes.has(leaderId)) return undefined;
+          const leader = infos.find((i) => i.nodeId === leaderId);
+          if (leader?.role !== 'leader') return undefined;
+          if (infos.some((i) => i.nodes.length !== this.nodes.size)) return undefined;
+          return { leaderId, epoch: leader.epoch };
+        },
+        { what, timeoutMs, intervalMs: 100 },
+      );
+    } catch (err) {
+      throw new DevServiceError(err instanceof Error ? err.message : String(err));
+    }
   }
 
   followers(leaderId: string): string[] {
