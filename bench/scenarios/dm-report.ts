@@ -84,6 +84,7 @@ export function renderDm(options: DmOptions, runs: readonly SystemRun[]): string
       fmt.mib(r.idle!.rssBeforeBytes),
       fmt.mib(r.idle!.rssAfterBytes),
       r.idle!.kibPerConnection.toFixed(1),
+      r.idle!.marginalKibPerConnection.toFixed(1),
     ]);
   return [
     table(
@@ -109,7 +110,14 @@ export function renderDm(options: DmOptions, runs: readonly SystemRun[]): string
     '',
     table(
       'idle memory: logged-in connections of the many-users shape (RSS of the server processes, all of them together)',
-      ['system', 'connections', 'RSS before MiB', 'RSS after MiB', 'KiB per connection'],
+      [
+        'system',
+        'connections',
+        'RSS before MiB',
+        'RSS after MiB',
+        'KiB per connection (fresh)',
+        'KiB per added connection',
+      ],
       idleRows,
     ),
   ].join('\n');

@@ -79,7 +79,15 @@ export interface IdleMemory {
   connections: number;
   rssBeforeBytes: number;
   rssAfterBytes: number;
+  /** (after - before) / connections, from fresh processes: includes the heap's one-time growth. */
   kibPerConnection: number;
+  /**
+   * What one more idle connection costs: RSS with all connections logged in
+   * minus RSS with half of them, over the other half. Both readings come
+   * after a login burst of the same size, so one-time growth (V8's young
+   * generation, allocator arenas) is in both and cancels.
+   */
+  marginalKibPerConnection: number;
 }
 
 export interface SystemRun {
@@ -168,34 +176,51 @@ async function measureSystem(
   // that earlier load phases grew and freed.
   if (options.manyPairs > 0) {
     const many = placePairs(options.manyPairs, system.followers, (i) => [`ms${i}`, `mr${i}`]);
-    const before = totalRss(system.processes.map((p) => p.pid));
-    await withUsers(system, many, async (router, senders) => {
+    const rss = (): number => totalRss(system.processes.map((p) => p.pid));
+    const before = rss();
+    let halfway = 0;
+    const half = Math.floor(many.length / 2);
+    const settle = async (): Promise<number> => {
       // Let the servers finish what the logins started before reading their memory.
       await sleep(1000);
-      const after = totalRss(system.processes.map((p) => p.pid));
-      const connections = many.length * 2;
-      run.idle = {
-        connections,
-        rssBeforeBytes: before,
-        rssAfterBytes: after,
-        kibPerConnection: (after - before) / 1024 / connections,
-      };
-      const rate = (many.length * 1000) / options.manyIntervalMs;
-      ctx.progress(
-        `dm: ${system.label}: ${many.length} pairs, one DM per sender every ${options.manyIntervalMs} ms`,
-      );
-      const durationMs = Math.max(options.durationMs * 2, options.manyIntervalMs * 4);
-      const phase = await runPhase(renumber(senders), router, {
-        ...base,
-        durationMs,
-        window: 4,
-        ratePerSecond: 1000 / options.manyIntervalMs,
-        stampDueTime: true,
-        ...phaseCommon(durationMs, system, infrastructure),
-        warmupMs: 0,
-      });
-      shape(`many users (${rate} DM/s)`, rate, phase, many.length);
-    });
+      return rss();
+    };
+    await withUsers(
+      system,
+      many,
+      async (router, senders) => {
+        const after = await settle();
+        const connections = many.length * 2;
+        run.idle = {
+          connections,
+          rssBeforeBytes: before,
+          rssAfterBytes: after,
+          kibPerConnection: (after - before) / 1024 / connections,
+          marginalKibPerConnection: (after - halfway) / 1024 / ((many.length - half) * 2),
+        };
+        const rate = (many.length * 1000) / options.manyIntervalMs;
+        ctx.progress(
+          `dm: ${system.label}: ${many.length} pairs, one DM per sender every ${options.manyIntervalMs} ms`,
+        );
+        const durationMs = Math.max(options.durationMs * 2, options.manyIntervalMs * 4);
+        const phase = await runPhase(renumber(senders), router, {
+          ...base,
+          durationMs,
+          window: 4,
+          ratePerSecond: 1000 / options.manyIntervalMs,
+          stampDueTime: true,
+          ...phaseCommon(durationMs, system, infrastructure),
+          warmupMs: 0,
+        });
+        shape(`many users (${rate} DM/s)`, rate, phase, many.length);
+      },
+      {
+        pairs: half,
+        reached: async () => {
+          halfway = await settle();
+        },
+      },
+    );
   }
   await withUsers(system, pairs, async (router, senders) => {
     ctx.progress(`dm: ${system.label}: closed loop, ${options.pairs} pairs × window ${options.window}`);
@@ -245,13 +270,29 @@ async function withUsers(
   system: RunningSystem,
   pairs: readonly Pair[],
   body: (router: TextRouter, senders: SenderPlan[]) => Promise<void>,
+  /** Called once the first `midpoint.pairs` pairs are logged in, before the others log in. */
+  midpoint?: { pairs: number; reached: () => Promise<void> },
 ): Promise<void> {
   const router = new TextRouter();
   const plans: ConnectPlan[] = pairs.flatMap((p) => [
     { user: p.receiver, placement: { url: system.url(p.receiverNode), groups: [] } },
     { user: p.sender, placement: { url: system.url(p.senderNode), groups: [] } },
   ]);
-  const connected = await connectUsers(system.transport, plans, { concurrency: 50, onText: router.onText });
+  const split = midpoint ? midpoint.pairs * 2 : plans.length;
+  const options = { concurrency: 50, onText: router.onText };
+  const first = await connectUsers(system.transport, plans.slice(0, split), options);
+  let rest: Awaited<ReturnType<typeof connectUsers>> | undefined;
+  try {
+    if (midpoint) await midpoint.reached();
+    rest = await connectUsers(system.transport, plans.slice(split), options);
+  } catch (err) {
+    await first.closeAll();
+    throw err;
+  }
+  const connected = {
+    byUser: new Map([...first.byUser, ...rest.byUser]),
+    closeAll: () => Promise.all([first.closeAll(), rest?.closeAll()]),
+  };
   try {
     const senders: SenderPlan[] = pairs.map((p) => ({
       client: connected.byUser.get(p.sender)!,

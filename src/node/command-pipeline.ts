@@ -32,6 +32,7 @@ export function commandPipeline(
       cluster: services.cluster,
       defaultPopular: 10,
       defaultHistory: 50,
+      logger: logger.child({ component: 'sessions' }),
     }),
     maxPopularLimit: config.chat.popularMax,
     maxHistoryLimit: MAX_PAGE_LIMIT,

@@ -6,6 +6,7 @@ import type { SessionService } from '../chat/sessions';
 import type { Actor, LeaderCall, LeaderOpName, LeaderResultOf, SessionPeer } from '../chat/types';
 import type { UserInfoService } from '../chat/user-info';
 import { MalformedFrame, Unauthenticated } from '../core/errors';
+import type { Logger } from '../core/logger';
 import { CloseCode } from '../protocol/close-codes';
 import { ackToWire, channelFromWire, messageToWire, roomToWire } from '../protocol/mappers';
 import type { ClientConnection, CommandContext, CommandHandlers } from '../ws';
@@ -24,6 +25,7 @@ export interface CommandServices {
   cluster: ClusterPort;
   defaultPopular: number;
   defaultHistory: number;
+  logger: Logger;
 }
 
 /** The client commands, each a thin translation between frames and chat services. */
@@ -73,10 +75,14 @@ export function commandHandlers(s: CommandServices): CommandHandlers {
       const result = await s.sessions.login(login, conn.remoteAddress, peerOf(conn));
       const { username, sid } = result.session;
       conn.user = { username, alliance: result.user.alliance, sid, createdAt: result.user.createdAt };
+      // Holds nothing of the login command itself (its frame carries the password).
+      const log = s.logger;
       conn.onClose(() => {
         s.sessions
           .logout(username, sid)
-          .catch((err: unknown) => ctx.log.warn({ event: 'logout_failed', err }, 'logout failed'));
+          .catch((err: unknown) =>
+            log.warn({ event: 'logout_failed', user: username, err }, 'logout failed'),
+          );
       });
       return {
         $case: 'loginOk',
