@@ -12,11 +12,11 @@ import { ChatNode } from '../node/chat-node';
 import { createRegistry, serveMetrics } from '../node/metrics';
 import { RedisRecentActivity } from '../redis/activity';
 import { RedisSessionDirectory } from '../redis/sessions';
-import { RedisLoginAttempts } from '../redis/login-attempts';
+import { RedisLoginBackoff } from '../redis/login-backoff';
 import { RedisResumeTokens } from '../redis/resume-tokens';
 import { RedisServerRegistry } from '../redis/server-registry';
 import { openStore } from '../store';
-import { WsServer } from '../ws';
+import { edgeMetrics, WsServer } from '../ws';
 import { startExtensions } from './extensions';
 
 /** A chat node on its real drivers, and how to stop all of it. */
@@ -113,11 +113,7 @@ export async function composeNode(config: NodeConfig, logger: Logger): Promise<C
         directory: new RedisSessionDirectory(redis, keys),
         activity: new RedisRecentActivity(redis, keys),
         tokens: new RedisResumeTokens(redis, keys),
-        attempts: new RedisLoginAttempts(redis, keys, {
-          maxFailuresPerUser: config.login.maxFailuresPerUser,
-          maxFailuresPerAddress: config.login.maxFailuresPerAddress,
-          windowSeconds: config.login.failureWindowS,
-        }),
+        attempts: new RedisLoginBackoff(redis, keys, config.login),
         registry: new RedisServerRegistry(redis, keys),
         self,
         coordinator,
@@ -129,6 +125,7 @@ export async function composeNode(config: NodeConfig, logger: Logger): Promise<C
             limits: config.ws,
             sink,
             logger: log.child({ component: 'ws' }),
+            metrics: edgeMetrics(metrics),
             maxPendingCommands: config.ws.maxPendingCommands,
             maxInFlightCommands: config.ws.maxInFlightCommands,
           }),

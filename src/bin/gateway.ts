@@ -20,7 +20,12 @@ async function main(): Promise<void> {
       cacheMs: config.cacheMs,
     },
   );
-  const gateway = new Gateway({ directory, strategy: createStrategy(config.strategy), logger });
+  const gateway = new Gateway({
+    directory,
+    strategy: createStrategy(config.strategy),
+    logger,
+    limits: config.limits,
+  });
   onShutdownSignal(logger, async () => {
     await gateway.close();
     redis.disconnect();
