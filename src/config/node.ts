@@ -34,7 +34,7 @@ export interface NodeConfig {
   } & EdgeAdmissionConfig;
   rpc: { host: string; port: number; advertiseHost: string | undefined };
   tls: { caPath: string; certPath: string; keyPath: string };
-  zk: { hosts: string; root: string; sessionTimeoutMs: number };
+  zk: { hosts: string; root: string; sessionTimeoutMs: number; auth: string | undefined };
   redis: RedisConfig;
   store: { mongoUrl: string | undefined; sqlitePath: string; commitWindowMs: number };
   scrypt: { N: number; r: number; p: number };
@@ -171,6 +171,10 @@ export function readNodeConfig(env: NodeJS.ProcessEnv | Record<string, string | 
         'ZooKeeper session timeout; a dead leader is replaced after about this long.',
         1000,
         60000,
+      ),
+      auth: v.optional(
+        'ZK_AUTH',
+        "ZooKeeper digest credentials user:password; the cluster's znodes are then readable and writable by that user only.",
       ),
     },
     redis: readRedisConfig(v),

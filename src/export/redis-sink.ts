@@ -1,5 +1,7 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../core/logger';
+import { openRedis } from '../redis/connect';
+import type { RedisConnection } from '../redis/connect';
 import { encodeRecord, recordTopic } from './records';
 import type { ExportFormat } from '../config/export';
 import type { ExportRecord } from './records';
@@ -9,6 +11,8 @@ import type { RecordSink } from './sink';
 export interface RedisStreamSinkOptions {
   /** ioredis URL; the sink opens a connection of its own. */
   url: string;
+  /** ACL user, password and CA for that connection. */
+  auth?: Omit<RedisConnection, 'url'>;
   /** Stream key, e.g. `chat:export`. */
   stream: string;
   /** Approximate cap on the stream's length (`MAXLEN ~`); 0 keeps every entry. */
@@ -30,23 +34,17 @@ export class RedisStreamSink implements RecordSink {
   readonly name = 'redis';
   private readonly redis: Redis;
   private closing: Promise<void> | undefined;
-  private lastErrorLogAt = 0;
 
   constructor(private readonly options: RedisStreamSinkOptions) {
-    this.redis = new Redis(options.url, {
+    const connection = { username: undefined, password: undefined, tlsCaPath: undefined, ...options.auth };
+    const logger = options.logger.child({ component: 'export', sink: this.name });
+    this.redis = openRedis({ ...connection, url: options.url }, logger, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: options.commandTimeoutMs ?? 5000,
       connectionName: 'chat-export',
       // Keep reconnecting for as long as the node runs; the publisher holds the records meanwhile.
       retryStrategy: (times) => Math.min(100 * times, 2000),
-    });
-    this.redis.on('error', (err: Error) => {
-      // Each failed reconnect emits one; the publisher reports the failing batches.
-      const now = Date.now();
-      if (now - this.lastErrorLogAt < 5000) return;
-      this.lastErrorLogAt = now;
-      options.logger.warn({ component: 'export', sink: this.name, err }, 'export Redis connection error');
     });
   }
 

@@ -56,7 +56,8 @@ export class RedisLoginBackoff implements LoginAttempts {
       .exec();
     const count = (i: number): number => Number(replies?.[i]?.[1] ?? 0);
     const [fails, userFails, addrFails] = [count(0), count(2), count(4)];
-    const strict = userFails > this.config.maxFailuresPerUser || addrFails > this.config.maxFailuresPerAddress;
+    const strict =
+      userFails > this.config.maxFailuresPerUser || addrFails > this.config.maxFailuresPerAddress;
     const waitMs = backoffMs(fails, strict ? 1 : this.config.freeFailures, this.config);
     if (waitMs > 0) await this.redis.set(this.waitKey(username, address), '1', 'PX', waitMs);
     return waitMs;
