@@ -26,7 +26,7 @@ export function tcpExchange(
     const socket =
       options.tlsCa === undefined
         ? net.connect({ host, port })
-        : tls.connect({ host, port, ca: options.tlsCa, servername: host === '127.0.0.1' ? undefined : host });
+        : tls.connect({ host, port, ca: options.tlsCa, servername: net.isIP(host) ? '' : host });
     const finish = (error?: Error): void => {
       if (settled) return;
       settled = true;

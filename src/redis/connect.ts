@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { isIP } from 'node:net';
 import { Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/shared';
@@ -19,9 +20,19 @@ export function redisConnectionOptions(config: RedisConnection): RedisOptions {
   if (config.password !== undefined) options.password = config.password;
   const tls = config.url.startsWith('rediss://') || config.tlsCaPath !== undefined;
   if (tls) {
-    options.tls = config.tlsCaPath !== undefined ? { ca: [fs.readFileSync(config.tlsCaPath)] } : {};
+    const ca = config.tlsCaPath !== undefined ? { ca: [fs.readFileSync(config.tlsCaPath)] } : {};
+    // SNI carries host names only; for an IP address the certificate is still checked against it.
+    options.tls = isIP(hostOf(config.url)) !== 0 ? { ...ca, servername: '' } : ca;
   }
   return options;
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return '';
+  }
 }
 
 /** The URL with any password replaced, for logs. */
