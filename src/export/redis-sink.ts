@@ -1,18 +1,35 @@
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import type { Logger } from '../core/logger';
-import { openRedis } from '../redis/connect';
-import type { RedisConnection } from '../redis/connect';
 import { encodeRecord, recordTopic } from './records';
 import type { ExportFormat } from '../config/export';
 import type { ExportRecord } from './records';
 import { PartialBatchError } from './sink';
 import type { RecordSink } from './sink';
 
+/** Opens a Redis client for `url` with the sink's `options`, logging problems to `logger`. */
+export type RedisOpener = (url: string, options: RedisOptions, logger: Logger) => Redis;
+
+const plainRedis: RedisOpener = (url, options, logger) => {
+  const redis = new Redis(url, options);
+  let lastLogAt = 0;
+  redis.on('error', (err: Error) => {
+    // Each failed reconnect emits one; the publisher reports the failing batches.
+    if (Date.now() - lastLogAt < 5000) return;
+    lastLogAt = Date.now();
+    logger.warn({ err }, 'export Redis connection error');
+  });
+  return redis;
+};
+
 export interface RedisStreamSinkOptions {
   /** ioredis URL; the sink opens a connection of its own. */
   url: string;
-  /** ACL user, password and CA for that connection. */
-  auth?: Omit<RedisConnection, 'url'>;
+  /**
+   * Opens that connection. The node passes its openRedis (src/redis/connect.ts) so that the
+   * export authenticates and verifies TLS like the chat's own connection; the default is plain.
+   */
+  open?: RedisOpener;
   /** Stream key, e.g. `chat:export`. */
   stream: string;
   /** Approximate cap on the stream's length (`MAXLEN ~`); 0 keeps every entry. */
@@ -36,16 +53,20 @@ export class RedisStreamSink implements RecordSink {
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: RedisStreamSinkOptions) {
-    const connection = { username: undefined, password: undefined, tlsCaPath: undefined, ...options.auth };
     const logger = options.logger.child({ component: 'export', sink: this.name });
-    this.redis = openRedis({ ...connection, url: options.url }, logger, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs ?? 5000,
-      connectionName: 'chat-export',
-      // Keep reconnecting for as long as the node runs; the publisher holds the records meanwhile.
-      retryStrategy: (times) => Math.min(100 * times, 2000),
-    });
+    const open = options.open ?? plainRedis;
+    this.redis = open(
+      options.url,
+      {
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        commandTimeout: options.commandTimeoutMs ?? 5000,
+        connectionName: 'chat-export',
+        // Keep reconnecting for as long as the node runs; the publisher holds the records meanwhile.
+        retryStrategy: (times) => Math.min(100 * times, 2000),
+      },
+      logger,
+    );
   }
 
   async publishBatch(records: readonly ExportRecord[]): Promise<void> {

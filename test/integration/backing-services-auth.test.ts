@@ -97,7 +97,12 @@ describe('Redis with an ACL user and TLS', () => {
   it('the export sink writes through the same factory', async () => {
     const sink = new RedisStreamSink({
       url: redis.url,
-      auth: { username: ACL_USER.name, password: ACL_USER.password, tlsCaPath: redis.caFile },
+      open: (url, options, log) =>
+        openRedis(
+          { url, username: ACL_USER.name, password: ACL_USER.password, tlsCaPath: redis.caFile },
+          log,
+          options,
+        ),
       stream: 'export-auth-test',
       maxLen: 0,
       format: 'json',
