@@ -22,6 +22,9 @@ import type {
   CommandResult,
 } from './context';
 
+/** Longest an abusive connection's close waits for the commands it had started. */
+const ABUSE_CLOSE_WAIT_MS = 1000;
+
 export interface PipelineOptions {
   /** Supplied by the chat layer. */
   handlers: CommandHandlers;
@@ -46,6 +49,8 @@ export class CommandPipeline {
   private readonly guards = new WeakMap<ClientConnection, AbuseGuard>();
   /** Struck out: only the commands queued before that still run, then the connection closes. */
   private readonly condemned = new WeakSet<ClientConnection>();
+  /** Commands running per connection (read commands overlap), so a close can wait for them. */
+  private readonly running = new WeakMap<ClientConnection, Set<Promise<void>>>();
 
   constructor(private readonly options: PipelineOptions) {
     this.logger = options.logger;
@@ -107,7 +112,7 @@ export class CommandPipeline {
     };
     const queued = conn.enqueue((release) => {
       ctx.release = release;
-      return this.run(ctx);
+      return this.track(conn, this.run(ctx));
     });
     if (queued === 'full') {
       const err = new RateLimited(
@@ -159,12 +164,26 @@ export class CommandPipeline {
     this.condemned.add(conn);
     const code = verdict.close;
     const closeNow = async (): Promise<void> => {
+      // Commands that start before this one may still run (they overlap): their replies go out first.
+      // A command that hangs does not keep an abuser connected: the wait is bounded.
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, ABUSE_CLOSE_WAIT_MS)));
+      await Promise.race([Promise.allSettled([...(this.running.get(conn) ?? [])]), bound]);
+      clearTimeout(timer);
       // Reply before closing: once closing, the connection sends nothing more.
       conn.error(replyTo, abuse);
       conn.close(code, abuse.message);
     };
     // Behind the commands accepted before, so that their replies still go out.
     if (conn.enqueue(closeNow) !== 'queued') void closeNow();
+  }
+
+  private track(conn: ClientConnection, command: Promise<void>): Promise<void> {
+    let set = this.running.get(conn);
+    if (set === undefined) this.running.set(conn, (set = new Set()));
+    const running = set;
+    running.add(command);
+    return command.finally(() => running.delete(command));
   }
 
   private async run(ctx: CommandContext): Promise<void> {
