@@ -88,6 +88,7 @@ function redisSpec(host: string, options: RedisOptions): ServiceSpec {
         args: ['-c', 'umask 077 && exec "$0" "$@"', options.command ?? 'redis-server', ...args],
         cwd: options.dataDir,
         logFile: path.join(options.dataDir, 'redis.log'),
+        program: options.command ?? 'redis-server',
       };
     },
     probe: async (port) =>
