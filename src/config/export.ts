@@ -25,10 +25,7 @@ export interface ExportConfig {
  * the rest of the node's config). `redisUrl` is the chat's own Redis, the
  * default for EXPORT_REDIS_URL.
  */
-export function readExportConfig(
-  v: EnvReader,
-  defaults: { redisUrl: string },
-): ExportConfig | undefined {
+export function readExportConfig(v: EnvReader, defaults: { redisUrl: string }): ExportConfig | undefined {
   const sink = v.oneOf(
     'EXPORT_SINK',
     'off',

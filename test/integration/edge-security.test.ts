@@ -4,7 +4,7 @@ import { ChatClientError } from '../../src/client/chat-client';
 import { decodeServerFrameJson } from '../../src/protocol/codec';
 import { CloseCode, SUBPROTOCOL_JSON } from '../../src/protocol/close-codes';
 import { TEST_PASSWORD, TestCluster } from '../support/cluster';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../src/core/wait-for';
 
 /**
  * Issue 14 against real node processes: the failed-login backoff per account
