@@ -1,3 +1,4 @@
+import type { LoginBackoffPolicy } from '../core/login-limits';
 import type { EnvReader } from './env-reader';
 
 /** Who may connect to the client port, and for how long without logging in. */
@@ -8,15 +9,8 @@ export interface EdgeAdmissionConfig {
   trustedProxies: string[];
 }
 
-/** The failed-login backoff (src/redis/login-backoff.ts). */
-export interface LoginBackoffConfig {
-  freeFailures: number;
-  backoffBaseMs: number;
-  backoffMaxS: number;
-  maxFailuresPerUser: number;
-  maxFailuresPerAddress: number;
-  failureWindowS: number;
-}
+/** The failed-login backoff (src/core/login-limits.ts). */
+export type LoginBackoffConfig = LoginBackoffPolicy;
 
 const PROXY_LIST = /^[\s,]*$|^[\s,]*[0-9A-Za-z:./]+(?:[\s,]+[0-9A-Za-z:./]+)*[\s,]*$/;
 

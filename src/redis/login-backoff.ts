@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { LoginAttempts } from '../chat/ports';
-import type { LoginBackoffConfig } from '../config/edge';
-import { RateLimited } from '../core/errors';
+import { backoffRefusal, waitAfterFailure } from '../core/login-limits';
+import type { LoginBackoffPolicy } from '../core/login-limits';
 import type { RedisKeys } from '../core/names';
 
 /**
@@ -24,18 +24,12 @@ export class RedisLoginBackoff implements LoginAttempts {
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
-    private readonly config: LoginBackoffConfig,
+    private readonly config: LoginBackoffPolicy,
   ) {}
 
   async check(username: string, address: string): Promise<void> {
     const waitMs = await this.redis.pttl(this.waitKey(username, address));
-    if (waitMs <= 0) return;
-    const s = Math.max(1, Math.ceil(waitMs / 1000));
-    throw new RateLimited(
-      `Too many failed logins for this account from your address; retry after ${s} s.`,
-      'LOGIN_BACKOFF',
-      waitMs,
-    );
+    if (waitMs > 0) throw backoffRefusal(waitMs);
   }
 
   /** Counts a failure; returns the wait it imposes on the pair (0 while failures are free). */
@@ -55,10 +49,7 @@ export class RedisLoginBackoff implements LoginAttempts {
       .expire(addrKey, windowS, 'NX')
       .exec();
     const count = (i: number): number => Number(replies?.[i]?.[1] ?? 0);
-    const [fails, userFails, addrFails] = [count(0), count(2), count(4)];
-    const strict =
-      userFails > this.config.maxFailuresPerUser || addrFails > this.config.maxFailuresPerAddress;
-    const waitMs = backoffMs(fails, strict ? 1 : this.config.freeFailures, this.config);
+    const waitMs = waitAfterFailure({ pair: count(0), user: count(2), address: count(4) }, this.config);
     if (waitMs > 0) await this.redis.set(this.waitKey(username, address), '1', 'PX', waitMs);
     return waitMs;
   }
@@ -74,15 +65,4 @@ export class RedisLoginBackoff implements LoginAttempts {
   private waitKey(username: string, address: string): string {
     return `${this.keys.prefix}login-backoff:wait:${username}|${address}`;
   }
-}
-
-/** The wait after the `fails`-th consecutive failure: 0, then base·2^k, capped. */
-export function backoffMs(
-  fails: number,
-  freeFailures: number,
-  config: Pick<LoginBackoffConfig, 'backoffBaseMs' | 'backoffMaxS'>,
-): number {
-  if (fails < freeFailures) return 0;
-  const steps = Math.min(fails - freeFailures, 30);
-  return Math.min(config.backoffBaseMs * 2 ** steps, config.backoffMaxS * 1000);
 }
