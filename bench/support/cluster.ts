@@ -80,7 +80,14 @@ export class BenchCluster {
         certsDir,
         logLevel: 'warn',
       },
-      env: { RATE_LIMIT_PER_SEC: '1000000', RATE_LIMIT_BURST: '1000000', ...options.env },
+      env: {
+        RATE_LIMIT_PER_SEC: '1000000',
+        RATE_LIMIT_BURST: '1000000',
+        // Every simulated client comes from 127.0.0.1, and many connect before they log in.
+        WS_MAX_CONNECTIONS_PER_ADDRESS: '100000',
+        WS_LOGIN_TIMEOUT_MS: '0',
+        ...options.env,
+      },
       // Logs go to files: the load generator in this process must not spend CPU on them.
       logDir: options.workDir,
     });

@@ -8,16 +8,23 @@ async function main(): Promise<void> {
     .name('certs')
     .description('Create a development CA, one certificate per node and an admin client certificate.')
     .option('--nodes <ids>', 'comma-separated node ids', DEFAULT_NODE_IDS.join(','))
-    .option('--out <dir>', 'output directory', 'certs')
+    .option('--out <dir>', 'output directory (certificates and node keys)', 'certs')
+    .option('--ca-dir <dir>', 'folder of the CA private key (default: <out>-ca-private)')
     .option('--force', 'regenerate files that already exist', false)
     .parse();
-  const opts = program.opts<{ nodes: string; out: string; force: boolean }>();
+  const opts = program.opts<{ nodes: string; out: string; caDir?: string; force: boolean }>();
   const nodeIds = opts.nodes
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
   const logger = createLogger({ level: 'info', name: 'certs' });
-  const result = await ensureDevCerts({ dir: opts.out, nodeIds, force: opts.force, logger });
+  const result = await ensureDevCerts({
+    dir: opts.out,
+    caKeyDir: opts.caDir,
+    nodeIds,
+    force: opts.force,
+    logger,
+  });
   for (const file of result.created) logger.info({ file }, 'created');
   for (const file of result.kept) logger.info({ file }, 'kept (use --force to regenerate)');
 }

@@ -7,7 +7,7 @@ import { systemClock } from '../core/clock';
 import type { Clock } from '../core/clock';
 import type { Logger } from '../core/logger';
 import { MemoryRecentActivity } from '../memory/activity';
-import { MemoryLoginAttempts } from '../memory/login-attempts';
+import { MemoryLoginBackoff } from '../memory/login-backoff';
 import { MemoryResumeTokens } from '../memory/resume-tokens';
 import { MemoryServerRegistry } from '../memory/server-registry';
 import { MemorySessionDirectory } from '../memory/sessions';
@@ -29,7 +29,7 @@ export interface SharedMemoryState {
   directory: MemorySessionDirectory;
   activity: MemoryRecentActivity;
   tokens: MemoryResumeTokens;
-  attempts: MemoryLoginAttempts;
+  attempts: MemoryLoginBackoff;
   registry: MemoryServerRegistry;
   clock: Clock;
 }
@@ -46,14 +46,7 @@ export function sharedMemoryState(
     directory: new MemorySessionDirectory(),
     activity: new MemoryRecentActivity({ clock }),
     tokens: new MemoryResumeTokens(clock),
-    attempts: new MemoryLoginAttempts(
-      {
-        maxFailuresPerUser: login.maxFailuresPerUser,
-        maxFailuresPerAddress: login.maxFailuresPerAddress,
-        windowSeconds: login.failureWindowS,
-      },
-      clock,
-    ),
+    attempts: new MemoryLoginBackoff(login, clock),
     registry: new MemoryServerRegistry(),
     clock,
   };

@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
 import { ClusterCoordinator } from '../cluster/coordination/coordinator';
 import { systemClock } from '../cluster/coordination/types';
+import { zkClientFactory } from '../cluster/coordination/zk-acl';
 import type { NodeDescriptor } from '../cluster/coordination/types';
 import { GrpcTransport } from '../cluster/rpc/grpc-transport';
 import { RpcServer } from '../cluster/rpc/server';
@@ -12,11 +12,12 @@ import { ChatNode } from '../node/chat-node';
 import { createRegistry, serveMetrics } from '../node/metrics';
 import { RedisRecentActivity } from '../redis/activity';
 import { RedisSessionDirectory } from '../redis/sessions';
-import { RedisLoginAttempts } from '../redis/login-attempts';
+import { openRedis } from '../redis/connect';
+import { RedisLoginBackoff } from '../redis/login-backoff';
 import { RedisResumeTokens } from '../redis/resume-tokens';
 import { RedisServerRegistry } from '../redis/server-registry';
 import { openStore } from '../store';
-import { WsServer } from '../ws';
+import { edgeMetrics, WsServer } from '../ws';
 import { startExtensions } from './extensions';
 
 /** A chat node on its real drivers, and how to stop all of it. */
@@ -59,14 +60,11 @@ export async function composeNode(config: NodeConfig, logger: Logger): Promise<C
     closers.push({ name: 'store', close: () => store.close() });
 
     // Commands of one event-loop turn leave in one write (auto-pipelining): one round trip, not one each.
-    const redis = new Redis(config.redis.url, {
+    const redis = openRedis(config.redis, log, {
       maxRetriesPerRequest: 3,
       lazyConnect: true,
       enableAutoPipelining: true,
     });
-    redis.on('error', (err: Error) =>
-      log.warn({ event: 'redis_error', err: err.message }, 'Redis connection problem'),
-    );
     await redis.connect();
     closers.push({ name: 'redis', close: () => redis.quit() });
     const keys = new RedisKeys(config.redis.prefix);
@@ -101,6 +99,7 @@ export async function composeNode(config: NodeConfig, logger: Logger): Promise<C
       zkHosts: config.zk.hosts,
       root: config.zk.root,
       sessionTimeoutMs: config.zk.sessionTimeoutMs,
+      clientFactory: zkClientFactory(config.zk.auth),
       self,
       logger: log.child({ component: 'coordinator' }),
     });
@@ -113,11 +112,7 @@ export async function composeNode(config: NodeConfig, logger: Logger): Promise<C
         directory: new RedisSessionDirectory(redis, keys),
         activity: new RedisRecentActivity(redis, keys),
         tokens: new RedisResumeTokens(redis, keys),
-        attempts: new RedisLoginAttempts(redis, keys, {
-          maxFailuresPerUser: config.login.maxFailuresPerUser,
-          maxFailuresPerAddress: config.login.maxFailuresPerAddress,
-          windowSeconds: config.login.failureWindowS,
-        }),
+        attempts: new RedisLoginBackoff(redis, keys, config.login),
         registry: new RedisServerRegistry(redis, keys),
         self,
         coordinator,
@@ -129,6 +124,7 @@ export async function composeNode(config: NodeConfig, logger: Logger): Promise<C
             limits: config.ws,
             sink,
             logger: log.child({ component: 'ws' }),
+            metrics: edgeMetrics(metrics),
             maxPendingCommands: config.ws.maxPendingCommands,
             maxInFlightCommands: config.ws.maxInFlightCommands,
           }),

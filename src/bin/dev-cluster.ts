@@ -45,17 +45,30 @@ function ourApps(): Pm2App[] {
 /** How long start-up waits for each service, and where to look when one does not come up. */
 const STARTUP_WAIT = { timeoutMs: 60_000, intervalMs: 250, describe: () => 'see `npx pm2 logs`' };
 
+/** data/ holds password hashes, messages and the Redis dump: this user's only (0700). */
+async function privateDir(dir: string): Promise<void> {
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  await fs.chmod(dir, 0o700);
+}
+
 async function prepareServices(config: DevClusterConfig): Promise<{ redisUrl: string; zkHosts: string }> {
+  await privateDir(DATA);
   const apps: Array<{ name: string; command: string; args: string[]; cwd: string }> = [];
   let redisUrl = config.redisUrl ?? '';
   let zkHosts = config.zkHosts ?? '';
   if (!redisUrl) {
     const dir = path.join(DATA, 'redis');
-    await fs.mkdir(dir, { recursive: true });
+    await privateDir(dir);
+    // A dump left by a run before umask 077 keeps its old mode otherwise.
+    await fs.chmod(path.join(dir, 'dump.rdb'), 0o600).catch(() => undefined);
     apps.push({
       name: 'chat-redis',
-      command: 'redis-server',
+      // umask 077: the dump (dump.rdb) is readable by this user only.
+      command: '/bin/sh',
       args: [
+        '-c',
+        'umask 077 && exec "$0" "$@"',
+        'redis-server',
         '--port',
         String(REDIS_PORT),
         '--bind',
@@ -73,7 +86,8 @@ async function prepareServices(config: DevClusterConfig): Promise<{ redisUrl: st
   }
   if (!zkHosts) {
     const dir = path.join(DATA, 'zookeeper');
-    await fs.mkdir(path.join(dir, 'data'), { recursive: true });
+    await privateDir(dir);
+    await privateDir(path.join(dir, 'data'));
     const cfg = path.join(dir, 'zoo.cfg');
     await fs.writeFile(
       cfg,

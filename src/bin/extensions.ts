@@ -3,6 +3,7 @@ import type { ChatEvents } from '../chat/ports';
 import type { NodeConfig } from '../config/node';
 import type { Logger } from '../core/logger';
 import { createExportPublisher, exportPlugin } from '../export';
+import { openRedis } from '../redis/connect';
 import { HookRunner, loadPlugins, pluginSpecs, registerHookMetrics } from '../plugins';
 
 export interface Extensions {
@@ -25,7 +26,12 @@ export async function startExtensions(
   const log = logger.child({ component: 'extensions' });
   const plugins = await loadPlugins(pluginSpecs(config.plugins), log);
   if (config.export) {
-    const publisher = createExportPublisher(config.export, { logger: log, registry });
+    const publisher = createExportPublisher(config.export, {
+      logger: log,
+      registry,
+      // The export's Redis gets the chat Redis's user, password and CA.
+      openRedis: (url, options, sinkLog) => openRedis({ ...config.redis, url }, sinkLog, options),
+    });
     plugins.push(exportPlugin(publisher, { nodeId: config.nodeId }));
     log.info(
       { event: 'export_on', sink: config.export.sink, format: config.export.format },

@@ -1,26 +1,28 @@
-import { Redis } from 'ioredis';
 import { ConfigError } from '../config/env-reader';
 import { loadGatewayConfig } from '../config/gateway';
 import { createLogger } from '../core/logger';
 import { RedisKeys } from '../core/names';
 import { CachedDirectory, Gateway, RedisServerDirectory, createStrategy } from '../gateway';
+import { openRedis } from '../redis/connect';
 import { onShutdownSignal, signalReady } from './shutdown';
 
 /** The gateway process: `node dist/src/bin/gateway.js` (pm2 cluster mode runs several). */
 async function main(): Promise<void> {
   const config = loadGatewayConfig(process.env);
   const logger = createLogger({ level: config.log.level, pretty: config.log.pretty, name: 'gateway' });
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 1 });
-  redis.on('error', (err: Error) =>
-    logger.warn({ event: 'redis_error', err: err.message }, 'Redis connection problem'),
-  );
+  const redis = openRedis(config.redis, logger, { maxRetriesPerRequest: 1 });
   const directory = new CachedDirectory(
     new RedisServerDirectory({ redis, keys: new RedisKeys(config.redis.prefix), logger }),
     {
       cacheMs: config.cacheMs,
     },
   );
-  const gateway = new Gateway({ directory, strategy: createStrategy(config.strategy), logger });
+  const gateway = new Gateway({
+    directory,
+    strategy: createStrategy(config.strategy),
+    logger,
+    limits: config.limits,
+  });
   onShutdownSignal(logger, async () => {
     await gateway.close();
     redis.disconnect();

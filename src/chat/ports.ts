@@ -66,9 +66,11 @@ export interface ResumeTokens {
 }
 
 export interface LoginAttempts {
-  /** Throws RateLimited when the account or the address is over its limit. */
+  /** Throws RateLimited (with the delay) while this account and address must wait. */
   check(username: string, address: string): Promise<void>;
-  recordFailure(username: string, address: string): Promise<void>;
+  recordFailure(username: string, address: string): Promise<unknown>;
+  /** The password was right: the account and address start afresh. */
+  recordSuccess?(username: string, address: string): Promise<void>;
 }
 
 /** Published for the gateway: live nodes and their connection counts. */

@@ -161,7 +161,10 @@ export class SessionService {
     const { attempts, users } = this.deps;
     await attempts.check(input.username, address);
     const user = await users.verifyPassword(input.username, input.password);
-    if (user) return user;
+    if (user) {
+      await attempts.recordSuccess?.(input.username, address);
+      return user;
+    }
     await attempts.recordFailure(input.username, address);
     this.deps.logger.info({ event: 'login_failed', user: input.username, address }, 'failed login');
     throw new Unauthenticated(BAD_CREDENTIALS, 'BAD_CREDENTIALS');

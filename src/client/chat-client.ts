@@ -41,6 +41,8 @@ export class ChatClientError extends Error {
     message: string,
     /** The command that failed, when there was one. */
     readonly command?: string,
+    /** For a 429 that names its delay (Error.retry_after_ms); 0 otherwise. */
+    readonly retryAfterMs = 0,
   ) {
     super(message);
     this.name = 'ChatClientError';
@@ -405,7 +407,7 @@ export class ChatClient {
       clearTimeout(pending.timer);
       if (event.$case === 'error') {
         const e = event.value;
-        pending.reject(new ChatClientError(e.code, e.reason, e.message, pending.command));
+        pending.reject(new ChatClientError(e.code, e.reason, e.message, pending.command, e.retryAfterMs));
       } else {
         pending.resolve(event);
       }

@@ -1,5 +1,6 @@
 import { EnvReader } from './env-reader';
 import type { VariableDoc } from './env-reader';
+import { splitList } from './edge';
 import { readLogConfig, readRedisConfig } from './shared';
 import type { LogConfig, RedisConfig } from './shared';
 
@@ -11,6 +12,13 @@ export interface GatewayConfig {
   port: number;
   strategy: StrategyName;
   cacheMs: number;
+  limits: {
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    maxConnections: number;
+    ratePerAddress: number;
+    trustedProxies: string[];
+  };
   redis: RedisConfig;
   log: LogConfig;
 }
@@ -32,6 +40,34 @@ export function readGatewayConfig(env: Record<string, string | undefined>): {
       0,
       1000,
     ),
+    limits: {
+      headersTimeoutMs: v.int(
+        'GATEWAY_HEADERS_TIMEOUT_MS',
+        5000,
+        'A client that has not sent its request headers within this is cut (checked every second).',
+        100,
+      ),
+      requestTimeoutMs: v.int('GATEWAY_REQUEST_TIMEOUT_MS', 10000, 'Longest time for a whole request.', 100),
+      maxConnections: v.int(
+        'GATEWAY_MAX_CONNECTIONS',
+        2000,
+        'Open TCP connections per gateway process; more are dropped at accept.',
+        1,
+      ),
+      ratePerAddress: v.int(
+        'GATEWAY_RATE_PER_ADDRESS',
+        50,
+        'Requests per second from one client address; more get 429 with retry-after.',
+        1,
+      ),
+      trustedProxies: splitList(
+        v.string(
+          'TRUSTED_PROXIES',
+          '',
+          'Proxies whose X-Forwarded-For names the client (addresses, CIDRs, loopback); empty = none.',
+        ),
+      ),
+    },
     redis: readRedisConfig(v),
     log: readLogConfig(v),
   };

@@ -5,6 +5,8 @@ import { readExportConfig } from './export';
 import type { ExportConfig } from './export';
 import { readPluginSettings } from './plugins';
 import type { PluginSettings } from './plugins';
+import { readEdgeAdmission, readLoginBackoff } from './edge';
+import type { EdgeAdmissionConfig, LoginBackoffConfig } from './edge';
 import { readLogConfig, readRedisConfig } from './shared';
 import type { LogConfig, RedisConfig } from './shared';
 
@@ -29,19 +31,14 @@ export interface NodeConfig {
     maxPendingCommands: number;
     /** Commands of one connection that may be in flight at once (sends keep their order). */
     maxInFlightCommands: number;
-  };
+  } & EdgeAdmissionConfig;
   rpc: { host: string; port: number; advertiseHost: string | undefined };
   tls: { caPath: string; certPath: string; keyPath: string };
-  zk: { hosts: string; root: string; sessionTimeoutMs: number };
+  zk: { hosts: string; root: string; sessionTimeoutMs: number; auth: string | undefined };
   redis: RedisConfig;
   store: { mongoUrl: string | undefined; sqlitePath: string; commitWindowMs: number };
   scrypt: { N: number; r: number; p: number };
-  login: {
-    maxFailuresPerUser: number;
-    maxFailuresPerAddress: number;
-    failureWindowS: number;
-    resumeTokenTtlS: number;
-  };
+  login: LoginBackoffConfig & { resumeTokenTtlS: number };
   chat: {
     dirtyWordsPath: string;
     hotWordsResetMs: number;
@@ -116,7 +113,7 @@ export function readNodeConfig(env: NodeJS.ProcessEnv | Record<string, string | 
       rateMaxStrikes: v.int(
         'RATE_LIMIT_MAX_STRIKES',
         50,
-        'Rate-limited commands within a minute before the connection is closed.',
+        'Refused frames (rate limit, undecodable, queue full) within a minute before the connection is closed.',
         1,
       ),
       maxPendingCommands: v.int(
@@ -133,6 +130,7 @@ export function readNodeConfig(env: NodeJS.ProcessEnv | Record<string, string | 
         1,
         100000,
       ),
+      ...readEdgeAdmission(v),
     },
     rpc: {
       host: v.string(
@@ -174,6 +172,10 @@ export function readNodeConfig(env: NodeJS.ProcessEnv | Record<string, string | 
         1000,
         60000,
       ),
+      auth: v.optional(
+        'ZK_AUTH',
+        "ZooKeeper digest credentials user:password; the cluster's znodes are then readable and writable by that user only.",
+      ),
     },
     redis: readRedisConfig(v),
     store: {
@@ -200,19 +202,7 @@ export function readNodeConfig(env: NodeJS.ProcessEnv | Record<string, string | 
       p: v.int('SCRYPT_P', 1, 'scrypt parallelism.', 1),
     },
     login: {
-      maxFailuresPerUser: v.int(
-        'LOGIN_MAX_FAILURES_PER_USER',
-        100,
-        'Failed logins per account per window before the account is locked for the rest of it.',
-        1,
-      ),
-      maxFailuresPerAddress: v.int(
-        'LOGIN_MAX_FAILURES_PER_ADDRESS',
-        300,
-        'Failed logins per client address per window.',
-        1,
-      ),
-      failureWindowS: v.int('LOGIN_FAILURE_WINDOW_S', 3600, 'Window of the failed-login limits, seconds.', 1),
+      ...readLoginBackoff(v),
       resumeTokenTtlS: v.int('RESUME_TOKEN_TTL_S', 86400, 'Lifetime of a resume token, seconds.', 1),
     },
     chat: {

@@ -3,6 +3,11 @@ import type { EnvReader } from './env-reader';
 export interface RedisConfig {
   url: string;
   prefix: string;
+  /** ACL user (Redis 6+); with only a password, AUTH goes to the default user. */
+  username: string | undefined;
+  password: string | undefined;
+  /** CA certificate (PEM) that signed the Redis server's certificate, for rediss://. */
+  tlsCaPath: string | undefined;
 }
 
 export interface LogConfig {
@@ -17,6 +22,12 @@ export function readRedisConfig(v: EnvReader): RedisConfig {
       'REDIS_PREFIX',
       'chat:',
       'Prefix of every Redis key, so several clusters can share one Redis.',
+    ),
+    username: v.optional('REDIS_USERNAME', 'Redis ACL user name (AUTH username password); also in the URL.'),
+    password: v.optional('REDIS_PASSWORD', "Redis password (requirepass or the ACL user's); never logged."),
+    tlsCaPath: v.optional(
+      'REDIS_TLS_CA',
+      'CA certificate (PEM) of the Redis server; implies TLS (rediss://) when set.',
     ),
   };
 }

@@ -52,7 +52,15 @@ export class TooLarge extends ChatError {
 }
 
 export class RateLimited extends ChatError {
-  constructor(message: string, reason = 'RATE_LIMITED') {
+  /**
+   * @param retryAfterMs when the server knows how long the client must wait
+   *   (a login backoff); it travels in Error.retry_after_ms as well as in the message.
+   */
+  constructor(
+    message: string,
+    reason = 'RATE_LIMITED',
+    readonly retryAfterMs = 0,
+  ) {
     super(429, reason, message);
   }
 }
@@ -70,10 +78,17 @@ export class MalformedFrame extends ChatError {
   }
 }
 
+/** The wire form (chat.v1.Error): every field present, 0 for no delay. */
+export function toWireError(err: unknown): Required<ErrorReply> {
+  return { retryAfterMs: 0, ...toErrorReply(err) };
+}
+
 export interface ErrorReply {
   code: number;
   reason: string;
   message: string;
+  /** Only when the server names a delay (429 with a backoff). */
+  retryAfterMs?: number;
 }
 
 /**
@@ -81,7 +96,11 @@ export interface ErrorReply {
  * generic message; the caller logs the original with its stack.
  */
 export function toErrorReply(err: unknown): ErrorReply {
-  if (err instanceof ChatError) return { code: err.code, reason: err.reason, message: err.message };
+  if (err instanceof ChatError) {
+    const reply: ErrorReply = { code: err.code, reason: err.reason, message: err.message };
+    if (err instanceof RateLimited && err.retryAfterMs > 0) reply.retryAfterMs = err.retryAfterMs;
+    return reply;
+  }
   if (isBackendOutage(err)) {
     return {
       code: 503,

@@ -16,6 +16,8 @@ export interface SpawnSpec {
   env?: NodeJS.ProcessEnv;
   /** An IPC channel, for a child that says it is ready with `process.send`. */
   ipc?: boolean;
+  /** The program meant, when `command` is a wrapper (e.g. /bin/sh setting a umask first). */
+  program?: string;
 }
 
 export interface ExitStatus {

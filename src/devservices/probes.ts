@@ -1,5 +1,14 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import zookeeper from 'node-zookeeper-client';
+
+/** How a probe reaches a server that wants a password or TLS. */
+export interface ProbeAccess {
+  username?: string;
+  password?: string;
+  /** CA (PEM) of a TLS server; set = connect with TLS. */
+  tlsCa?: string | Buffer;
+}
 
 /**
  * Sends `request` over a fresh TCP connection and collects the reply until
@@ -9,12 +18,15 @@ export function tcpExchange(
   host: string,
   port: number,
   request: string,
-  options: { timeoutMs: number; done?: (reply: string) => boolean },
+  options: { timeoutMs: number; done?: (reply: string) => boolean; tlsCa?: string | Buffer },
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     let reply = '';
     let settled = false;
-    const socket = net.connect({ host, port });
+    const socket =
+      options.tlsCa === undefined
+        ? net.connect({ host, port })
+        : tls.connect({ host, port, ca: options.tlsCa, servername: net.isIP(host) ? '' : host });
     const finish = (error?: Error): void => {
       if (settled) return;
       settled = true;
@@ -25,7 +37,7 @@ export function tcpExchange(
     socket.setTimeout(options.timeoutMs, () =>
       finish(new Error(`no answer from ${host}:${port} within ${options.timeoutMs} ms`)),
     );
-    socket.once('connect', () => socket.write(request));
+    socket.once(options.tlsCa === undefined ? 'connect' : 'secureConnect', () => socket.write(request));
     socket.on('data', (chunk: Buffer) => {
       reply += chunk.toString('utf8');
       if (options.done?.(reply)) finish();
@@ -36,12 +48,31 @@ export function tcpExchange(
 }
 
 /** True once Redis answers PING with PONG (not e.g. -LOADING while it reads its data). */
-export async function redisPing(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
-  const reply = await tcpExchange(host, port, 'PING\r\n', {
+export async function redisPing(
+  host: string,
+  port: number,
+  timeoutMs = 1000,
+  access: ProbeAccess = {},
+): Promise<boolean> {
+  const auth =
+    access.password === undefined
+      ? ''
+      : resp(
+          access.username === undefined
+            ? ['AUTH', access.password]
+            : ['AUTH', access.username, access.password],
+        );
+  const reply = await tcpExchange(host, port, `${auth}PING\r\n`, {
     timeoutMs,
-    done: (r) => r.includes('\r\n'),
+    tlsCa: access.tlsCa,
+    done: (r) => r.split('\r\n').length > (auth ? 2 : 1),
   });
-  return reply.startsWith('+PONG');
+  return reply.split('\r\n').at(auth ? 1 : 0) === '+PONG';
+}
+
+/** One command in RESP, so that a password with spaces or quotes travels as it is. */
+function resp(args: string[]): string {
+  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
 }
 
 /** A ZooKeeper four-letter-word command (must be in 4lw.commands.whitelist). */

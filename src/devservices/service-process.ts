@@ -173,10 +173,13 @@ export class ServiceProcess {
         `${this.service} could not bind ${where}: address in use`,
       );
     }
-    const hint =
-      spawnError && 'code' in spawnError && spawnError.code === 'ENOENT'
-        ? `\n'${proc.spec.command}' was not found: run scripts/install-services.sh`
-        : '';
+    // A wrapper shell reports a missing program as exit code 127.
+    const missing =
+      (spawnError && 'code' in spawnError && spawnError.code === 'ENOENT') ||
+      (proc.exitStatus?.code === 127 && /not found/i.test(tail));
+    const hint = missing
+      ? `\n'${proc.spec.program ?? proc.spec.command}' was not found: run scripts/install-services.sh`
+      : '';
     return new DevServiceError(
       `${this.service} did not become ready on ${where}: ${reason}${hint}\n` +
         `command: ${proc.commandLine}\n` +

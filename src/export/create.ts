@@ -4,13 +4,14 @@ import type { ExportConfig } from '../config/export';
 import { ExportPublisher } from './publisher';
 import { RabbitMqSink } from './rabbitmq-sink';
 import { RedisStreamSink } from './redis-sink';
+import type { RedisOpener } from './redis-sink';
 import type { RecordSink } from './sink';
 
 /** The sink the config names. Connections open lazily (Redis: at once, in the background). */
-export function createRecordSink(config: ExportConfig, logger: Logger): RecordSink {
+export function createRecordSink(config: ExportConfig, logger: Logger, openRedis?: RedisOpener): RecordSink {
   switch (config.sink) {
     case 'redis':
-      return new RedisStreamSink({ ...config.redis, format: config.format, logger });
+      return new RedisStreamSink({ ...config.redis, format: config.format, logger, open: openRedis });
     case 'rabbitmq':
       return new RabbitMqSink({ ...config.rabbitmq, format: config.format, logger });
   }
@@ -19,10 +20,10 @@ export function createRecordSink(config: ExportConfig, logger: Logger): RecordSi
 /** A publisher in front of the configured sink; close() it at shutdown. */
 export function createExportPublisher(
   config: ExportConfig,
-  deps: { logger: Logger; registry?: Registry },
+  deps: { logger: Logger; registry?: Registry; openRedis?: RedisOpener },
 ): ExportPublisher {
   return new ExportPublisher({
-    sink: createRecordSink(config, deps.logger),
+    sink: createRecordSink(config, deps.logger, deps.openRedis),
     logger: deps.logger,
     registry: deps.registry,
     bufferMax: config.bufferMax,

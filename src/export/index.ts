@@ -7,7 +7,7 @@ export type { ExportPublisherOptions, ExportStats } from './publisher';
 export { PartialBatchError } from './sink';
 export type { RecordSink } from './sink';
 export { RedisStreamSink } from './redis-sink';
-export type { RedisStreamSinkOptions } from './redis-sink';
+export type { RedisOpener, RedisStreamSinkOptions } from './redis-sink';
 export { RabbitMqSink } from './rabbitmq-sink';
 export type { RabbitMqSinkOptions } from './rabbitmq-sink';
 export { createExportPublisher, createRecordSink } from './create';

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import type { Logger } from '../core/logger';
 import { encodeRecord, recordTopic } from './records';
 import type { ExportFormat } from '../config/export';
@@ -6,9 +7,29 @@ import type { ExportRecord } from './records';
 import { PartialBatchError } from './sink';
 import type { RecordSink } from './sink';
 
+/** Opens a Redis client for `url` with the sink's `options`, logging problems to `logger`. */
+export type RedisOpener = (url: string, options: RedisOptions, logger: Logger) => Redis;
+
+const plainRedis: RedisOpener = (url, options, logger) => {
+  const redis = new Redis(url, options);
+  let lastLogAt = 0;
+  redis.on('error', (err: Error) => {
+    // Each failed reconnect emits one; the publisher reports the failing batches.
+    if (Date.now() - lastLogAt < 5000) return;
+    lastLogAt = Date.now();
+    logger.warn({ err }, 'export Redis connection error');
+  });
+  return redis;
+};
+
 export interface RedisStreamSinkOptions {
   /** ioredis URL; the sink opens a connection of its own. */
   url: string;
+  /**
+   * Opens that connection. The node passes its openRedis (src/redis/connect.ts) so that the
+   * export authenticates and verifies TLS like the chat's own connection; the default is plain.
+   */
+  open?: RedisOpener;
   /** Stream key, e.g. `chat:export`. */
   stream: string;
   /** Approximate cap on the stream's length (`MAXLEN ~`); 0 keeps every entry. */
@@ -30,24 +51,22 @@ export class RedisStreamSink implements RecordSink {
   readonly name = 'redis';
   private readonly redis: Redis;
   private closing: Promise<void> | undefined;
-  private lastErrorLogAt = 0;
 
   constructor(private readonly options: RedisStreamSinkOptions) {
-    this.redis = new Redis(options.url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs ?? 5000,
-      connectionName: 'chat-export',
-      // Keep reconnecting for as long as the node runs; the publisher holds the records meanwhile.
-      retryStrategy: (times) => Math.min(100 * times, 2000),
-    });
-    this.redis.on('error', (err: Error) => {
-      // Each failed reconnect emits one; the publisher reports the failing batches.
-      const now = Date.now();
-      if (now - this.lastErrorLogAt < 5000) return;
-      this.lastErrorLogAt = now;
-      options.logger.warn({ component: 'export', sink: this.name, err }, 'export Redis connection error');
-    });
+    const logger = options.logger.child({ component: 'export', sink: this.name });
+    const open = options.open ?? plainRedis;
+    this.redis = open(
+      options.url,
+      {
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        commandTimeout: options.commandTimeoutMs ?? 5000,
+        connectionName: 'chat-export',
+        // Keep reconnecting for as long as the node runs; the publisher holds the records meanwhile.
+        retryStrategy: (times) => Math.min(100 * times, 2000),
+      },
+      logger,
+    );
   }
 
   async publishBatch(records: readonly ExportRecord[]): Promise<void> {

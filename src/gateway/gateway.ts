@@ -4,6 +4,8 @@ import { ChatError, toErrorReply } from '../core/errors';
 import type { ErrorReply } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { ServerDirectory } from './directory';
+import { CONNECTIONS_CHECK_INTERVAL_MS, DEFAULT_GATEWAY_LIMITS, RequestRate } from './limits';
+import type { GatewayLimits } from './limits';
 import type { BalancingStrategy } from './strategies';
 
 export interface GatewayOptions {
@@ -11,7 +13,12 @@ export interface GatewayOptions {
   directory: ServerDirectory;
   strategy: BalancingStrategy;
   logger: Logger;
+  /** Defaults to DEFAULT_GATEWAY_LIMITS. */
+  limits?: Partial<GatewayLimits>;
 }
+
+/** What the gateway's JSON error bodies carry (no retry field: HTTP has retry-after). */
+type HttpError = Omit<ErrorReply, 'retryAfterMs'>;
 
 export interface GatewayAddress {
   host: string;
@@ -35,18 +42,30 @@ export class Gateway {
   private readonly strategy: BalancingStrategy;
   private readonly logger: Logger;
   private readonly server: http.Server;
+  private readonly rate: RequestRate;
   private closing: Promise<void> | undefined;
 
   constructor(options: GatewayOptions) {
     this.directory = options.directory;
     this.strategy = options.strategy;
     this.logger = options.logger;
+    const limits = { ...DEFAULT_GATEWAY_LIMITS, ...options.limits };
+    this.rate = new RequestRate(limits);
     // Tight limits: every request is one small GET answered from memory or one Redis read.
     this.server = http.createServer({
-      requestTimeout: 10_000,
-      headersTimeout: 5_000,
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
       keepAliveTimeout: 5_000,
+      connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
+      maxHeaderSize: 8 * 1024,
     });
+    this.server.maxConnections = limits.maxConnections;
+    this.server.on('drop', (data?: { remoteAddress?: string }) =>
+      this.logger.warn(
+        { event: 'connection-dropped', remoteAddress: data?.remoteAddress, max: limits.maxConnections },
+        'connection limit reached; dropping a connection',
+      ),
+    );
     this.server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
       this.handle(req, res).catch((err: unknown) => {
         this.logger.error({ event: 'response-failed', err }, 'could not answer a request');
@@ -55,8 +74,15 @@ export class Gateway {
     });
     this.server.on('clientError', (err, socket) => {
       this.logger.debug({ event: 'client-error', err: err.message }, 'bad HTTP request');
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-      else socket.destroy();
+      if (!socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const timedOut = (err as { code?: string }).code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      const status = timedOut ? '408 Request Timeout' : '400 Bad Request';
+      // A client still trickling bytes must not keep the socket: it goes once the answer is out.
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`, () => socket.destroy());
+      setTimeout(() => socket.destroy(), 1000).unref();
     });
   }
 
@@ -100,7 +126,8 @@ export class Gateway {
     req.resume();
     let reply: Reply;
     try {
-      reply = await this.route(req);
+      const wait = await this.rate.take(this.rate.addressOf(req));
+      reply = wait === undefined ? await this.route(req) : tooMany(wait);
     } catch (err) {
       reply = this.failure(err, req);
     }
@@ -165,7 +192,7 @@ export class Gateway {
       return { status: 200, body: { status: 'ok' } };
     } catch (err) {
       this.logger.warn({ event: 'health-check-failed', err }, 'server directory unreachable');
-      const reply = err instanceof ChatError ? toErrorReply(err) : unavailable('The server directory');
+      const reply = err instanceof ChatError ? httpError(err) : unavailable('The server directory');
       return { status: 503, body: { status: 'unavailable', error: { ...reply, code: 503 } } };
     }
   }
@@ -173,19 +200,31 @@ export class Gateway {
   private failure(err: unknown, req: http.IncomingMessage): Reply {
     if (err instanceof ChatError) {
       this.logger.warn({ event: 'request-failed', path: pathOf(req.url), reason: err.reason }, err.message);
-      return { status: err.code, body: { error: toErrorReply(err) }, headers: retryAfter(err.code) };
+      return { status: err.code, body: { error: httpError(err) }, headers: retryAfter(err.code) };
     }
     this.logger.error({ event: 'request-failed', path: pathOf(req.url), err }, 'unexpected error');
-    return { status: 500, body: { error: toErrorReply(err) } };
+    return { status: 500, body: { error: httpError(err) } };
   }
 }
 
 function error(code: number, reason: string, message: string): Reply {
-  const body: { error: ErrorReply } = { error: { code, reason, message } };
+  const body: { error: HttpError } = { error: { code, reason, message } };
   return { status: code, body };
 }
 
-function unavailable(what: string): ErrorReply {
+function tooMany(waitS: number): Reply {
+  return {
+    ...error(429, 'RATE_LIMITED', `Too many requests from this address; retry after ${waitS} s.`),
+    headers: { 'retry-after': String(waitS) },
+  };
+}
+
+function httpError(err: unknown): HttpError {
+  const { code, reason, message } = toErrorReply(err);
+  return { code, reason, message };
+}
+
+function unavailable(what: string): HttpError {
   return {
     code: 503,
     reason: 'DIRECTORY_UNAVAILABLE',

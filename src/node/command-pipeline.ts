@@ -37,6 +37,7 @@ export function commandPipeline(
     maxPopularLimit: config.chat.popularMax,
     maxHistoryLimit: MAX_PAGE_LIMIT,
     extraInterceptors: [commandMetrics(ports.metrics)],
+    metrics: ports.metrics,
     logger,
   });
 }

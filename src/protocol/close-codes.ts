@@ -8,8 +8,12 @@ export const CloseCode = {
   NORMAL: 1000,
   /** The node stops; reconnect through the gateway. */
   GOING_AWAY: 1001,
+  /** The client kept sending frames that break the protocol (undecodable, wrongly typed fields). */
+  POLICY_VIOLATION: 1008,
   /** Sent by `ws` for a frame larger than the node's limit. */
   MESSAGE_TOO_BIG: 1009,
+  /** The node is at its connection limit; try again later (or another node). */
+  TRY_AGAIN_LATER: 1013,
   /** A newer login of the same user (on any node) replaced this connection. */
   REPLACED: 4000,
   /** The client kept sending past its rate limit. */
@@ -20,6 +24,8 @@ export const CloseCode = {
   SERVER_SHUTDOWN: 4003,
   /** An operator or the chat layer removed the user. */
   KICKED: 4004,
+  /** The connection did not log in within the login deadline. */
+  LOGIN_TIMEOUT: 4005,
 } as const;
 
 export type CloseCodeName = keyof typeof CloseCode;

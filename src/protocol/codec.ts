@@ -1,5 +1,6 @@
 import { ClientFrame, ServerFrame } from '../../gen/chat/v1/client';
 import { MalformedFrame } from '../core/errors';
+import { checkClientFrameJson } from './json-shape';
 
 /**
  * Thin codecs between WebSocket payloads and frames. Everything a client
@@ -38,6 +39,7 @@ export function decodeClientFrameJson(text: string): ClientFrame {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new MalformedFrame('The text frame must be a JSON object.');
   }
+  checkClientFrameJson(parsed as Record<string, unknown>);
   const frame = decodeWith(() => ClientFrame.fromJSON(parsed), text.length);
   if (frame.cmd === undefined) throw new MalformedFrame('The frame carries no command this server knows.');
   return frame;

@@ -12,7 +12,7 @@ import type {
   RoomView,
   SendAck,
 } from '../chat/types';
-import { ChatError, MalformedFrame, toErrorReply } from '../core/errors';
+import { ChatError, MalformedFrame, toWireError } from '../core/errors';
 import type { StoredMessage } from '../store/types';
 
 /** Conversions between the chat domain's types and the wire's. */
@@ -184,7 +184,7 @@ export function leaderResultToWire<K extends LeaderOpName>(
 type LeaderResultPair = { [K in LeaderOpName]: { op: K; result: LeaderResultOf<K> } }[LeaderOpName];
 
 export function leaderErrorToWire(requestId: number, err: unknown): LeaderReply {
-  return { requestId, result: { $case: 'error', value: toErrorReply(err) } };
+  return { requestId, result: { $case: 'error', value: toWireError(err) } };
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   checkName,
   checkOptionalName,
   checkPassword,
+  hasControlCharacters,
   MAX_NAME_LENGTH,
   MAX_PASSWORD_LENGTH,
 } from './validation';
@@ -62,6 +63,8 @@ export class HashedUserStore implements UserStore {
     if (!plausibleName(username)) return null;
     if (typeof password !== 'string' || password.length === 0 || password.length > MAX_PASSWORD_LENGTH)
       return null;
+    // "pw\0" must not open the account of "pw"; no stored password holds a control character.
+    if (hasControlCharacters(password)) return null;
     const row = await this.rows.find(username);
     if (row === null) {
       // Same scrypt cost as a real check: response time must not reveal which names exist.

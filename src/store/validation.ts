@@ -24,6 +24,15 @@ export const MAX_PAGE_LIMIT = 1000;
 // Control characters in names break logs, terminals and key layouts.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
+// In passwords C1 controls too: invisible, never typed on purpose, and a trailing NUL hashes like
+// the password without it (scrypt's PBKDF2 step pads the HMAC key with zeros).
+// eslint-disable-next-line no-control-regex
+const PASSWORD_CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** True when a password contains a character no password may hold. */
+export function hasControlCharacters(password: string): boolean {
+  return PASSWORD_CONTROL.test(password);
+}
 
 export function checkName(what: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0)
@@ -47,6 +56,12 @@ export function checkPassword(value: unknown): string {
     throw new InvalidArgument('The password must not be empty.');
   if (value.length > MAX_PASSWORD_LENGTH) {
     throw new InvalidArgument(`The password is longer than ${MAX_PASSWORD_LENGTH} characters.`);
+  }
+  if (hasControlCharacters(value)) {
+    throw new InvalidArgument(
+      'The password must not contain control characters (such as NUL or newline).',
+      'INVALID_PASSWORD',
+    );
   }
   return value;
 }

@@ -1,5 +1,5 @@
 import type { ServerFrame } from '../../gen/chat/v1/client';
-import { ChatError, toErrorReply } from '../core/errors';
+import { ChatError, toWireError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { encodeServerFrame, encodeServerFrameJson } from '../protocol/codec';
 import { CloseCode, closeCodeName } from '../protocol/close-codes';
@@ -150,7 +150,7 @@ export class ClientConnection {
         'unexpected error while serving a command',
       );
     }
-    return this.reply(replyTo, { $case: 'error', value: toErrorReply(err) });
+    return this.reply(replyTo, { $case: 'error', value: toWireError(err) });
   }
 
   /**

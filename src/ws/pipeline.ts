@@ -5,7 +5,13 @@ import type { Handler } from '../core/dispatcher';
 import { InvalidArgument, MalformedFrame, RateLimited } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { decodeClientFrame, decodeClientFrameJson } from '../protocol/codec';
+import { CloseCode } from '../protocol/close-codes';
+import { InvalidField } from '../protocol/json-shape';
+import { AbuseGuard, peekRequestId } from './abuse-guard';
+import type { AbuseLimits, StrikeCause, Verdict } from './abuse-guard';
 import type { ClientConnection } from './connection';
+import { noEdgeMetrics } from './metrics';
+import type { EdgeMetrics } from './metrics';
 import { UNKNOWN_COMMAND } from './context';
 import type {
   CommandContext,
@@ -16,12 +22,18 @@ import type {
   CommandResult,
 } from './context';
 
+/** Longest an abusive connection's close waits for the commands it had started. */
+const ABUSE_CLOSE_WAIT_MS = 1000;
+
 export interface PipelineOptions {
   /** Supplied by the chat layer. */
   handlers: CommandHandlers;
   /** Run in array order before every handler (see edgeInterceptors). */
   interceptors: readonly CommandInterceptor[];
+  /** The per-connection frame budget, charged before a frame is decoded. */
+  abuse: AbuseLimits;
   logger: Logger;
+  metrics?: EdgeMetrics;
 }
 
 /**
@@ -32,9 +44,17 @@ export interface PipelineOptions {
 export class CommandPipeline {
   private readonly dispatcher: Dispatcher<CommandContext, CommandResult>;
   private readonly logger: Logger;
+  private readonly metrics: EdgeMetrics;
+  // Keyed by connection object: the budget goes away with the connection.
+  private readonly guards = new WeakMap<ClientConnection, AbuseGuard>();
+  /** Struck out: only the commands queued before that still run, then the connection closes. */
+  private readonly condemned = new WeakSet<ClientConnection>();
+  /** Commands running per connection (read commands overlap), so a close can wait for them. */
+  private readonly running = new WeakMap<ClientConnection, Set<Promise<void>>>();
 
-  constructor(options: PipelineOptions) {
+  constructor(private readonly options: PipelineOptions) {
     this.logger = options.logger;
+    this.metrics = options.metrics ?? noEdgeMetrics;
     const handlers: Record<string, Handler<CommandContext, CommandResult>> = {};
     for (const [name, handler] of Object.entries(options.handlers)) {
       if (handler !== undefined) handlers[name] = withPayload(name as CommandName, handler);
@@ -49,16 +69,31 @@ export class CommandPipeline {
     });
   }
 
-  /** Handles one WebSocket message of `conn`. Never throws. */
+  /**
+   * Handles one WebSocket message of `conn`. Never throws. The frame is paid
+   * for before it is decoded: a flood of garbage drains the same bucket and
+   * earns the same strikes as a flood of commands.
+   */
   handleMessage(conn: ClientConnection, data: RawData, isBinary: boolean): void {
-    if (!conn.isOpen) return;
+    if (!conn.isOpen || this.condemned.has(conn)) return;
+    const guard = this.guardOf(conn);
+    const bytes = toBuffer(data);
+    const admitted = guard.admit();
+    if (!admitted.ok) {
+      const err = new RateLimited(
+        `Too many commands: at most ${this.options.abuse.ratePerSecond} per second on average.`,
+      );
+      this.refuse(conn, peekRequestId(bytes, isBinary), err, 'rate', admitted);
+      return;
+    }
     let frame: ClientFrame;
     try {
-      frame = decodeFrame(data, isBinary);
+      frame = decodeFrame(bytes, isBinary);
     } catch (err) {
-      // The request id is unknown when the frame cannot be read at all.
+      // Only a frame whose id could be read (a JSON field of the wrong type) gets a reply to it.
+      const replyTo = err instanceof InvalidField ? err.requestId : 0;
       this.logger.debug({ event: 'malformed-frame', connId: conn.id, err: errorMessage(err) }, 'bad frame');
-      conn.error(0, err);
+      this.refuse(conn, replyTo, err, 'malformed', guard.strike('malformed'));
       return;
     }
     const command = frame.cmd?.$case ?? UNKNOWN_COMMAND;
@@ -77,17 +112,78 @@ export class CommandPipeline {
     };
     const queued = conn.enqueue((release) => {
       ctx.release = release;
-      return this.run(ctx);
+      return this.track(conn, this.run(ctx));
     });
     if (queued === 'full') {
-      conn.error(
-        frame.id,
-        new RateLimited(
-          'Too many commands waiting for an answer; wait for replies first.',
-          'TOO_MANY_PENDING',
-        ),
+      const err = new RateLimited(
+        'Too many commands waiting for an answer; wait for replies first.',
+        'TOO_MANY_PENDING',
       );
+      this.refuse(conn, frame.id, err, 'pending', guard.strike('pending'));
     }
+  }
+
+  private guardOf(conn: ClientConnection): AbuseGuard {
+    let guard = this.guards.get(conn);
+    if (guard === undefined) {
+      guard = new AbuseGuard(this.options.abuse);
+      this.guards.set(conn, guard);
+    }
+    return guard;
+  }
+
+  /** Answers a refused frame; a client that has struck out learns why, then is closed. */
+  private refuse(
+    conn: ClientConnection,
+    replyTo: number,
+    err: unknown,
+    cause: StrikeCause,
+    verdict: Verdict & { ok: false },
+  ): void {
+    this.metrics.strike(cause);
+    if (verdict.close === undefined) {
+      conn.error(replyTo, err);
+      return;
+    }
+    const policy = verdict.close === CloseCode.POLICY_VIOLATION;
+    const abuse = policy
+      ? new InvalidArgument('Too many frames broke the protocol; disconnecting.', 'PROTOCOL_ABUSE')
+      : new RateLimited('Rate limit exceeded for too long; disconnecting.', 'RATE_ABUSE');
+    this.logger.warn(
+      {
+        event: policy ? 'protocol-abuse' : 'rate-abuse',
+        connId: conn.id,
+        user: conn.user?.username,
+        remoteAddress: conn.remoteAddress,
+        cause,
+        maxStrikes: this.options.abuse.maxStrikes,
+      },
+      'client kept sending what the edge refuses; closing',
+    );
+    this.metrics.refused(policy ? 'policy_violation' : 'rate_abuse');
+    this.condemned.add(conn);
+    const code = verdict.close;
+    const closeNow = async (): Promise<void> => {
+      // Commands that start before this one may still run (they overlap): their replies go out first.
+      // A command that hangs does not keep an abuser connected: the wait is bounded.
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, ABUSE_CLOSE_WAIT_MS)));
+      await Promise.race([Promise.allSettled([...(this.running.get(conn) ?? [])]), bound]);
+      clearTimeout(timer);
+      // Reply before closing: once closing, the connection sends nothing more.
+      conn.error(replyTo, abuse);
+      conn.close(code, abuse.message);
+    };
+    // Behind the commands accepted before, so that their replies still go out.
+    if (conn.enqueue(closeNow) !== 'queued') void closeNow();
+  }
+
+  private track(conn: ClientConnection, command: Promise<void>): Promise<void> {
+    let set = this.running.get(conn);
+    if (set === undefined) this.running.set(conn, (set = new Set()));
+    const running = set;
+    running.add(command);
+    return command.finally(() => running.delete(command));
   }
 
   private async run(ctx: CommandContext): Promise<void> {

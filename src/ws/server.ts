@@ -1,12 +1,19 @@
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { RawData } from 'ws';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../core/logger';
 import { CloseCode, SUBPROTOCOL_BINARY, SUBPROTOCOL_JSON } from '../protocol/close-codes';
+import { Admission, loginDeadline, writeRefusal } from './admission';
+import type { AdmissionLimits, Refusal } from './admission';
 import type { ClientSocket } from './client-socket';
 import { ClientConnection } from './connection';
 import type { ClientEdge } from './edge';
+import { effectiveConnectionCap } from './fd-limit';
+import { createUpgradeServer } from './http-limits';
+import { noEdgeMetrics } from './metrics';
+import type { EdgeMetrics } from './metrics';
 import { WriteCoalescer } from './write-coalescer';
 import type { Corkable } from './write-coalescer';
 
@@ -22,15 +29,19 @@ export interface WsLimits {
   heartbeatMs: number;
   /** Unsent bytes past which a client is a slow consumer. */
   maxBufferedBytes: number;
+  /** A connection that has not logged in this long after connecting is closed (4005). 0 = never. */
+  loginTimeoutMs: number;
 }
 
 export interface WsServerOptions {
   /** Where `listen()` binds when given no address (0 = a free port). */
   host?: string;
   port?: number;
-  limits: WsLimits;
+  limits: WsLimits & AdmissionLimits;
   sink: MessageSink;
   logger: Logger;
+  /** Refusals and strikes (edgeMetrics over the node's registry). */
+  metrics?: EdgeMetrics;
   /** Commands waiting or running per connection; defaults to 64. */
   maxPendingCommands?: number;
   /** Commands of one connection that may overlap; defaults to 1 (strictly one after another). */
@@ -57,6 +68,8 @@ export class WsServer implements ClientEdge {
   private readonly connectionListeners: Array<(conn: ClientConnection) => void> = [];
   private readonly countListeners: Array<(count: number) => void> = [];
   private readonly logger: Logger;
+  private readonly metrics: EdgeMetrics;
+  private readonly admission: Admission;
   private readonly writes = new WriteCoalescer();
   private heartbeat: NodeJS.Timeout | undefined;
   private lastTick = 0;
@@ -66,12 +79,21 @@ export class WsServer implements ClientEdge {
 
   constructor(private readonly options: WsServerOptions) {
     this.logger = options.logger;
-    this.http = http.createServer((_req, res) => {
-      res.writeHead(426, { 'content-type': 'text/plain', connection: 'close', upgrade: 'websocket' });
-      res.end('This port speaks WebSocket only (subprotocols chat.v1, chat.v1.json).\n');
-    });
+    this.metrics = options.metrics ?? noEdgeMetrics;
+    const maxConnections = effectiveConnectionCap(options.limits.maxConnections);
+    if (maxConnections < options.limits.maxConnections) {
+      this.logger.warn(
+        { event: 'ws-cap-lowered', configured: options.limits.maxConnections, maxConnections },
+        'connection cap lowered below the open-file limit',
+      );
+    }
+    this.admission = new Admission({ ...options.limits, maxConnections });
+    this.http = createUpgradeServer(maxConnections);
+    this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.upgrade(req, socket, head),
+    );
     this.wss = new WebSocketServer({
-      server: this.http,
+      noServer: true,
       maxPayload: options.limits.maxFrameBytes,
       // Compression costs CPU and memory per connection and opens zip-bomb games; not measured worth it.
       perMessageDeflate: false,
@@ -82,7 +104,6 @@ export class WsServer implements ClientEdge {
         return false;
       },
     });
-    this.wss.on('connection', (socket, req) => this.attach(socket, req.socket.remoteAddress ?? 'unknown'));
     this.wss.on('error', (err) =>
       this.logger.error({ event: 'ws-server-error', err }, 'WebSocket server error'),
     );
@@ -166,6 +187,24 @@ export class WsServer implements ClientEdge {
     );
   }
 
+  /** Refuses over-cap clients with a plain HTTP answer before any WebSocket state exists. */
+  private upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => undefined);
+    const address = this.admission.addressOf(req);
+    const refusal = this.closing === undefined ? this.admission.check(address) : undefined;
+    if (refusal !== undefined) {
+      this.refuse(socket, address, refusal);
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, address));
+  }
+
+  private refuse(socket: Duplex, address: string, refusal: Refusal): void {
+    this.metrics.refused(refusal.reason);
+    this.logger.info({ event: 'ws-refused', reason: refusal.reason, remoteAddress: address }, 'refused');
+    writeRefusal(socket, refusal);
+  }
+
   /**
    * Serves one client socket: the `ws` server's, or an in-process one
    * (src/ws/memory-socket.ts) when a whole cluster runs in one process.
@@ -192,8 +231,19 @@ export class WsServer implements ClientEdge {
       conn.close(CloseCode.GOING_AWAY, 'The chat node is shutting down.');
       return conn;
     }
+    // Checked again: handshakes that passed the upgrade check together may overshoot the cap.
+    const late = this.admission.check(remoteAddress);
+    if (late !== undefined) {
+      this.metrics.refused(late.reason);
+      conn.close(CloseCode.TRY_AGAIN_LATER, late.message);
+      return conn;
+    }
+    const leave = this.admission.enter(remoteAddress);
     this.live.add(conn);
+    const deadline = loginDeadline(conn, this.options.limits.loginTimeoutMs, this.metrics, this.logger);
     conn.onClose(() => {
+      leave();
+      if (deadline !== undefined) clearTimeout(deadline);
       this.live.delete(conn);
       this.emitCount();
     });

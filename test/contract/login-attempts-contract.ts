@@ -1,11 +1,11 @@
 /**
- * The LoginAttempts contract, run against Redis and the in-memory adapter.
- * `make(limits)` returns fresh counters of its own with those limits and a
- * way to let time pass on the clock their windows run on (`elapse`).
+ * The LoginAttempts contract (the failed-login backoff), run against Redis
+ * and the in-memory adapter. `make(policy)` returns fresh counters of its own
+ * with that policy and a way to let time pass on the clock they run on.
  */
 import type { LoginAttempts } from '../../src/chat/ports';
 import { RateLimited } from '../../src/core/errors';
-import type { LoginLimits } from '../../src/core/login-limits';
+import type { LoginBackoffPolicy } from '../../src/core/login-limits';
 
 export interface LoginAttemptsFixture {
   attempts: LoginAttempts;
@@ -21,75 +21,90 @@ async function failTimes(
   for (let i = 0; i < n; i++) await attempts.recordFailure(username, address);
 }
 
-async function refusal(check: Promise<void>): Promise<string> {
+/** 'allowed', or the refusal's code, reason and delay. */
+async function verdict(check: Promise<void>): Promise<'allowed' | { reason: string; retryAfterMs: number }> {
   try {
     await check;
   } catch (err) {
-    if (err instanceof RateLimited) return `${err.code} ${err.reason}: ${err.message}`;
+    if (err instanceof RateLimited)
+      return { reason: `${err.code} ${err.reason}`, retryAfterMs: err.retryAfterMs };
     throw err;
   }
   return 'allowed';
 }
 
-const ACCOUNT_LOCKED = '429 LOGIN_LOCKED: Too many failed logins for this account; try again later.';
-const ADDRESS_LOCKED = '429 LOGIN_LOCKED: Too many failed logins from this address; try again later.';
+/** Asserts a LOGIN_BACKOFF refusal whose delay is above `min` and at most `max` ms; returns the delay. */
+function expectWaiting(v: Awaited<ReturnType<typeof verdict>>, max: number, min = 0): number {
+  if (v === 'allowed') throw new Error('expected a LOGIN_BACKOFF refusal, the attempt was allowed');
+  expect(v.reason).toBe('429 LOGIN_BACKOFF');
+  expect(v.retryAfterMs).toBeGreaterThan(min);
+  expect(v.retryAfterMs).toBeLessThanOrEqual(max);
+  return v.retryAfterMs;
+}
+
+const POLICY: LoginBackoffPolicy = {
+  freeFailures: 3,
+  backoffBaseMs: 400,
+  backoffMaxS: 1,
+  maxFailuresPerUser: 100,
+  maxFailuresPerAddress: 100,
+  failureWindowS: 60,
+};
 
 export function runLoginAttemptsContract(
   name: string,
-  make: (limits: LoginLimits) => Promise<LoginAttemptsFixture>,
+  make: (policy: LoginBackoffPolicy) => Promise<LoginAttemptsFixture>,
 ): void {
   describe(`LoginAttempts contract: ${name}`, () => {
-    it('locks an account at its limit, from any address, and no other account', async () => {
-      const { attempts } = await make({
-        maxFailuresPerUser: 3,
-        maxFailuresPerAddress: 100,
-        windowSeconds: 60,
-      });
+    it('lets the free failures pass, then makes that account and address wait, and no other pair', async () => {
+      const { attempts } = await make(POLICY);
       await failTimes(attempts, 2, 'alice', '10.0.0.1');
-      expect(await refusal(attempts.check('alice', '10.0.0.1'))).toBe('allowed');
-      await attempts.recordFailure('alice', '10.0.0.2');
-      expect(await refusal(attempts.check('alice', '10.0.0.1'))).toBe(ACCOUNT_LOCKED);
-      expect(await refusal(attempts.check('alice', '10.9.9.9'))).toBe(ACCOUNT_LOCKED);
-      expect(await refusal(attempts.check('bob', '10.0.0.1'))).toBe('allowed');
-    });
-
-    it('locks an address at its limit, whatever the account, and no other address', async () => {
-      const { attempts } = await make({
-        maxFailuresPerUser: 100,
-        maxFailuresPerAddress: 3,
-        windowSeconds: 60,
-      });
+      expect(await verdict(attempts.check('alice', '10.0.0.1'))).toBe('allowed');
       await attempts.recordFailure('alice', '10.0.0.1');
-      await attempts.recordFailure('bob', '10.0.0.1');
-      expect(await refusal(attempts.check('carol', '10.0.0.1'))).toBe('allowed');
-      await attempts.recordFailure('carol', '10.0.0.1');
-      expect(await refusal(attempts.check('dave', '10.0.0.1'))).toBe(ADDRESS_LOCKED);
-      expect(await refusal(attempts.check('dave', '10.0.0.2'))).toBe('allowed');
+      expectWaiting(await verdict(attempts.check('alice', '10.0.0.1')), 400);
+      // The owner at another address, and another account at this address, are not affected.
+      expect(await verdict(attempts.check('alice', '10.0.0.2'))).toBe('allowed');
+      expect(await verdict(attempts.check('bob', '10.0.0.1'))).toBe('allowed');
     });
 
-    it('names the account when both limits are reached', async () => {
-      const { attempts } = await make({ maxFailuresPerUser: 2, maxFailuresPerAddress: 2, windowSeconds: 60 });
+    it('doubles the wait with every further failure, up to the maximum, and ends it when due', async () => {
+      const { attempts, elapse } = await make(POLICY);
+      await failTimes(attempts, 3, 'alice', '10.0.0.1');
+      expectWaiting(await verdict(attempts.check('alice', '10.0.0.1')), 400);
+      await elapse(450);
+      expect(await verdict(attempts.check('alice', '10.0.0.1'))).toBe('allowed');
+      await attempts.recordFailure('alice', '10.0.0.1');
+      expectWaiting(await verdict(attempts.check('alice', '10.0.0.1')), 800, 400);
+      await elapse(850);
+      await attempts.recordFailure('alice', '10.0.0.1');
+      // 1600 ms would be next; backoffMaxS caps it at 1 s.
+      expectWaiting(await verdict(attempts.check('alice', '10.0.0.1')), 1000, 800);
+    });
+
+    it('starts the pair afresh after a success', async () => {
+      const { attempts } = await make(POLICY);
       await failTimes(attempts, 2, 'alice', '10.0.0.1');
-      expect(await refusal(attempts.check('alice', '10.0.0.1'))).toBe(ACCOUNT_LOCKED);
+      await attempts.recordSuccess?.('alice', '10.0.0.1');
+      await failTimes(attempts, 2, 'alice', '10.0.0.1');
+      expect(await verdict(attempts.check('alice', '10.0.0.1'))).toBe('allowed');
     });
 
-    it('keeps the window fixed from the first failure and starts counting again after it', async () => {
-      const { attempts, elapse } = await make({
-        maxFailuresPerUser: 2,
-        maxFailuresPerAddress: 100,
-        windowSeconds: 2,
-      });
-      await attempts.recordFailure('alice', '10.0.0.1');
-      await elapse(1000);
-      // A later failure does not push the end of the window out.
-      await attempts.recordFailure('alice', '10.0.0.1');
-      expect(await refusal(attempts.check('alice', '10.0.0.1'))).toBe(ACCOUNT_LOCKED);
-      await elapse(1000);
-      // Two seconds after the first failure: its window is over (a sliding one would hold until 3 s).
-      expect(await refusal(attempts.check('alice', '10.0.0.1'))).toBe('allowed');
-      // A new window: one failure is not enough to lock again.
-      await attempts.recordFailure('alice', '10.0.0.1');
-      expect(await refusal(attempts.check('alice', '10.0.0.1'))).toBe('allowed');
+    it('gives each pair one free failure once an address or an account passes its total, and locks nobody', async () => {
+      const { attempts } = await make({ ...POLICY, maxFailuresPerAddress: 4, maxFailuresPerUser: 4 });
+      // Spraying: one failure each on many accounts from one address.
+      for (const user of ['a1', 'a2', 'a3', 'a4']) await attempts.recordFailure(user, '10.0.0.9');
+      expect(await verdict(attempts.check('a1', '10.0.0.9'))).toBe('allowed');
+      await attempts.recordFailure('a5', '10.0.0.9');
+      expectWaiting(await verdict(attempts.check('a5', '10.0.0.9')), 400);
+      // Accounts that did not fail from there are still allowed to try.
+      expect(await verdict(attempts.check('a6', '10.0.0.9'))).toBe('allowed');
+      // Guessing at one account from many addresses: the same, per address.
+      for (const address of ['10.1.0.1', '10.1.0.2', '10.1.0.3', '10.1.0.4']) {
+        await attempts.recordFailure('victim', address);
+      }
+      await attempts.recordFailure('victim', '10.1.0.5');
+      expectWaiting(await verdict(attempts.check('victim', '10.1.0.5')), 400);
+      expect(await verdict(attempts.check('victim', '10.1.0.6'))).toBe('allowed');
     });
   });
 }

@@ -4,7 +4,7 @@
  */
 import { ManualClock } from '../../src/core/clock';
 import { MemoryRecentActivity } from '../../src/memory/activity';
-import { MemoryLoginAttempts } from '../../src/memory/login-attempts';
+import { MemoryLoginBackoff } from '../../src/memory/login-backoff';
 import { MemoryResumeTokens } from '../../src/memory/resume-tokens';
 import { MemoryServerRegistry } from '../../src/memory/server-registry';
 import { MemorySessionDirectory } from '../../src/memory/sessions';
@@ -34,9 +34,9 @@ runResumeTokensContract('memory', async () => {
   return { tokens: new MemoryResumeTokens(clock), now: () => clock.now(), elapse };
 });
 
-runLoginAttemptsContract('memory', async (limits) => {
+runLoginAttemptsContract('memory', async (policy) => {
   const { clock, elapse } = manualTime();
-  return { attempts: new MemoryLoginAttempts(limits, clock), elapse };
+  return { attempts: new MemoryLoginBackoff(policy, clock), elapse };
 });
 
 runServerRegistryContract('memory', async () => {

@@ -9,7 +9,7 @@ import { silentLogger } from '../../src/core/logger';
 import { waitFor } from '../../src/core/wait-for';
 import { RedisServerDirectory } from '../../src/gateway/redis-directory';
 import { RedisRecentActivity } from '../../src/redis/activity';
-import { RedisLoginAttempts } from '../../src/redis/login-attempts';
+import { RedisLoginBackoff } from '../../src/redis/login-backoff';
 import { RedisResumeTokens } from '../../src/redis/resume-tokens';
 import { RedisServerRegistry } from '../../src/redis/server-registry';
 import { RedisSessionDirectory } from '../../src/redis/sessions';
@@ -71,8 +71,8 @@ runResumeTokensContract('redis', async () => ({
   elapse,
 }));
 
-runLoginAttemptsContract('redis', async (limits) => ({
-  attempts: new RedisLoginAttempts(redis, freshKeys(), limits),
+runLoginAttemptsContract('redis', async (policy) => ({
+  attempts: new RedisLoginBackoff(redis, freshKeys(), policy),
   elapse,
 }));
 

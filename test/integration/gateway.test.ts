@@ -1,9 +1,12 @@
+import http from 'node:http';
+import net from 'node:net';
 import { Redis } from 'ioredis';
 import { silentLogger } from '../../src/core/logger';
 import { RedisKeys } from '../../src/core/names';
 import { CachedDirectory, createStrategy, Gateway, RedisServerDirectory } from '../../src/gateway';
 import type { ServerDirectory, ServerEntry, StrategyName } from '../../src/gateway';
-import { connectRedis, startOwnRedis, uniquePrefix, useScope } from '../support';
+import type { GatewayLimits } from '../../src/gateway/limits';
+import { connectRedis, startOwnRedis, uniquePrefix, useScope, waitFor } from '../support';
 import type { TestScope } from '../support';
 
 interface Fixture {
@@ -21,6 +24,7 @@ interface FixtureOptions {
   /** A client of the test's own (default: the shared Redis, keys deleted at the end). */
   redis?: Redis;
   timeoutMs?: number;
+  limits?: Partial<GatewayLimits>;
 }
 
 /** Counts the calls that reach the wrapped directory. */
@@ -53,6 +57,7 @@ async function startGateway(scope: TestScope, name: string, options: FixtureOpti
     directory,
     strategy: createStrategy(options.strategy ?? 'least-connections'),
     logger: silentLogger(),
+    limits: options.limits,
   });
   const address = await gateway.listen(0, '127.0.0.1');
   scope.defer(() => gateway.close(), 'close gateway');
@@ -233,5 +238,81 @@ describe('Gateway lifecycle', () => {
     const first = gateway.close();
     expect(gateway.close()).toBe(first);
     await first;
+  });
+});
+
+describe('gateway limits (issue 14, finding 10)', () => {
+  const scope = useScope();
+
+  /** A TCP client that sends a request line and then one header line every 200 ms, never finishing. */
+  async function slowHeaders(base: string): Promise<Promise<number>> {
+    const { hostname, port } = new URL(base);
+    const socket = net.connect({ host: hostname, port: Number(port) });
+    scope.defer(() => socket.destroy(), 'slow-header socket');
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    const started = Date.now();
+    const closed = new Promise<number>((resolve) =>
+      socket.once('close', () => resolve(Date.now() - started)),
+    );
+    socket.write('GET /servers HTTP/1.1\r\nHost: gateway\r\n');
+    const drip = setInterval(() => socket.writable && socket.write(`X-Drip-${Date.now()}: 1\r\n`), 200);
+    scope.defer(() => clearInterval(drip), 'drip timer');
+    return closed;
+  }
+
+  it('cuts a client that trickles its headers within about a second of the header timeout', async () => {
+    const f = await startGateway(scope, 'gateway-slow', { limits: { headersTimeoutMs: 1000 } });
+    for (let round = 0; round < 3; round++) {
+      const took = await slowHeaders(f.base);
+      // Node checks these timeouts every connectionsCheckingInterval: 30 s unless set.
+      expect(took).toBeGreaterThanOrEqual(900);
+      expect(took).toBeLessThan(3500);
+    }
+  }, 20_000);
+
+  it('answers 429 with retry-after past the request rate of one address, and serves other addresses', async () => {
+    const f = await startGateway(scope, 'gateway-rate', { limits: { ratePerAddress: 5 } });
+    await publish(f, NODES);
+    const burst = await Promise.all(Array.from({ length: 12 }, () => get(`${f.base}/servers`)));
+    const ok = burst.filter((r) => r.status === 200).length;
+    // The window is one second; should it turn over during the burst, a second five get through.
+    expect(ok).toBeGreaterThanOrEqual(5);
+    expect(ok).toBeLessThanOrEqual(10);
+    const limited = burst.find((r) => r.status === 429);
+    if (limited === undefined) throw new Error('no request was refused');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(limited.body).toMatchObject({ error: { code: 429, reason: 'RATE_LIMITED' } });
+    // Another loopback address has its own budget.
+    const other = await new Promise<number>((resolve, reject) => {
+      const req = http.get(`${f.base}/servers`, { localAddress: '127.0.0.2' }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+    });
+    expect(other).toBe(200);
+  });
+
+  it('drops connections past its connection limit', async () => {
+    const f = await startGateway(scope, 'gateway-conns', { limits: { maxConnections: 2 } });
+    await publish(f, NODES);
+    const { hostname, port } = new URL(f.base);
+    const open = async (): Promise<net.Socket> => {
+      const socket = net.connect({ host: hostname, port: Number(port) });
+      scope.defer(() => socket.destroy(), 'held socket');
+      socket.on('error', () => undefined);
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      return socket;
+    };
+    const held = [await open(), await open()];
+    const third = await open();
+    // The server closes the third at once, without an answer.
+    await new Promise<void>((resolve) => third.once('close', () => resolve()));
+    expect(held.every((s) => !s.destroyed)).toBe(true);
+    held.forEach((s) => s.destroy());
+    await waitFor(async () => (await get(`${f.base}/servers`)).status === 200, {
+      what: 'the gateway to accept again',
+    });
   });
 });

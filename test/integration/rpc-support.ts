@@ -40,8 +40,10 @@ export async function makeCerts(teardown: Teardown): Promise<CertFixture> {
   const dir = mkdtempSync(path.join(tmpdir(), 'rpc-certs-'));
   const otherDir = mkdtempSync(path.join(tmpdir(), 'rpc-other-ca-'));
   teardown.add(() => {
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(otherDir, { recursive: true, force: true });
+    // The CA keys live beside each folder, in <dir>-ca-private.
+    for (const d of [dir, otherDir, `${dir}-ca-private`, `${otherDir}-ca-private`]) {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
   await ensureDevCerts({ dir, nodeIds: ['node1', 'node2'] });
   await ensureDevCerts({ dir: otherDir, nodeIds: ['node1'] });

@@ -1,6 +1,12 @@
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import pino from 'pino';
+import { Registry } from 'prom-client';
+import WebSocket from 'ws';
+import type { ClientOptions } from 'ws';
 import type { ServerFrame } from '../../gen/chat/v1/client';
 import { ClientFrame } from '../../gen/chat/v1/client';
 import { ChatClient, ChatClientError } from '../../src/client/chat-client';
@@ -11,6 +17,8 @@ import { CloseCode, SUBPROTOCOL_BINARY, SUBPROTOCOL_JSON } from '../../src/proto
 import type { ClientConnection } from '../../src/ws/connection';
 import type { CommandHandlers } from '../../src/ws/context';
 import { createWsEdge } from '../../src/ws/index';
+import { effectiveConnectionCap, FD_RESERVE, openFileLimit } from '../../src/ws/fd-limit';
+import { WS_HTTP_TIMEOUTS } from '../../src/ws/http-limits';
 import type { WsServer } from '../../src/ws/server';
 import { RawClient } from '../support/raw-client';
 import { useScope } from '../support/scope';
@@ -35,6 +43,10 @@ const baseLimits = {
   ratePerSecond: 1000,
   rateBurst: 1000,
   rateMaxStrikes: 5,
+  loginTimeoutMs: 0,
+  maxConnections: 1000,
+  maxConnectionsPerAddress: 1000,
+  trustedProxies: [] as string[],
 };
 
 interface Edge {
@@ -45,6 +57,9 @@ interface Edge {
   handled: string[];
   /** Lets the getPopular handlers (blocked until then) finish. */
   release: () => void;
+  /** Commands that reached a handler, by name. */
+  reached: string[];
+  metrics: Registry;
 }
 
 /** A WsServer with a small handler map made for these tests. */
@@ -54,11 +69,14 @@ async function startEdge(
 ): Promise<Edge> {
   const { logger, lines } = captureLogger();
   const handled: string[] = [];
+  const reached: string[] = [];
+  const metrics = new Registry();
   let seq = 0;
   let releaseBlocked: () => void = () => undefined;
   const blocked = new Promise<void>((resolve) => (releaseBlocked = resolve));
   const handlers: CommandHandlers = {
     login: async (ctx, login) => {
+      reached.push('login');
       if (login.password !== 'pw')
         throw new Unauthenticated('Wrong user name or password.', 'BAD_CREDENTIALS');
       ctx.conn.user = { username: login.username, alliance: 'red', sid: `sid-${ctx.conn.id}`, createdAt: 0 };
@@ -88,6 +106,7 @@ async function startEdge(
       throw new Error('database exploded (internal detail)');
     },
     getPopular: async () => {
+      reached.push('getPopular');
       await blocked;
       return { $case: 'popular', value: { words: [] } };
     },
@@ -98,6 +117,7 @@ async function startEdge(
     maxPopularLimit: 50,
     maxHistoryLimit: 100,
     logger,
+    metrics,
     ...extra,
   });
   const { url } = await server.listen('127.0.0.1', 0);
@@ -108,6 +128,8 @@ async function startEdge(
     lines,
     handled,
     release: () => releaseBlocked(),
+    reached,
+    metrics,
   };
 }
 
@@ -394,6 +416,192 @@ describe('WebSocket edge: protocol and lifecycle', () => {
       reason: 'CONNECT_FAILED',
     });
   });
+});
+
+/** The value of one counter series in the edge's registry (0 when never counted). */
+async function counter(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
+  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
+  const values = (metric?.values ?? []) as Array<{ value: number; labels: Record<string, unknown> }>;
+  const found = values.find((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want));
+  return found?.value ?? 0;
+}
+
+/** Opens a WebSocket and resolves with the HTTP status of a refused handshake (or 101). */
+function handshakeStatus(url: string, options: ClientOptions = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, [SUBPROTOCOL_BINARY], options);
+    scope.defer(() => socket.terminate(), 'handshake socket');
+    socket.once('open', () => resolve(101));
+    socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    socket.once('error', reject);
+  });
+}
+
+const GARBAGE = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02]);
+
+describe('WebSocket edge: abuse (issue 14, finding 4)', () => {
+  it('charges undecodable frames to the rate-limit bucket before decoding them', async () => {
+    const edge = await startEdge({ ratePerSecond: 1, rateBurst: 3, rateMaxStrikes: 100 });
+    const raw = await RawClient.open(edge.url, { scope });
+    for (let i = 0; i < 3; i++) raw.send(GARBAGE);
+    raw.send({ id: 4, cmd: { $case: 'ping', value: { clientTs: 1 } } });
+    expect(errorEvent(await raw.reply(4))).toMatchObject({ code: 429, reason: 'RATE_LIMITED' });
+    const malformed = raw.frames.filter((f) => f.frame.event?.$case === 'error' && f.frame.replyTo === 0);
+    expect(malformed).toHaveLength(3);
+  });
+
+  it('closes a connection that keeps sending garbage with 1008 POLICY_VIOLATION, and counts it', async () => {
+    const edge = await startEdge({ rateMaxStrikes: 5 });
+    const bystander = await client(edge.url, { login: 'alice' });
+    const raw = await RawClient.open(edge.url, { scope });
+    for (let i = 0; i < 20; i++) raw.send(i % 2 === 0 ? GARBAGE : '{"id":1,"login":{"username":7}}');
+    const closed = await raw.closed;
+    expect(closed.code).toBe(CloseCode.POLICY_VIOLATION);
+    const reasons = raw.frames.map((f) =>
+      f.frame.event?.$case === 'error' ? f.frame.event.value.reason : '',
+    );
+    expect(reasons.slice(-1)).toEqual(['PROTOCOL_ABUSE']);
+    expect(edge.lines.some((l) => l.event === 'protocol-abuse')).toBe(true);
+    expect(await counter(edge.metrics, 'chat_ws_strikes_total', { cause: 'malformed' })).toBe(6);
+    expect(await counter(edge.metrics, 'chat_ws_refusals_total', { reason: 'policy_violation' })).toBe(1);
+    await expectHealthy(bystander);
+  });
+
+  it('counts TOO_MANY_PENDING as a strike and closes a client that keeps overrunning its queue', async () => {
+    const edge = await startEdge({ rateMaxStrikes: 3 }, { maxPendingCommands: 1 });
+    const c = await client(edge.url, { login: 'mallory' });
+    const settled = await Promise.allSettled(Array.from({ length: 6 }, () => c.popular(5)));
+    const reasons = settled.map((r) =>
+      r.status === 'rejected' ? (r.reason as ChatClientError).reason : 'ok',
+    );
+    expect(reasons.slice(1, 4)).toEqual(['TOO_MANY_PENDING', 'TOO_MANY_PENDING', 'TOO_MANY_PENDING']);
+    expect(reasons[4]).toBe('RATE_ABUSE');
+    expect((await c.waitClosed()).code).toBe(CloseCode.RATE_ABUSE);
+    expect(await counter(edge.metrics, 'chat_ws_strikes_total', { cause: 'pending' })).toBe(4);
+    edge.release();
+  });
+});
+
+describe('WebSocket edge: connection limits (issue 14, finding 5)', () => {
+  it('closes a connection that answers pings but never logs in with 4005 LOGIN_TIMEOUT', async () => {
+    const edge = await startEdge({ loginTimeoutMs: 400, heartbeatMs: 100 });
+    const idle = await RawClient.open(edge.url, { scope });
+    const member = await client(edge.url, { login: 'alice' });
+    const started = Date.now();
+    expect((await idle.closed).code).toBe(CloseCode.LOGIN_TIMEOUT);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(await counter(edge.metrics, 'chat_ws_refusals_total', { reason: 'login_timeout' })).toBe(1);
+    // Logged in before the deadline: kept past it.
+    await waitFor(() => Date.now() - started > 800, { what: 'twice the login deadline', intervalMs: 50 });
+    await expectHealthy(member);
+  });
+
+  it('refuses connections past the per-address cap with 429 and past the node cap with 503', async () => {
+    const edge = await startEdge({ maxConnectionsPerAddress: 2, maxConnections: 3 });
+    await client(edge.url);
+    await client(edge.url);
+    expect(await handshakeStatus(edge.url)).toBe(429);
+    expect(await counter(edge.metrics, 'chat_ws_refusals_total', { reason: 'max_per_address' })).toBe(1);
+    // Another address still gets in, until the node is full.
+    const other = { localAddress: '127.0.0.2' };
+    expect(await handshakeStatus(edge.url, other)).toBe(101);
+    expect(await handshakeStatus(edge.url, { localAddress: '127.0.0.3' })).toBe(503);
+    expect(await counter(edge.metrics, 'chat_ws_refusals_total', { reason: 'max_connections' })).toBe(1);
+    expect(edge.server.connectionCount).toBe(3);
+  });
+
+  it('keeps the connection cap below the open-file limit', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'limits-'));
+    scope.defer(() => fs.rmSync(dir, { recursive: true, force: true }), 'limits dir');
+    const file = path.join(dir, 'limits');
+    fs.writeFileSync(
+      file,
+      'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 4096                 files\n',
+    );
+    expect(openFileLimit(file)).toBe(1024);
+    expect(effectiveConnectionCap(10_000, openFileLimit(file))).toBe(1024 - FD_RESERVE);
+    expect(effectiveConnectionCap(100, 1024)).toBe(100);
+    expect(openFileLimit(path.join(dir, 'missing'))).toBeUndefined();
+  });
+
+  it('takes the client address from X-Forwarded-For only behind a trusted proxy', async () => {
+    const seen: string[] = [];
+    const headers = { 'x-forwarded-for': '203.0.113.7' };
+    const plain = await startEdge();
+    plain.server.onConnection((conn) => seen.push(conn.remoteAddress));
+    await RawClient.open(plain.url, { scope, ws: { headers } });
+    const proxied = await startEdge({ trustedProxies: ['loopback'] });
+    proxied.server.onConnection((conn) => seen.push(conn.remoteAddress));
+    await RawClient.open(proxied.url, { scope, ws: { headers } });
+    expect(seen).toEqual(['127.0.0.1', '203.0.113.7']);
+  });
+});
+
+describe('WebSocket edge: field types (issue 14, finding 6)', () => {
+  it('answers wrongly typed JSON fields with 400 INVALID_FIELD for that request, before any handler', async () => {
+    const edge = await startEdge({ rateMaxStrikes: 50 });
+    const raw = await RawClient.open(edge.url, { scope, protocol: SUBPROTOCOL_JSON });
+    raw.send('{"id":3,"login":{"username":["user63"],"password":"pw"}}');
+    expect(errorEvent(await raw.reply(3))).toMatchObject({
+      code: 400,
+      reason: 'INVALID_FIELD',
+      message: 'login.username must be a string.',
+    });
+    raw.send('{"id":4,"login":{"username":"user63","password":"pw"}}');
+    expect((await raw.reply(4)).event?.$case).toBe('loginOk');
+    const cases: Array<[number, string, string]> = [
+      [5, '{"id":5,"getPopular":{"limit":2.5}}', 'getPopular.limit'],
+      [6, '{"id":6,"getPopular":{"limit":-1}}', 'getPopular.limit'],
+      [7, '{"id":7,"getPopular":{"limit":"lots"}}', 'getPopular.limit'],
+      [
+        8,
+        '{"id":8,"sync":{"positions":[{"conversation":"world","afterSeq":1e300}]}}',
+        'sync.positions[0].afterSeq',
+      ],
+      [9, '{"id":9,"sendDirect":{"to":{"$gt":""},"text":"hi"}}', 'sendDirect.to'],
+      [10, '{"id":10,"sendChannel":{"channel":"CHANNEL_MARS","text":"hi"}}', 'sendChannel.channel'],
+      [11, '{"id":11,"ping":{"clientTs":1},"getPopular":{}}', 'getPopular'],
+    ];
+    for (const [id, text, field] of cases) {
+      raw.send(text);
+      const err = errorEvent(await raw.reply(id));
+      expect([err.code, err.reason]).toEqual([400, 'INVALID_FIELD']);
+      expect(err.message).toContain(field);
+    }
+    expect(edge.reached).toEqual(['login']);
+    expect(edge.lines.some((l) => l.event === 'command-failed')).toBe(false);
+  });
+
+  it('refuses passwords with control characters in both subprotocols', async () => {
+    const edge = await startEdge();
+    for (const json of [false, true]) {
+      const c = await client(edge.url, { json });
+      const err = await errorOf(c.login('alice', 'pw\u0000'));
+      expect([err.code, err.reason]).toEqual([400, 'INVALID_PASSWORD']);
+    }
+    expect(edge.reached).toEqual([]);
+  });
+});
+
+describe('WebSocket edge: HTTP timeouts (issue 14, finding 10)', () => {
+  it('cuts a client that trickles its upgrade headers within a second of the header timeout', async () => {
+    const edge = await startEdge();
+    const { hostname, port } = new URL(edge.url);
+    const socket = net.connect({ host: hostname, port: Number(port) });
+    scope.defer(() => socket.destroy(), 'slow-header socket');
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    const started = Date.now();
+    socket.write(`GET / HTTP/1.1\r\nHost: ${hostname}\r\n`);
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    // One more header line every 500 ms: never finishing the request, always sending something.
+    const drip = setInterval(() => socket.writable && socket.write(`X-Drip-${Date.now()}: 1\r\n`), 500);
+    scope.defer(() => clearInterval(drip), 'drip timer');
+    await closed;
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(WS_HTTP_TIMEOUTS.headersTimeoutMs - 100);
+    expect(took).toBeLessThan(WS_HTTP_TIMEOUTS.headersTimeoutMs + WS_HTTP_TIMEOUTS.checkIntervalMs + 1500);
+  }, 20_000);
 });
 
 /**

@@ -1,5 +1,5 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, renameSync, rmSync, statSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import forge from 'node-forge';
@@ -14,7 +14,10 @@ describe('dev certificate generator', () => {
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'certs-'));
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(`${dir}-ca-private`, { recursive: true, force: true });
+  });
 
   it('issues a node certificate signed by the CA with server+client EKU, OU=node and loopback SANs', async () => {
     const ca = await createCa();
@@ -53,7 +56,12 @@ describe('dev certificate generator', () => {
     const names = first.created.map((f) => path.basename(f)).sort();
     expect(names).toEqual(['a.crt', 'a.key', 'admin.crt', 'admin.key', 'b.crt', 'b.key', 'ca.crt', 'ca.key']);
     expect(statSync(path.join(dir, 'a.key')).mode & 0o777).toBe(0o600);
-    expect(statSync(path.join(dir, 'ca.key')).mode & 0o777).toBe(0o600);
+    // The CA key is not in the folder handed to nodes (issue 14, finding 2).
+    expect(readdirSync(dir)).not.toContain('ca.key');
+    const caKey = path.join(`${dir}-ca-private`, 'ca.key');
+    expect(statSync(caKey).mode & 0o777).toBe(0o600);
+    expect(statSync(`${dir}-ca-private`).mode & 0o777).toBe(0o700);
+    expect(first.created).toContain(caKey);
 
     const caBefore = readFileSync(path.join(dir, 'ca.crt'), 'utf8');
     const second = await ensureDevCerts({ dir, nodeIds: ['a', 'b', 'c'] });
@@ -65,6 +73,17 @@ describe('dev certificate generator', () => {
     const forced = await ensureDevCerts({ dir, nodeIds: ['a'], force: true });
     expect(forced.kept).toEqual([]);
     expect(readFileSync(path.join(dir, 'ca.crt'), 'utf8')).not.toBe(caBefore);
+  });
+
+  it('moves a CA key left beside the node keys by earlier versions, and keeps issuing with it', async () => {
+    await ensureDevCerts({ dir, nodeIds: ['a'] });
+    const caKey = path.join(`${dir}-ca-private`, 'ca.key');
+    const key = readFileSync(caKey, 'utf8');
+    renameSync(caKey, path.join(dir, 'ca.key'));
+    const again = await ensureDevCerts({ dir, nodeIds: ['a', 'b'] });
+    expect(readdirSync(dir)).not.toContain('ca.key');
+    expect(readFileSync(caKey, 'utf8')).toBe(key);
+    expect(again.created.map((f) => path.basename(f))).toEqual(['b.crt', 'b.key']);
   });
 
   it('refuses node ids that cannot be file names', () => {

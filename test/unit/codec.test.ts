@@ -67,11 +67,17 @@ describe('server frame codec', () => {
   it('round-trips a reply and an error', () => {
     const bytes = encodeServerFrame({
       replyTo: 3,
-      event: { $case: 'error', value: { code: 404, reason: 'NOT_FOUND', message: 'no such user' } },
+      event: {
+        $case: 'error',
+        value: { code: 404, reason: 'NOT_FOUND', message: 'no such user', retryAfterMs: 0 },
+      },
     });
     expect(decodeServerFrame(bytes)).toEqual({
       replyTo: 3,
-      event: { $case: 'error', value: { code: 404, reason: 'NOT_FOUND', message: 'no such user' } },
+      event: {
+        $case: 'error',
+        value: { code: 404, reason: 'NOT_FOUND', message: 'no such user', retryAfterMs: 0 },
+      },
     });
   });
 });

@@ -66,7 +66,7 @@ describe('ClientConnection', () => {
     json.conn.error(5, new NotFound('No such user.'));
     expect(decodeServerFrameJson(json.socket.sent[0] as string).event).toEqual({
       $case: 'error',
-      value: { code: 404, reason: 'NOT_FOUND', message: 'No such user.' },
+      value: { code: 404, reason: 'NOT_FOUND', message: 'No such user.', retryAfterMs: 0 },
     });
   });
 

@@ -6,7 +6,9 @@ import { silentLogger } from '../../src/core/logger';
 import { CloseCode } from '../../src/protocol/close-codes';
 import type { ClientConnection } from '../../src/ws/connection';
 import type { CommandContext, CommandInterceptor, CommandResult } from '../../src/ws/context';
-import { authGate, codePointCount, edgeInterceptors, rateLimit, validation } from '../../src/ws/interceptors';
+import { encodeClientFrame } from '../../src/protocol/codec';
+import { AbuseGuard, peekRequestId } from '../../src/ws/abuse-guard';
+import { authGate, codePointCount, edgeInterceptors, validation } from '../../src/ws/interceptors';
 
 interface FakeConn {
   user: ClientConnection['user'];
@@ -68,62 +70,55 @@ function clock(): { now: () => number; advance: (ms: number) => void } {
   return { now: () => t, advance: (ms) => (t += ms) };
 }
 
-describe('rateLimit', () => {
-  it('lets a burst through, then answers 429 RATE_LIMITED', async () => {
+describe('AbuseGuard', () => {
+  it('lets a burst through, then refuses with a strike', () => {
     const c = clock();
-    const limit = rateLimit({ ratePerSecond: 1, burst: 3, maxStrikes: 10, now: c.now });
-    const conn = fakeConn(user);
-    for (let i = 0; i < 3; i++) await expect(run(limit, ctxFor(conn, ping))).resolves.toBeDefined();
-    const err = await rejection(run(limit, ctxFor(conn, ping)));
-    expect([err.code, err.reason]).toEqual([429, 'RATE_LIMITED']);
+    const guard = new AbuseGuard({ ratePerSecond: 1, burst: 3, maxStrikes: 10, now: c.now });
+    for (let i = 0; i < 3; i++) expect(guard.admit()).toEqual({ ok: true });
+    expect(guard.admit()).toEqual({ ok: false, close: undefined });
+    expect(guard.strikeCount()).toBe(1);
     c.advance(1000);
-    await expect(run(limit, ctxFor(conn, ping))).resolves.toBeDefined();
-    expect(conn.closes).toEqual([]);
+    expect(guard.admit()).toEqual({ ok: true });
   });
 
-  it('keeps one bucket per connection', async () => {
+  it('closes with RATE_ABUSE after more than maxStrikes refusals, POLICY_VIOLATION when a bad frame tips it', () => {
     const c = clock();
-    const limit = rateLimit({ ratePerSecond: 1, burst: 1, maxStrikes: 10, now: c.now });
-    const a = fakeConn(user);
-    const b = fakeConn(user);
-    await run(limit, ctxFor(a, ping));
-    await expect(run(limit, ctxFor(a, ping))).rejects.toBeInstanceOf(ChatError);
-    await expect(run(limit, ctxFor(b, ping))).resolves.toBeDefined();
+    const flood = new AbuseGuard({ ratePerSecond: 1, burst: 1, maxStrikes: 3, now: c.now });
+    flood.admit();
+    for (let i = 0; i < 3; i++) expect(flood.admit()).toEqual({ ok: false, close: undefined });
+    expect(flood.admit()).toEqual({ ok: false, close: CloseCode.RATE_ABUSE });
+
+    const garbage = new AbuseGuard({ ratePerSecond: 1000, burst: 1000, maxStrikes: 2, now: c.now });
+    expect(garbage.strike('malformed').close).toBeUndefined();
+    expect(garbage.strike('pending').close).toBeUndefined();
+    expect(garbage.strike('malformed').close).toBe(CloseCode.POLICY_VIOLATION);
   });
 
-  it('closes with RATE_ABUSE after more than maxStrikes rejections within the window', async () => {
+  it('forgets strikes older than the window', () => {
     const c = clock();
-    const limit = rateLimit({ ratePerSecond: 1, burst: 1, maxStrikes: 3, now: c.now });
-    const conn = fakeConn(user);
-    await run(limit, ctxFor(conn, ping));
-    for (let i = 0; i < 3; i++) {
-      expect((await rejection(run(limit, ctxFor(conn, ping)))).reason).toBe('RATE_LIMITED');
-    }
-    expect(conn.closes).toEqual([]);
-    const err = await rejection(run(limit, ctxFor(conn, ping, 9)));
-    expect([err.code, err.reason]).toEqual([429, 'RATE_ABUSE']);
-    expect(conn.closes.map((x) => x.code)).toEqual([CloseCode.RATE_ABUSE]);
-    // The client learns why before the close.
-    expect(conn.errors).toEqual([{ replyTo: 9, err }]);
-  });
-
-  it('forgets strikes older than the window', async () => {
-    const c = clock();
-    const limit = rateLimit({
+    const guard = new AbuseGuard({
       ratePerSecond: 0.001,
       burst: 1,
       maxStrikes: 2,
       strikeWindowMs: 1000,
       now: c.now,
     });
-    const conn = fakeConn(user);
-    await run(limit, ctxFor(conn, ping));
+    guard.admit();
     for (let round = 0; round < 5; round++) {
-      await expect(run(limit, ctxFor(conn, ping))).rejects.toBeInstanceOf(ChatError);
-      await expect(run(limit, ctxFor(conn, ping))).rejects.toBeInstanceOf(ChatError);
+      expect(guard.admit().ok).toBe(false);
+      expect(guard.admit()).toEqual({ ok: false, close: undefined });
       c.advance(1500);
     }
-    expect(conn.closes).toEqual([]);
+  });
+});
+
+describe('peekRequestId', () => {
+  it('reads the id of a frame without decoding the rest', () => {
+    const bytes = Buffer.from(encodeClientFrame({ id: 300, cmd: { $case: 'ping', value: { clientTs: 1 } } }));
+    expect(peekRequestId(bytes, true)).toBe(300);
+    expect(peekRequestId(Buffer.from('{"id":42,"ping":{}}'), false)).toBe(42);
+    expect(peekRequestId(Buffer.from([0xff, 0x01]), true)).toBe(0);
+    expect(peekRequestId(Buffer.from('{"ping":{},"id":5}'), false)).toBe(0);
   });
 });
 
@@ -239,25 +234,14 @@ describe('validation', () => {
 });
 
 describe('edgeInterceptors', () => {
-  it('rate-limits before the auth gate, and authenticates before validating', async () => {
-    const chain = edgeInterceptors({
-      ratePerSecond: 1,
-      burst: 1,
-      maxStrikes: 5,
-      maxTextLength: 5,
-      maxPopularLimit: 10,
-      maxHistoryLimit: 10,
-      now: () => 0,
-    });
-    const conn = fakeConn();
+  it('authenticates before validating', async () => {
+    const chain = edgeInterceptors({ maxTextLength: 5, maxPopularLimit: 10, maxHistoryLimit: 10 });
     const bad: ClientFrame['cmd'] = {
       $case: 'sendDirect',
       value: { to: 'bad name', text: '', idempotencyKey: '' },
     };
-    const first = await rejection(runChain(chain, ok, ctxFor(conn, bad)));
-    expect(first.reason).toBe('UNAUTHENTICATED');
-    const second = await rejection(runChain(chain, ok, ctxFor(conn, bad)));
-    expect(second.reason).toBe('RATE_LIMITED');
+    expect((await rejection(runChain(chain, ok, ctxFor(fakeConn(), bad)))).reason).toBe('UNAUTHENTICATED');
+    expect((await rejection(runChain(chain, ok, ctxFor(fakeConn(user), bad)))).reason).toBe('INVALID_NAME');
   });
 });
 

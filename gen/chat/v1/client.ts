@@ -235,6 +235,11 @@ export interface Error {
   code: number;
   message: string;
   reason: string;
+  /**
+   * For 429 answers that name a delay (e.g. a login backoff): retry no
+   * sooner than this many milliseconds from now. 0 = not given.
+   */
+  retryAfterMs: number;
 }
 
 export interface LoginOk {
@@ -2297,7 +2302,7 @@ export const ServerFrame: MessageFns<ServerFrame> = {
 };
 
 function createBaseError(): Error {
-  return { code: 0, message: "", reason: "" };
+  return { code: 0, message: "", reason: "", retryAfterMs: 0 };
 }
 
 export const Error: MessageFns<Error> = {
@@ -2310,6 +2315,9 @@ export const Error: MessageFns<Error> = {
     }
     if (message.reason !== "") {
       writer.uint32(26).string(message.reason);
+    }
+    if (message.retryAfterMs !== 0) {
+      writer.uint32(32).uint32(message.retryAfterMs);
     }
     return writer;
   },
@@ -2351,6 +2359,14 @@ export const Error: MessageFns<Error> = {
             message.reason = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.retryAfterMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2368,6 +2384,11 @@ export const Error: MessageFns<Error> = {
       code: isSet(object.code) ? globalThis.Number(object.code) : 0,
       message: isSet(object.message) ? globalThis.String(object.message) : "",
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      retryAfterMs: isSet(object.retryAfterMs)
+        ? globalThis.Number(object.retryAfterMs)
+        : isSet(object.retry_after_ms)
+        ? globalThis.Number(object.retry_after_ms)
+        : 0,
     };
   },
 
@@ -2382,6 +2403,9 @@ export const Error: MessageFns<Error> = {
     if (message.reason !== "") {
       obj.reason = message.reason;
     }
+    if (message.retryAfterMs !== 0) {
+      obj.retryAfterMs = Math.round(message.retryAfterMs);
+    }
     return obj;
   },
 
@@ -2393,6 +2417,7 @@ export const Error: MessageFns<Error> = {
     message.code = object.code ?? 0;
     message.message = object.message ?? "";
     message.reason = object.reason ?? "";
+    message.retryAfterMs = object.retryAfterMs ?? 0;
     return message;
   },
 };

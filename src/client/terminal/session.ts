@@ -188,7 +188,7 @@ export class ChatSession {
       );
       return;
     }
-    if (code === CloseCode.KICKED || code === CloseCode.RATE_ABUSE) {
+    if (code === CloseCode.KICKED || code === CloseCode.RATE_ABUSE || code === CloseCode.POLICY_VIOLATION) {
       this.end('kicked', `The server closed the session (${closeCodeName(code)}${why ? `: ${why}` : ''}).`);
       return;
     }

@@ -32,6 +32,12 @@ export interface IssueOptions {
 
 export interface DevCertOptions {
   dir: string;
+  /**
+   * Where the CA's private key goes: never beside the node keys, so that
+   * copying the certificate folder to a node does not hand it the power to
+   * mint node identities. Default: the sibling folder `<dir>-ca-private`.
+   */
+  caKeyDir?: string;
   nodeIds: readonly string[];
   /** Regenerate every file even if it exists. */
   force?: boolean;
@@ -171,8 +177,30 @@ async function writePair(base: string, pair: PemPair): Promise<string[]> {
   return [`${base}.crt`, `${base}.key`];
 }
 
+/** `certs` → `certs-ca-private`, beside it. */
+export function defaultCaKeyDir(dir: string): string {
+  const resolved = path.resolve(dir);
+  return path.join(path.dirname(resolved), `${path.basename(resolved)}-ca-private`);
+}
+
+/** Earlier versions wrote ca.key beside the node keys; it moves out (keeping its mode 0600). */
+async function moveLegacyCaKey(legacy: string, target: string, logger: Logger | undefined): Promise<void> {
+  if (!(await exists(legacy))) return;
+  if (await exists(target)) {
+    await fs.rm(legacy);
+  } else {
+    await fs.rename(legacy, target).catch(async () => {
+      // Another file system: copy, then remove.
+      await writeFileAtomic(target, await fs.readFile(legacy, 'utf8'), 0o600);
+      await fs.rm(legacy);
+    });
+    await fs.chmod(target, 0o600);
+  }
+  logger?.warn({ from: legacy, to: target }, 'moved the CA key out of the certificate folder');
+}
+
 /**
- * Creates what is missing under `dir`: ca.crt/ca.key, <nodeId>.crt/.key for
+ * Creates what is missing: ca.crt in `dir` and ca.key in `caKeyDir`, <nodeId>.crt/.key for
  * each node id, admin.crt/.key. Existing files are kept unless `force`; if the
  * CA itself is missing, every certificate is reissued because the old ones
  * would no longer chain to it. Logs file paths only, never key material.
@@ -180,22 +208,26 @@ async function writePair(base: string, pair: PemPair): Promise<string[]> {
 export async function ensureDevCerts(options: DevCertOptions): Promise<DevCertResult> {
   for (const id of options.nodeIds) validateNodeId(id);
   const dir = path.resolve(options.dir);
+  const caKeyDir = path.resolve(options.caKeyDir ?? defaultCaKeyDir(dir));
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  await fs.mkdir(caKeyDir, { recursive: true, mode: 0o700 });
+  await fs.chmod(caKeyDir, 0o700);
   const result: DevCertResult = { created: [], kept: [] };
-  const caBase = path.join(dir, 'ca');
+  const caCrt = path.join(dir, 'ca.crt');
+  const caKey = path.join(caKeyDir, 'ca.key');
+  await moveLegacyCaKey(path.join(dir, 'ca.key'), caKey, options.logger);
 
-  const caPresent = (await exists(`${caBase}.crt`)) && (await exists(`${caBase}.key`));
+  const caPresent = (await exists(caCrt)) && (await exists(caKey));
   const reissueAll = options.force === true || !caPresent;
   let ca: PemPair;
   if (reissueAll) {
     ca = await createCa();
-    result.created.push(...(await writePair(caBase, ca)));
+    await writeFileAtomic(caKey, ca.keyPem, 0o600);
+    await writeFileAtomic(caCrt, ca.certPem, 0o644);
+    result.created.push(caCrt, caKey);
   } else {
-    ca = {
-      certPem: await fs.readFile(`${caBase}.crt`, 'utf8'),
-      keyPem: await fs.readFile(`${caBase}.key`, 'utf8'),
-    };
-    result.kept.push(`${caBase}.crt`, `${caBase}.key`);
+    ca = { certPem: await fs.readFile(caCrt, 'utf8'), keyPem: await fs.readFile(caKey, 'utf8') };
+    result.kept.push(caCrt, caKey);
   }
 
   const wanted: Array<{ name: string; usage: CertUsage }> = [

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../../core/logger';
@@ -36,7 +36,7 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
  */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
   const log = options.logger.child({ component: 'store', engine: 'sqlite' });
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  if (options.path !== ':memory:') restrictFiles(options.path);
   const db = new Database(options.path);
   try {
     await prepareDatabaseWithRetry(db, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
@@ -72,4 +72,17 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
       log.info({ event: 'store_closed' }, 'store closed');
     },
   };
+}
+
+/**
+ * The database holds password hashes and every message: its folder is made
+ * 0700 when this creates it, the file 0600. SQLite gives the -wal and -shm
+ * files it creates the database file's mode; existing ones are tightened too.
+ */
+function restrictFiles(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(file)) chmodSync(file, 0o600);
+  }
 }
