@@ -224,7 +224,21 @@ export interface ServerFrame {
     | { $case: "popular"; value: PopularWords }
     | { $case: "history"; value: HistoryPage }
     | { $case: "sync"; value: SyncResult }
+    | { $case: "syncHint"; value: SyncHint }
     | undefined;
+}
+
+/**
+ * A push: messages may have reached the store without reaching this client
+ * (a link between two nodes broke with frames in flight, a message raced this
+ * login). Sync each position listed and, when `all` is set, every
+ * conversation the client has seen, from the last seq it saw.
+ */
+export interface SyncHint {
+  positions: SyncPosition[];
+  all: boolean;
+  /** Why, for logs and people: e.g. "link to n2 recovered". */
+  reason: string;
 }
 
 /**
@@ -1966,6 +1980,9 @@ export const ServerFrame: MessageFns<ServerFrame> = {
       case "sync":
         SyncResult.encode(message.event.value, writer.uint32(122).fork()).join();
         break;
+      case "syncHint":
+        SyncHint.encode(message.event.value, writer.uint32(130).fork()).join();
+        break;
     }
     return writer;
   },
@@ -2103,6 +2120,14 @@ export const ServerFrame: MessageFns<ServerFrame> = {
             message.event = { $case: "sync", value: SyncResult.decode(reader, reader.uint32()) };
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.event = { $case: "syncHint", value: SyncHint.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2164,6 +2189,10 @@ export const ServerFrame: MessageFns<ServerFrame> = {
         ? { $case: "history", value: HistoryPage.fromJSON(object.history) }
         : isSet(object.sync)
         ? { $case: "sync", value: SyncResult.fromJSON(object.sync) }
+        : isSet(object.syncHint)
+        ? { $case: "syncHint", value: SyncHint.fromJSON(object.syncHint) }
+        : isSet(object.sync_hint)
+        ? { $case: "syncHint", value: SyncHint.fromJSON(object.sync_hint) }
         : undefined,
     };
   },
@@ -2201,6 +2230,8 @@ export const ServerFrame: MessageFns<ServerFrame> = {
       obj.history = HistoryPage.toJSON(message.event.value);
     } else if (message.event?.$case === "sync") {
       obj.sync = SyncResult.toJSON(message.event.value);
+    } else if (message.event?.$case === "syncHint") {
+      obj.syncHint = SyncHint.toJSON(message.event.value);
     }
     return obj;
   },
@@ -2296,7 +2327,116 @@ export const ServerFrame: MessageFns<ServerFrame> = {
         }
         break;
       }
+      case "syncHint": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "syncHint", value: SyncHint.fromPartial(object.event.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseSyncHint(): SyncHint {
+  return { positions: [], all: false, reason: "" };
+}
+
+export const SyncHint: MessageFns<SyncHint> = {
+  encode(message: SyncHint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.positions) {
+      SyncPosition.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.all !== false) {
+      writer.uint32(16).bool(message.all);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SyncHint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSyncHint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.positions.push(SyncPosition.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.all = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SyncHint {
+    return {
+      positions: globalThis.Array.isArray(object?.positions)
+        ? object.positions.map((e: any) => SyncPosition.fromJSON(e))
+        : [],
+      all: isSet(object.all) ? globalThis.Boolean(object.all) : false,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: SyncHint): unknown {
+    const obj: any = {};
+    if (message.positions?.length) {
+      obj.positions = message.positions.map((e) => SyncPosition.toJSON(e));
+    }
+    if (message.all !== false) {
+      obj.all = message.all;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SyncHint>): SyncHint {
+    return SyncHint.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SyncHint>): SyncHint {
+    const message = createBaseSyncHint();
+    message.positions = object.positions?.map((e) => SyncPosition.fromPartial(e)) || [];
+    message.all = object.all ?? false;
+    message.reason = object.reason ?? "";
     return message;
   },
 };
