@@ -6,7 +6,7 @@ import type { LocalSessions } from './local-sessions';
 import type { SessionDirectory } from './ports';
 import type { Presence } from './presence';
 import type { MessageRecorder } from './recorder';
-import type { Actor, PushCodec, SendAck } from './types';
+import type { Actor, PushCodec, SendAck, StoredMessage } from './types';
 
 export interface DirectChatDeps {
   users: UserStore;
@@ -16,6 +16,12 @@ export interface DirectChatDeps {
   cluster: ClusterPort;
   recorder: MessageRecorder;
   codec: PushCodec;
+  /**
+   * Whether this node has `nodeId`'s session snapshot: then presence, not the
+   * global directory, says who is there (a directory entry it does not list
+   * is left over, e.g. from Redis restored from an old snapshot).
+   */
+  knowsSessionsOf: (nodeId: string) => boolean;
 }
 
 /** Where a user can be reached right now, or null when offline. */
@@ -55,12 +61,19 @@ export class DirectChat {
     });
     ordered();
     const { message } = await recording;
-    if (!where) {
+    // A login may have landed while the message was stored: it was not in that login's
+    // `missed` (the store did not have it yet), so look again now that it is stored.
+    const reached = where ?? this.locateKnown(to) ?? (await this.locateInDirectory(to));
+    if (!reached) {
       throw new NotFound(
         `${to} is offline. The message was stored (seq ${message.seq}) and reaches them when they next sync.`,
         'USER_OFFLINE',
       );
     }
+    return this.deliver(message, to, reached);
+  }
+
+  private deliver(message: StoredMessage, to: string, where: NonNullable<Whereabouts>): SendAck {
     const push = this.deps.codec.fromMessage(message);
     const delivered =
       where.nodeId === this.deps.cluster.nodeId
@@ -94,11 +107,17 @@ export class DirectChat {
     return null;
   }
 
-  /** A global session only counts when its node is alive (crashed nodes cannot clean up). */
+  /**
+   * A global session counts only when its node is alive (crashed nodes cannot
+   * clean up) and this node has not heard that node's sessions yet (it would
+   * have the user in presence otherwise: a login still being announced).
+   */
   private async locateInDirectory(username: string): Promise<Whereabouts> {
     const { cluster } = this.deps;
     const session = await this.deps.directory.get(username);
     if (!session || session.nodeId === cluster.nodeId || !cluster.isLive(session.nodeId)) return null;
+    if (this.deps.knowsSessionsOf(session.nodeId) && this.deps.presence.nodeOf(username) !== session.nodeId)
+      return null;
     return session;
   }
 }

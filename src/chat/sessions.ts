@@ -23,7 +23,14 @@ export interface LoginResult {
 }
 
 /** How many conversations a login reports as missed; the client syncs each. */
-export const MISSED_LIMIT = 50;
+export const MISSED_LIMIT = 500;
+
+/**
+ * Messages are looked for from this long before the last logout: a message
+ * stamped on another node whose clock runs ahead, or stamped before the logout
+ * and stored after it, is still found. The client de-duplicates what it had.
+ */
+export const MISSED_SLACK_MS = 10_000;
 
 export interface SessionServiceDeps {
   users: UserStore;
@@ -76,7 +83,9 @@ export class SessionService {
       });
       // Announced first: the replaced session's node accepts the kick from the node the user is on now.
       cluster.announceSession(session, true);
-      if (replaced && replaced.nodeId !== cluster.nodeId && cluster.isLive(replaced.nodeId)) {
+      // Kicked even when this node does not see the other as live yet (its view may lag):
+      // the kick waits for the link, and is dropped only if the node turns out to be gone.
+      if (replaced && replaced.nodeId !== cluster.nodeId) {
         cluster.kick(replaced.nodeId, user.username, replaced.sid, 'You logged in somewhere else.');
       }
       this.presence('userOnline', session);
@@ -88,7 +97,7 @@ export class SessionService {
       // Unknown (first login, or the last session's node crashed): everything since the account exists.
       missed = await this.deps.messages.missedDirect(
         user.username,
-        lastSeen ?? user.createdAt - 1,
+        lastSeen === null ? user.createdAt - 1 : lastSeen - MISSED_SLACK_MS,
         MISSED_LIMIT,
       );
     } catch (err) {

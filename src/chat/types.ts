@@ -104,6 +104,14 @@ export interface SessionPeer {
   push(push: OutgoingPush): void;
   /** Closes the connection because a newer login replaced it. */
   kick(reason: string): void;
+  /** Tells the client it may have missed messages: sync these positions (and all it has seen, with `all`). */
+  hint(hint: { positions: SyncPosition[]; all: boolean; reason: string }): void;
+}
+
+/** A conversation and the sequence number to sync after. */
+export interface SyncPosition {
+  conversation: string;
+  afterSeq: number;
 }
 
 export interface LocalSession {

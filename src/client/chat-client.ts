@@ -14,6 +14,7 @@ import type {
   SendAck,
   ServerFrame,
   SyncPosition,
+  SyncHint,
   SyncResult,
   UserInfo,
   WordCount,
@@ -67,6 +68,8 @@ export interface ChatClientEvents {
   message: [ChatMessage];
   /** The server removed this login (e.g. a newer login elsewhere); a close follows. */
   kicked: [Kicked];
+  /** The server says messages may have missed this client: sync what it lists. */
+  syncHint: [SyncHint];
   close: [code: number, reason: string];
   /** An Error the server sent without a request id (e.g. an undecodable frame). */
   serverError: [ChatClientError];
@@ -421,6 +424,9 @@ export class ChatClient {
         return;
       case 'kicked':
         this.emitter.emit('kicked', event.value);
+        return;
+      case 'syncHint':
+        this.emitter.emit('syncHint', event.value);
         return;
       case 'error':
         this.emitter.emit(

@@ -28,6 +28,11 @@ export class PresenceReadiness {
     this.check();
   }
 
+  /** Whether `peer` has reported its sessions since it (re)joined. */
+  hasReported(peer: string): boolean {
+    return this.reportedPeers.has(peer);
+  }
+
   /** Peers not heard from since they joined. */
   missing(): string[] {
     return this.peers().filter((peer) => !this.reportedPeers.has(peer));

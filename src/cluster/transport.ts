@@ -14,6 +14,11 @@ export interface PeerTransportEvents {
   up: [nodeId: string];
   /** This node's link to `nodeId` broke or closed; it is re-dialled while `nodeId` is a peer. */
   down: [nodeId: string, reason: string];
+  /**
+   * The link `nodeId` dialled to this node came up or went down. Frames it
+   * carried when it broke may be lost.
+   */
+  inbound: [nodeId: string, up: boolean];
 }
 
 /**

@@ -7,6 +7,7 @@ import { LocalSessions } from '../chat/local-sessions';
 import { Presence } from '../chat/presence';
 import { MessageRecorder } from '../chat/recorder';
 import { SessionService } from '../chat/sessions';
+import { SyncHints } from '../chat/sync-hints';
 import { LeaderDuties } from '../cluster/coordination/leader-duties';
 import type { Coordinator } from '../cluster/coordination/types';
 import { EpochFence } from '../cluster/epoch-fence';
@@ -22,6 +23,7 @@ import { ClusterOutbound } from './cluster-outbound';
 import { commandPipeline } from './command-pipeline';
 import { HotWordsReset, ServerListWriter } from './leader-tasks';
 import { LeaderService } from './leader-service';
+import { LinkLossWatch } from './link-loss';
 import { LoadPublisher } from './load-publisher';
 import { MembershipSync } from './membership-sync';
 import { storeMetrics } from './metrics';
@@ -179,6 +181,13 @@ export class ChatNode {
       if (change.leading) rpc.failAll('this node became the leader');
     });
     membership.start();
+    new LinkLossWatch({
+      transport,
+      coordinator,
+      hints: new SyncHints({ messages: store.messages, local, logger: log }),
+      now: () => clock.now(),
+      logger: log,
+    }).start();
 
     const direct = new DirectChat({
       users: store.users,
@@ -188,6 +197,7 @@ export class ChatNode {
       cluster,
       recorder,
       codec: pushCodec,
+      knowsSessionsOf: (peer) => readiness.hasReported(peer),
     });
     const edge = ports.edge(commandPipeline(config, ports, { sessions, direct, cluster }, this.log));
     const { url } = await edge.listen();

@@ -197,5 +197,8 @@ export function peerOf(conn: ClientConnection): SessionPeer {
       conn.send({ replyTo: 0, event: { $case: 'kicked', value: { reason } } });
       conn.close(CloseCode.REPLACED, reason);
     },
+    hint: (hint) => {
+      conn.send({ replyTo: 0, event: { $case: 'syncHint', value: hint } });
+    },
   };
 }

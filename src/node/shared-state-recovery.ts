@@ -5,6 +5,7 @@ import type { SessionService } from '../chat/sessions';
 import type { Logger } from '../core/logger';
 import type { ServerListWriter } from './leader-tasks';
 import type { LoadPublisher } from './load-publisher';
+import { releaseStaleSessions } from './stale-sessions';
 
 /**
  * After the shared state (Redis) comes back, possibly empty (restarted
@@ -40,6 +41,13 @@ export class SharedStateRecovery {
         nodeId: deps.nodeId,
         logger: deps.logger,
         kickLocal: (username, sid, reason) => deps.sessions.kickLocal(username, sid, reason),
+      });
+      // Restored from an older snapshot, Redis may list sessions of this node that ended since.
+      await releaseStaleSessions({
+        nodeId: deps.nodeId,
+        directory: deps.directory,
+        local: deps.local,
+        logger: deps.logger,
       });
     } catch (err) {
       deps.logger.warn({ event: 'sessions_restore_failed', err }, 'could not restore the session directory');

@@ -58,6 +58,7 @@ describe('LocalSessions', () => {
     peer: {
       push: (p) => inbox.push(`${username}:${p.message().kind}`),
       kick: () => inbox.push(`${username}:kicked`),
+      hint: () => inbox.push(`${username}:hint`),
     },
   });
 

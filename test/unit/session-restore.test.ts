@@ -33,7 +33,7 @@ function session(username: string, sid: string, loginAt: number, kicked: string[
     alliance: '',
     sid,
     loginAt,
-    peer: { push: () => undefined, kick: () => kicked.push(username) },
+    peer: { push: () => undefined, kick: () => kicked.push(username), hint: () => undefined },
   };
 }
 

@@ -40,6 +40,11 @@ export class MemoryLinkBus {
   }
 
   /** @internal */
+  transport(nodeId: string): MemoryTransport | undefined {
+    return this.transports.get(nodeId);
+  }
+
+  /** @internal */
   leave(nodeId: string, transport: MemoryTransport): void {
     if (this.transports.get(nodeId) === transport) this.transports.delete(nodeId);
     this.changed();
@@ -130,6 +135,7 @@ export class MemoryTransport extends EventEmitter<PeerTransportEvents> implement
           if (this.links.get(peer) !== link || this.closed || !this.bus.reachable(this.nodeId, peer)) return;
           link.up = true;
           this.emit('up', peer);
+          this.bus.transport(peer)?.emit('inbound', this.nodeId, true);
         });
       } else if (!reachable && link.up) {
         this.down(peer, link, 'unreachable');
@@ -157,6 +163,9 @@ export class MemoryTransport extends EventEmitter<PeerTransportEvents> implement
     link.up = false;
     link.batch = [];
     link.generation++;
-    setImmediate(() => this.emit('down', peer, reason));
+    setImmediate(() => {
+      this.emit('down', peer, reason);
+      this.bus.transport(peer)?.emit('inbound', this.nodeId, false);
+    });
   }
 }

@@ -44,6 +44,9 @@ export class GrpcTransport extends EventEmitter<PeerTransportEvents> implements 
       mayLink: options.mayLink,
     });
     this.hub.on('frame', (from, frame) => this.emit('frame', from, frame));
+    this.hub.on('peer-up', (from) => this.emit('inbound', from, true));
+    this.hub.on('peer-down', (from) => this.emit('inbound', from, false));
+    this.hub.on('peer-replaced', (from) => this.emit('inbound', from, false));
   }
 
   setPeers(peers: readonly PeerAddress[]): void {

@@ -21,6 +21,8 @@ export interface LinkHubEvents {
   'peer-up': [nodeId: string];
   /** A peer's stream ended and no newer one replaced it. */
   'peer-down': [nodeId: string];
+  /** A newer stream from a peer replaced its older one (frames in flight on the older may be lost). */
+  'peer-replaced': [nodeId: string];
 }
 
 export interface LinkHubOptions {
@@ -157,6 +159,7 @@ export class LinkHub extends EventEmitter<LinkHubEvents> implements LinkAcceptor
     if (previous) {
       this.logger.info({ peer: nodeId }, 'newer link from the same node replaces the older one');
       this.refuse(previous, status.ABORTED, 'Replaced by a newer link from the same node.');
+      this.safeEmit('peer-replaced', nodeId);
     }
     // Headers tell the peer its Hello was accepted.
     call.sendMetadata(new Metadata());
