@@ -31,6 +31,8 @@ export interface NodeConfig {
     maxPendingCommands: number;
     /** Commands of one connection that may be in flight at once (sends keep their order). */
     maxInFlightCommands: number;
+    /** At shutdown, how long clients may take to get the answers to what they already sent. */
+    drainMs: number;
   } & EdgeAdmissionConfig;
   rpc: { host: string; port: number; advertiseHost: string | undefined };
   tls: { caPath: string; certPath: string; keyPath: string };
@@ -122,6 +124,13 @@ export function readNodeConfig(env: NodeJS.ProcessEnv | Record<string, string | 
         'Commands one connection may have waiting or running; more are answered 429 TOO_MANY_PENDING.',
         1,
         100000,
+      ),
+      drainMs: v.int(
+        'SHUTDOWN_DRAIN_MS',
+        5000,
+        'At shutdown, how long clients get the answers to commands they already sent before they are told (4003) to reconnect elsewhere.',
+        0,
+        60000,
       ),
       maxInFlightCommands: v.int(
         'WS_MAX_IN_FLIGHT',

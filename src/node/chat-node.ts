@@ -17,6 +17,7 @@ import { PresenceReadiness } from '../cluster/presence-readiness';
 import type { AdminApi } from '../cluster/rpc/admin-service';
 import type { NodeConfig } from '../config/node';
 import type { Logger } from '../core/logger';
+import { CloseCode } from '../protocol/close-codes';
 import { pushCodec } from '../protocol/push';
 import { adminApi } from './admin';
 import { ClusterOutbound } from './cluster-outbound';
@@ -42,8 +43,11 @@ export interface NodeHandle {
 /** How long a follower waits for the leader's answer. */
 const LEADER_TIMEOUT_MS = 5000;
 
-/** Clients first, then leadership and membership, then what was gathered for the shared state. */
-const STOP_ORDER = ['edge', 'load', 'duties', 'coordinator', 'hot-words-flush'] as const;
+/**
+ * The gateway stops sending clients here; clients finish what they sent and are told to reconnect
+ * elsewhere; then leadership and membership go; then what was gathered for the shared state.
+ */
+const STOP_ORDER = ['load', 'edge', 'duties', 'coordinator', 'hot-words-flush'] as const;
 type StopStep = (typeof STOP_ORDER)[number];
 
 /**
@@ -202,7 +206,13 @@ export class ChatNode {
     const edge = ports.edge(commandPipeline(config, ports, { sessions, direct, cluster }, this.log));
     const { url } = await edge.listen();
     ports.self.wsUrl = config.ws.publicUrl ?? url;
-    this.closers.set('edge', () => edge.close());
+    this.closers.set('edge', () =>
+      edge.close({
+        code: CloseCode.SERVER_SHUTDOWN,
+        reason: 'This node is restarting; reconnect through the gateway.',
+        drainMs: config.ws.drainMs,
+      }),
+    );
 
     const load = new LoadPublisher({
       nodeId,

@@ -25,6 +25,8 @@ export class CommandQueue {
   private running = 0;
   private turn: Promise<void> = Promise.resolve();
   private closed = false;
+  private sealed = false;
+  private idleWaiters: Array<() => void> = [];
 
   constructor(
     private readonly maxPending: number,
@@ -41,7 +43,7 @@ export class CommandQueue {
   }
 
   push(task: CommandTask): EnqueueResult {
-    if (this.closed) return 'closed';
+    if (this.closed || this.sealed) return 'closed';
     if (this.size >= this.maxPending) return 'full';
     this.waiting.push(task);
     this.pump();
@@ -52,6 +54,25 @@ export class CommandQueue {
   close(): void {
     this.closed = true;
     this.waiting.length = 0;
+    this.wakeIdle();
+  }
+
+  /** Takes no new tasks; those accepted still run (a drain before shutdown). */
+  seal(): void {
+    this.sealed = true;
+  }
+
+  /** Resolves once nothing waits or runs. */
+  idle(): Promise<void> {
+    if (this.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private wakeIdle(): void {
+    if (this.size > 0 && !this.closed) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   private pump(): void {
@@ -75,6 +96,7 @@ export class CommandQueue {
       release();
       this.running--;
       this.pump();
+      this.wakeIdle();
     }
   }
 }

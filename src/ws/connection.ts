@@ -200,6 +200,15 @@ export class ClientConnection {
     };
   }
 
+  /**
+   * Stops taking commands; resolves once those already taken have answered
+   * (a drain: their acknowledgements go out before the connection closes).
+   */
+  drain(): Promise<void> {
+    this.queue.seal();
+    return this.queue.idle();
+  }
+
   /** Queues a command task; see CommandQueue. */
   enqueue(task: CommandTask): EnqueueResult {
     return this.queue.push(task);

@@ -10,8 +10,11 @@ export interface ClientEdge {
   readonly connectionCount: number;
   /** Called with the new count whenever a connection opens or closes. */
   onCount(listener: (count: number) => void): () => void;
-  /** Closes every client (1001 unless told otherwise) and stops accepting. */
-  close(options?: { code?: number; reason?: string }): Promise<void>;
+  /**
+   * Stops accepting, lets clients finish the commands they sent (for at most
+   * `drainMs`), then closes every client (1001 unless told otherwise).
+   */
+  close(options?: { code?: number; reason?: string; drainMs?: number }): Promise<void>;
 }
 
 /** Builds the edge once the node has its command pipeline. */

@@ -32,7 +32,10 @@ export type { ClientSocket } from './client-socket';
 
 export interface PipelineLimits {
   /** The node's WebSocket limits (NodeConfig.ws). */
-  ws: Omit<NodeConfig['ws'], 'host' | 'port' | 'publicUrl' | 'maxPendingCommands' | 'maxInFlightCommands'>;
+  ws: Omit<
+    NodeConfig['ws'],
+    'host' | 'port' | 'publicUrl' | 'maxPendingCommands' | 'maxInFlightCommands' | 'drainMs'
+  >;
   handlers: CommandHandlers;
   /** Largest getPopular.limit (NodeConfig.chat.popularMax). */
   maxPopularLimit: number;

@@ -46,7 +46,7 @@ export class MemoryEdge implements ClientEdge {
     return { client, connection };
   }
 
-  close(options?: { code?: number; reason?: string }): Promise<void> {
+  close(options?: { code?: number; reason?: string; drainMs?: number }): Promise<void> {
     return this.server.close(options);
   }
 }

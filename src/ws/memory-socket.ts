@@ -53,7 +53,7 @@ export class MemorySocket extends EventEmitter implements ClientSocket {
     if (this.state !== OPEN) return;
     this.state = CLOSING;
     const other = this.other;
-    if (other && other.state === OPEN) other.state = CLOSING;
+    // Like a close frame, the close reaches the other end after what was sent before it.
     setImmediate(() => {
       this.finish(code, reason);
       other?.finish(code, reason);

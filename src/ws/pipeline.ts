@@ -2,7 +2,7 @@ import type { RawData } from 'ws';
 import { ClientFrame } from '../../gen/chat/v1/client';
 import { Dispatcher } from '../core/dispatcher';
 import type { Handler } from '../core/dispatcher';
-import { InvalidArgument, MalformedFrame, RateLimited } from '../core/errors';
+import { InvalidArgument, MalformedFrame, RateLimited, Unavailable } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { decodeClientFrame, decodeClientFrameJson } from '../protocol/codec';
 import { CloseCode } from '../protocol/close-codes';
@@ -114,6 +114,14 @@ export class CommandPipeline {
       ctx.release = release;
       return this.track(conn, this.run(ctx));
     });
+    if (queued === 'closed') {
+      // Sealed by a drain (or closing): the client sends it again after reconnecting.
+      conn.error(
+        frame.id,
+        new Unavailable('This node is restarting; reconnect and send again.', 'SERVER_DRAINING'),
+      );
+      return;
+    }
     if (queued === 'full') {
       const err = new RateLimited(
         'Too many commands waiting for an answer; wait for replies first.',

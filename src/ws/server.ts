@@ -54,6 +54,11 @@ export interface WsCloseOptions {
   /** Defaults to 1001 (going away). */
   code?: number;
   reason?: string;
+  /**
+   * First let every connection finish the commands it already sent (new ones
+   * are refused with 503 SERVER_DRAINING), for at most this long.
+   */
+  drainMs?: number;
 }
 
 /**
@@ -174,6 +179,7 @@ export class WsServer implements ClientEdge {
     const code = options.code ?? CloseCode.GOING_AWAY;
     const reason = options.reason ?? 'The chat node is shutting down; reconnect through the gateway.';
     const stopped = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    if (options.drainMs !== undefined && options.drainMs > 0) await this.drain(options.drainMs);
     const gone = [...this.live].map((conn) => new Promise<void>((resolve) => conn.onClose(() => resolve())));
     for (const conn of this.live) conn.close(code, reason);
     // Connections destroy themselves after closeGraceMs, so this wait is bounded.
@@ -184,6 +190,27 @@ export class WsServer implements ClientEdge {
     this.logger.info(
       { event: 'ws-closed', closedConnections: gone.length },
       'client WebSocket server closed',
+    );
+  }
+
+  /** Waits (bounded) until every connection has answered the commands it had sent. */
+  private async drain(drainMs: number): Promise<void> {
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>(
+      (resolve) => (timer = setTimeout(() => resolve('timeout'), drainMs)),
+    );
+    const drained = Promise.all([...this.live].map((conn) => conn.drain())).then(() => 'drained' as const);
+    const outcome = await Promise.race([drained, deadline]);
+    clearTimeout(timer);
+    this.logger.info(
+      {
+        event: 'ws-drained',
+        outcome,
+        ms: Math.round(performance.now() - started),
+        connections: this.live.size,
+      },
+      outcome === 'drained' ? 'every command taken was answered' : 'drain timed out; closing anyway',
     );
   }
 

@@ -3,6 +3,8 @@
  * ZooKeeper is the in-memory ensemble, so an expiry happens at once and the
  * cluster settles in a few event-loop turns.
  */
+import { CloseCode } from '../../src/protocol/close-codes';
+import { waitFor } from '../../src/core/wait-for';
 import { MemoryCluster } from '../support/memory-cluster';
 
 describe('leader changes in a one-process cluster', () => {
@@ -87,5 +89,32 @@ describe('leader changes in a one-process cluster', () => {
     const bo = await cluster.login(f2, 'bo');
     await expect(bo.sendDirect('di', 'are you on?')).rejects.toMatchObject({ reason: 'USER_OFFLINE' });
     expect((await bo.userInfo('di')).online).toBe(false);
+  });
+
+  it('drains on a clean stop: what clients sent is answered, then they are told to reconnect', async () => {
+    const [f1, f2] = (await cluster.followers()) as [string, string];
+    const amy = await cluster.login(f1, 'amy');
+    const bo = await cluster.login(f2, 'bo');
+    // The store holds every write until told to go on, so the sends are surely in flight at the stop.
+    const messages = cluster.shared.store.messages;
+    const appendNext = messages.appendNext.bind(messages);
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let held = 0;
+    messages.appendNext = async (m) => {
+      held++;
+      await gate;
+      return appendNext(m);
+    };
+    const sends = Array.from({ length: 8 }, (_, i) => amy.sendDirect('bo', `before the stop ${i}`));
+    await waitFor(() => held === 8, { what: 'eight sends in the store', timeoutMs: 2000, intervalMs: 2 });
+    const stopping = cluster.stopNode(f1);
+    open();
+    const acks = await Promise.all(sends);
+    messages.appendNext = appendNext;
+    expect(acks.map((a) => a.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(await amy.waitClosed()).toMatchObject({ code: CloseCode.SERVER_SHUTDOWN });
+    await stopping;
+    await bo.waitForMessage((m) => m.id === acks[7]?.id);
   });
 });

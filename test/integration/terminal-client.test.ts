@@ -354,7 +354,7 @@ describe('terminal client against three nodes behind a gateway', () => {
     if (!nodeId) throw new Error('no node id in the login line');
 
     await cluster.stopNode(nodeId);
-    await listener.waitForLine(/lost the connection to n\d \(GOING_AWAY/);
+    await listener.waitForLine(/lost the connection to n\d \(SERVER_SHUTDOWN/);
     await listener.waitForLine(new RegExp(`reconnected to (n\\d) as ${hank}$`), 40_000);
 
     const survivor = [...cluster.nodes.keys()][0] as string;
