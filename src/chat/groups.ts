@@ -28,7 +28,19 @@ export interface GroupServiceDeps {
   /** Resolves once the presence of every live node is known (bounded). */
   presenceReady?: () => Promise<unknown>;
   events?: ChatEvents;
+  /** Operations waiting for one room's turn, past which more are refused (503 ROOM_BUSY). */
+  maxQueuedPerRoom?: number;
+  /**
+   * An operation that waited longer than this for its room's turn is refused
+   * instead of run: the node that asked has given up on it by then (its
+   * client retries with the same idempotency key).
+   */
+  maxWaitMs?: number;
+  now?: () => number;
 }
+
+const MAX_QUEUED_PER_ROOM = 1000;
+const MAX_WAIT_MS = 4000;
 
 /**
  * Rooms and channels, run by the leader only. Rooms are loaded from the store
@@ -47,6 +59,7 @@ export class GroupService {
   /** Copy-on-write: a message keeps the member set of its turn while later joins replace it. */
   private readonly members = new Map<string, ReadonlySet<string>>();
   private readonly queue = new KeyedQueue();
+  private readonly queued = new Map<string, number>();
   private epoch = 0;
   private loading: Promise<void> | undefined;
 
@@ -74,11 +87,11 @@ export class GroupService {
       case 'listRooms':
         return { result: this.list(actor.username) } as LeaderOutcome<K>;
       case 'createRoom':
-        return { result: await this.queue.run(c.room, () => this.create(actor, c.room)) } as LeaderOutcome<K>;
+        return { result: await this.inTurn(c.room, () => this.create(actor, c.room)) } as LeaderOutcome<K>;
       case 'joinRoom':
-        return { result: await this.queue.run(c.room, () => this.join(actor, c.room)) } as LeaderOutcome<K>;
+        return { result: await this.inTurn(c.room, () => this.join(actor, c.room)) } as LeaderOutcome<K>;
       case 'leaveRoom':
-        return { result: await this.queue.run(c.room, () => this.leave(actor, c.room)) } as LeaderOutcome<K>;
+        return { result: await this.inTurn(c.room, () => this.leave(actor, c.room)) } as LeaderOutcome<K>;
       case 'sendRoom':
         return (await this.sendRoom(actor, c.room, c.text, c.idempotencyKey)) as LeaderOutcome<K>;
       case 'sendChannel':
@@ -94,6 +107,31 @@ export class GroupService {
 
   list(username = ''): RoomView[] {
     return [...this.members.keys()].sort().map((name) => this.view(name, username));
+  }
+
+  /**
+   * Runs `task` in `room`'s turn, bounded: a room with too many operations
+   * waiting refuses more, and one that waited past its caller's patience is
+   * not run at all.
+   */
+  private async inTurn<T>(room: string, task: () => Promise<T>): Promise<T> {
+    const waiting = this.queued.get(room) ?? 0;
+    if (waiting >= (this.deps.maxQueuedPerRoom ?? MAX_QUEUED_PER_ROOM))
+      throw new Unavailable(`Room ${room} is too busy right now; try again in a moment.`, 'ROOM_BUSY');
+    this.queued.set(room, waiting + 1);
+    const now = this.deps.now ?? Date.now;
+    const since = now();
+    try {
+      return await this.queue.run(room, () => {
+        if (now() - since > (this.deps.maxWaitMs ?? MAX_WAIT_MS))
+          throw new Unavailable(`Room ${room} was too busy to take this in time; try again.`, 'ROOM_BUSY');
+        return task();
+      });
+    } finally {
+      const left = (this.queued.get(room) ?? 1) - 1;
+      if (left > 0) this.queued.set(room, left);
+      else this.queued.delete(room);
+    }
   }
 
   private ready(): Promise<void> {
@@ -156,7 +194,7 @@ export class GroupService {
     idempotencyKey: string,
   ): Promise<LeaderOutcome<'sendRoom'>> {
     // The room's turn ends as soon as the store has the message in its batch.
-    const turn = await this.queue.run(name, async () => {
+    const turn = await this.inTurn(name, async () => {
       this.fence();
       const members = this.room(name);
       if (!members.has(actor.username))

@@ -14,6 +14,15 @@ export class EpochFence {
     if (epoch > this.newest) this.newest = epoch;
   }
 
+  /**
+   * ZooKeeper's data was reset (a new ensemble, a wiped data directory):
+   * election sequence numbers start again, so the leader it elects now has a
+   * lower epoch than ones seen before. ZooKeeper is the authority.
+   */
+  reset(epoch: number): void {
+    this.newest = epoch;
+  }
+
   /** True for an epoch older than the newest known (0 means "not leader-scoped"). */
   isStale(epoch: number): boolean {
     return epoch !== 0 && epoch < this.newest;

@@ -47,6 +47,8 @@ export interface NodeConfig {
     popularMax: number;
     /** How a direct message reaches another node: its own link, or always through the leader. */
     directRoute: 'direct' | 'leader';
+    /** Operations waiting for one room's turn on the leader, past which more get 503 ROOM_BUSY. */
+    roomQueueMax: number;
   };
   plugins: PluginSettings;
   /** Undefined when export is off (EXPORT_SINK=off). */
@@ -227,6 +229,13 @@ export function readNodeConfig(env: NodeJS.ProcessEnv | Record<string, string | 
         1000,
       ),
       popularMax: v.int('POPULAR_MAX', 50, 'Largest n accepted by the popular command.', 1, 1000),
+      roomQueueMax: v.int(
+        'ROOM_QUEUE_MAX',
+        1000,
+        "Operations waiting for one room's turn on the leader; past this, more are answered 503 ROOM_BUSY (the client retries).",
+        1,
+        1000000,
+      ),
       directRoute: v.oneOf(
         'DM_ROUTE',
         'direct',

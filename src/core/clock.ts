@@ -12,6 +12,17 @@ export const systemClock: Clock = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
+/**
+ * Like systemClock, but `now()` never goes backwards: fencing deadlines must
+ * not move when the wall clock is stepped (NTP, an operator). Its numbers
+ * are milliseconds since this process started, not since the epoch.
+ */
+export const monotonicClock: Clock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 interface Timer {
   at: number;
   /** Order of creation, so timers due at the same time run in the order they were set. */

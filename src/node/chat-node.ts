@@ -8,7 +8,6 @@ import { Presence } from '../chat/presence';
 import { MessageRecorder } from '../chat/recorder';
 import { SessionService } from '../chat/sessions';
 import { SyncHints } from '../chat/sync-hints';
-import { LeaderDuties } from '../cluster/coordination/leader-duties';
 import type { Coordinator } from '../cluster/coordination/types';
 import { EpochFence } from '../cluster/epoch-fence';
 import { LeaderRpc } from '../cluster/leader-rpc';
@@ -22,7 +21,7 @@ import { pushCodec } from '../protocol/push';
 import { adminApi } from './admin';
 import { ClusterOutbound } from './cluster-outbound';
 import { commandPipeline } from './command-pipeline';
-import { HotWordsReset, ServerListWriter } from './leader-tasks';
+import { leaderDuties } from './leader-tasks';
 import { LeaderService } from './leader-service';
 import { LinkLossWatch } from './link-loss';
 import { LoadPublisher } from './load-publisher';
@@ -119,6 +118,7 @@ export class ChatNode {
       // A new leader waits (bounded) for every peer's session snapshot before room fan-out.
       presenceReady: () => readiness.whenComplete(Math.min(3000, config.zk.sessionTimeoutMs)),
       events,
+      maxQueuedPerRoom: config.chat.roomQueueMax,
     });
     const leader = new LeaderService({
       nodeId,
@@ -203,7 +203,9 @@ export class ChatNode {
       codec: pushCodec,
       knowsSessionsOf: (peer) => readiness.hasReported(peer),
     });
-    const edge = ports.edge(commandPipeline(config, ports, { sessions, direct, cluster }, this.log));
+    // Logins wait until this node is registered: until then no other node could find its users.
+    const joined = (): boolean => this.handle !== undefined;
+    const edge = ports.edge(commandPipeline(config, ports, { sessions, direct, cluster, joined }, this.log));
     const { url } = await edge.listen();
     ports.self.wsUrl = config.ws.publicUrl ?? url;
     this.closers.set('edge', () =>
@@ -225,12 +227,14 @@ export class ChatNode {
     this.closers.set('load', () => load.stop());
     this.closers.set('hot-words-flush', () => ports.activity.flushWords?.());
 
-    const serverList = new ServerListWriter({
+    const { duties, serverList } = leaderDuties({
+      rooms: groups,
       registry: ports.registry,
-      members: () => coordinator.members(),
-      logger: log.child({ component: 'server-list' }),
+      hotWords: ports.activity,
+      coordinator,
+      hotWordsResetMs: config.chat.hotWordsResetMs,
+      logger: log,
     });
-    coordinator.on('members', () => serverList.changed());
     this.recovery = new SharedStateRecovery({
       nodeId,
       directory: ports.directory,
@@ -240,16 +244,6 @@ export class ChatNode {
       serverList,
       logger: log.child({ component: 'sessions' }),
     });
-    const duties = new LeaderDuties(log.child({ component: 'duties' }));
-    duties.register(groups);
-    duties.register(serverList);
-    duties.register(
-      new HotWordsReset({
-        hotWords: ports.activity,
-        intervalMs: config.chat.hotWordsResetMs,
-        logger: log.child({ component: 'hot-words' }),
-      }),
-    );
     const unfollow = duties.follow(coordinator);
     this.closers.set('duties', async () => {
       unfollow();

@@ -16,7 +16,7 @@ import type { NodePorts } from './node-ports';
 export function commandPipeline(
   config: NodeConfig,
   ports: NodePorts,
-  services: { sessions: SessionService; direct: DirectChat; cluster: ClusterOutbound },
+  services: { sessions: SessionService; direct: DirectChat; cluster: ClusterOutbound; joined: () => boolean },
   logger: Logger,
 ): CommandPipeline {
   const { store } = ports;
@@ -33,6 +33,7 @@ export function commandPipeline(
       defaultPopular: 10,
       defaultHistory: 50,
       logger: logger.child({ component: 'sessions' }),
+      joined: services.joined,
     }),
     maxPopularLimit: config.chat.popularMax,
     maxHistoryLimit: MAX_PAGE_LIMIT,

@@ -5,7 +5,7 @@ import type { HotWords } from '../chat/ports';
 import type { SessionService } from '../chat/sessions';
 import type { Actor, LeaderCall, LeaderOpName, LeaderResultOf, SessionPeer } from '../chat/types';
 import type { UserInfoService } from '../chat/user-info';
-import { MalformedFrame, Unauthenticated } from '../core/errors';
+import { MalformedFrame, Unauthenticated, Unavailable } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { CloseCode } from '../protocol/close-codes';
 import { ackToWire, channelFromWire, messageToWire, roomToWire } from '../protocol/mappers';
@@ -26,6 +26,8 @@ export interface CommandServices {
   defaultPopular: number;
   defaultHistory: number;
   logger: Logger;
+  /** False until the node is registered in the cluster: a login before that could not be found by others. */
+  joined: () => boolean;
 }
 
 /** The client commands, each a thin translation between frames and chat services. */
@@ -72,6 +74,11 @@ export function commandHandlers(s: CommandServices): CommandHandlers {
     login: async (ctx, login) => {
       const conn = ctx.conn;
       if (conn.user) throw new MalformedFrame('This connection is already logged in.');
+      if (!s.joined())
+        throw new Unavailable(
+          'This node is still joining the cluster; try again in a moment.',
+          'NODE_STARTING',
+        );
       const result = await s.sessions.login(login, conn.remoteAddress, peerOf(conn));
       const { username, sid } = result.session;
       conn.user = { username, alliance: result.user.alliance, sid, createdAt: result.user.createdAt };

@@ -1,5 +1,7 @@
 import type { HotWords, ServerRegistry } from '../chat/ports';
+import { LeaderDuties } from '../cluster/coordination/leader-duties';
 import type { LeaderDuty } from '../cluster/coordination/leader-duties';
+import type { Coordinator } from '../cluster/coordination/types';
 import type { NodeDescriptor } from '../cluster/coordination/types';
 import type { Logger } from '../core/logger';
 
@@ -18,6 +20,8 @@ export class ServerListWriter implements LeaderDuty {
       registry: ServerRegistry;
       members: () => NodeDescriptor[];
       logger: Logger;
+      /** Re-read before every write: a leader woken from a pause must not write once replaced. */
+      stillLeading: () => boolean;
       debounceMs?: number;
     },
   ) {}
@@ -43,7 +47,7 @@ export class ServerListWriter implements LeaderDuty {
   }
 
   private async write(): Promise<void> {
-    if (!this.leading) return;
+    if (!this.leading || !this.deps.stillLeading()) return;
     const nodes = this.deps.members().map((m) => ({ nodeId: m.nodeId, url: m.wsUrl }));
     try {
       await this.deps.registry.writeServers(nodes);
@@ -66,11 +70,20 @@ export class HotWordsReset implements LeaderDuty {
   readonly name = 'hot-words-reset';
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly deps: { hotWords: HotWords; intervalMs: number; logger: Logger }) {}
+  constructor(
+    private readonly deps: {
+      hotWords: HotWords;
+      intervalMs: number;
+      logger: Logger;
+      /** Re-read when the timer fires: an overdue timer of a replaced leader does nothing. */
+      stillLeading: () => boolean;
+    },
+  ) {}
 
   start(epoch: number): void {
     clearInterval(this.timer);
     this.timer = setInterval(() => {
+      if (!this.deps.stillLeading()) return;
       this.deps.hotWords.reset().then(
         () => this.deps.logger.info({ event: 'hot_words_reset', epoch }, 'hot words reset'),
         (err: unknown) =>
@@ -88,4 +101,40 @@ export class HotWordsReset implements LeaderDuty {
   get running(): boolean {
     return this.timer !== undefined;
   }
+}
+
+/**
+ * The work only the leader does, started and stopped with leadership: the
+ * rooms, the gateway's server list (rewritten on every membership change) and
+ * the hot-words reset.
+ */
+export function leaderDuties(deps: {
+  rooms: LeaderDuty;
+  registry: ServerRegistry;
+  hotWords: HotWords;
+  coordinator: Coordinator;
+  hotWordsResetMs: number;
+  logger: Logger;
+}): { duties: LeaderDuties; serverList: ServerListWriter } {
+  const { coordinator, logger } = deps;
+  const stillLeading = (): boolean => coordinator.isLeader();
+  const serverList = new ServerListWriter({
+    registry: deps.registry,
+    members: () => coordinator.members(),
+    logger: logger.child({ component: 'server-list' }),
+    stillLeading,
+  });
+  coordinator.on('members', () => serverList.changed());
+  const duties = new LeaderDuties(logger.child({ component: 'duties' }));
+  duties.register(deps.rooms);
+  duties.register(serverList);
+  duties.register(
+    new HotWordsReset({
+      hotWords: deps.hotWords,
+      intervalMs: deps.hotWordsResetMs,
+      logger: logger.child({ component: 'hot-words' }),
+      stillLeading,
+    }),
+  );
+  return { duties, serverList };
 }

@@ -82,6 +82,13 @@ export class MembershipSync {
   }
 
   private onLeader(view: LeaderView | null): void {
+    if (view && view.epoch < this.deps.fence.current) {
+      this.deps.logger.warn(
+        { event: 'epoch_reset', epoch: view.epoch, newest: this.deps.fence.current, leader: view.nodeId },
+        'ZooKeeper elected a leader with a lower epoch than seen before (its data was reset); following it',
+      );
+      this.deps.fence.reset(view.epoch);
+    }
     if (view) this.deps.fence.observe(view.epoch);
     const next = view ? { nodeId: view.nodeId, epoch: view.epoch } : null;
     const previous = this.leader;

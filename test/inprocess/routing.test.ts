@@ -137,4 +137,33 @@ describe('a three-node cluster in one process', () => {
     await bo.waitForMessage((m) => m.id === ack.id);
     cluster.bus.heal(f1, f2);
   });
+
+  it('refuses operations past a room’s queue bound with 503 ROOM_BUSY', async () => {
+    await cluster.stop();
+    cluster = await MemoryCluster.start({ env: { ROOM_QUEUE_MAX: '2' } });
+    ({ leaderId: leader } = await cluster.waitForLeader());
+    for (const name of ['amy', 'bo', 'cy', 'di']) await cluster.createUser(name);
+    const amy = await cluster.login(leader, 'amy');
+    await amy.createRoom('busy');
+    // Joins hold the room until the store has them: keep the store from answering.
+    const rooms = cluster.shared.store.rooms;
+    const addMember = rooms.addMember.bind(rooms);
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    rooms.addMember = async (room, user) => {
+      await gate;
+      return addMember(room, user);
+    };
+    const joins = await Promise.all(['bo', 'cy', 'di'].map((u) => cluster.login(leader, u)));
+    const results = joins.map((c) =>
+      c.joinRoom('busy').then(
+        () => 'joined',
+        (e: { reason?: string }) => e.reason,
+      ),
+    );
+    const third = await results[2];
+    expect(third).toBe('ROOM_BUSY');
+    open();
+    expect(await Promise.all(results.slice(0, 2))).toEqual(['joined', 'joined']);
+  });
 });

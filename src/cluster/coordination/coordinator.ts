@@ -5,7 +5,7 @@ import { Conflict, Unavailable } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { ZkPaths } from '../../core/names';
 import { SessionRun } from './session-run';
-import { systemClock } from './types';
+import { monotonicClock } from '../../core/clock';
 import type {
   Clock,
   Coordinator,
@@ -68,7 +68,8 @@ export class ClusterCoordinator extends EventEmitter<CoordinatorEvents> implemen
   constructor(private readonly options: ClusterCoordinatorOptions) {
     super();
     this.paths = new ZkPaths(options.root);
-    this.clock = options.clock ?? systemClock;
+    // Deadlines and the fencing timer: a stepped wall clock must not stretch or cut them.
+    this.clock = options.clock ?? monotonicClock;
     this.logger = options.logger.child({ component: 'coordinator', nodeId: options.self.nodeId });
   }
 

@@ -14,6 +14,8 @@ export interface WriterOptions {
   windowMs: number;
   /** How long a batch keeps retrying while another process holds the write lock. */
   lockWaitMs: number;
+  /** Jobs waiting for a commit, past which new ones are refused (503 STORE_BUSY). */
+  maxQueued?: number;
   now: () => number;
 }
 
@@ -83,6 +85,10 @@ export class SqliteWriter {
   /** Runs `job` inside the next commit; resolves with its result once committed. */
   submit<T>(job: () => T): Promise<T> {
     if (this.closed) return Promise.reject(new Unavailable('The store is closed.'));
+    if (this.queue.length >= (this.options.maxQueued ?? 50_000))
+      return Promise.reject(
+        new Unavailable('The store is too busy right now; try again shortly.', 'STORE_BUSY'),
+      );
     return new Promise<T>((resolve, reject) => {
       this.queue.push({
         run: job,
