@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
  * charge a bad token to the account it names. It is not a secret: usernames
  * are shown to everyone in the chat.
  */
-const TOKEN = /^([^\s.\x00-\x1f\x7f]{1,64})\.([A-Za-z0-9_-]{43})$/;
+const TOKEN = /^([^\s.\p{Cc}]{1,64})\.([A-Za-z0-9_-]{43})$/u;
 
 export interface IssuedToken {
   token: string;
