@@ -59,10 +59,36 @@ export interface HotWords {
   reset(): Promise<void>;
 }
 
+/** The session a resume token was issued to. */
+export interface TokenSession {
+  username: string;
+  sid: string;
+}
+
+/**
+ * Resume tokens: at most one per user (a user has one session at a time), each
+ * issued to one session. Adapters store a hash of the token's secret, never
+ * the token. A token is valid until it is used, replaced, revoked or expired;
+ * a lost connection leaves it valid, so that the client can resume elsewhere.
+ */
 export interface ResumeTokens {
-  issue(username: string, ttlSeconds: number): Promise<{ token: string; expiresAt: number }>;
-  /** The user a token belongs to, or null when unknown or expired. */
-  resolve(token: string): Promise<string | null>;
+  /**
+   * A new token for the session `sid` of `username`. It replaces the user's
+   * previous token, whichever session that was issued to: a newer login has
+   * replaced that session.
+   */
+  issue(username: string, sid: string, ttlSeconds: number): Promise<{ token: string; expiresAt: number }>;
+  /**
+   * Uses the token up: the session it was issued to, or null when it is
+   * malformed, unknown, expired, replaced, revoked or used before. Of two
+   * concurrent uses at most one gets the session. A wrong token leaves the
+   * user's real one valid.
+   */
+  consume(token: string): Promise<TokenSession | null>;
+  /** Revokes the user's token if it was issued to `sid` (a newer session's token stays). */
+  revoke(username: string, sid: string): Promise<boolean>;
+  /** Revokes the user's token whichever session it was issued to (e.g. when the password changes). */
+  revokeUser(username: string): Promise<boolean>;
 }
 
 export interface LoginAttempts {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../core/logger';
 import { Unauthenticated } from '../core/errors';
+import { resumeTokenUser } from '../core/resume-token';
 import type { MessageStore, UserRecord, UserStore } from '../store/types';
 import type { ClusterPort } from './cluster-port';
 import type { LocalSessions } from './local-sessions';
@@ -50,7 +51,11 @@ const BAD_CREDENTIALS = 'Unknown user or wrong password.';
 
 /**
  * Login, resume and logout. A login writes the global session; the session it
- * replaces, wherever it lives, is kicked.
+ * replaces, wherever it lives, is kicked. Every login gets a fresh resume
+ * token, which replaces the user's previous one (so the kicked session's token
+ * stops working too); a resume uses its token up. Logout revokes the token;
+ * a connection that is merely lost keeps it, so the client can resume on
+ * another node.
  */
 export class SessionService {
   private readonly now: () => number;
@@ -60,7 +65,9 @@ export class SessionService {
   }
 
   async login(input: LoginInput, address: string, peer: SessionPeer): Promise<LoginResult> {
-    const user = input.resumeToken ? await this.resume(input) : await this.checkPassword(input, address);
+    const user = input.resumeToken
+      ? await this.resume(input, address)
+      : await this.checkPassword(input, address);
     const { directory, local, cluster, tokens } = this.deps;
     const session: LocalSession = {
       username: user.username,
@@ -90,7 +97,7 @@ export class SessionService {
       }
       this.presence('userOnline', session);
       const [token, lastSeen] = await Promise.all([
-        tokens.issue(user.username, this.deps.resumeTokenTtlS),
+        tokens.issue(user.username, session.sid, this.deps.resumeTokenTtlS),
         directory.lastSeen(user.username),
       ]);
       issued = token;
@@ -132,14 +139,33 @@ export class SessionService {
     }
   }
 
-  /** The connection closed: drop the local session, and the global one if it is still ours. */
+  /**
+   * The user logged out (the Logout command): the session ends and its resume
+   * token is revoked, unless a newer session's token has replaced it.
+   */
   async logout(username: string, sid: string): Promise<void> {
+    const [revoked] = await Promise.all([this.deps.tokens.revoke(username, sid), this.end(username, sid)]);
+    this.deps.logger.info({ event: 'logout', user: username, sid, revoked }, 'user logged out');
+  }
+
+  /**
+   * The connection closed without a Logout: drop the local session, and the
+   * global one if it is still ours. The resume token stays: the client may
+   * only have lost its connection, or its node.
+   */
+  async disconnected(username: string, sid: string): Promise<void> {
+    if (await this.end(username, sid))
+      this.deps.logger.info({ event: 'disconnect', user: username, sid }, 'user disconnected');
+  }
+
+  /** True when the session was still here to end. */
+  private async end(username: string, sid: string): Promise<boolean> {
     const removed = this.deps.local.remove(username, sid);
-    if (!removed) return;
+    if (!removed) return false;
     this.deps.cluster.announceSession(removed, false);
     this.presence('userOffline', removed);
     await this.deps.directory.release(username, sid, this.now());
-    this.deps.logger.info({ event: 'logout', user: username, sid }, 'user logged out');
+    return true;
   }
 
   /** Another node logged this user in: close our session if it is the one named. */
@@ -179,17 +205,28 @@ export class SessionService {
     throw new Unauthenticated(BAD_CREDENTIALS, 'BAD_CREDENTIALS');
   }
 
-  private async resume(input: LoginInput): Promise<UserRecord> {
-    const owner = await this.deps.tokens.resolve(input.resumeToken);
-    const user =
-      owner !== null && (input.username === '' || input.username === owner)
-        ? await this.deps.users.find(owner)
-        : null;
-    if (!user)
-      throw new Unauthenticated(
-        'The resume token is unknown or expired; log in with your password.',
-        'BAD_RESUME_TOKEN',
-      );
-    return user;
+  /**
+   * Uses the resume token up (the login that follows issues the next one). A
+   * failed resume counts as a failed login of the account the token names
+   * (or the request names, for a malformed token), with the same backoff.
+   */
+  private async resume(input: LoginInput, address: string): Promise<UserRecord> {
+    const { attempts, tokens, users } = this.deps;
+    const named = resumeTokenUser(input.resumeToken);
+    const account = input.username || named || '';
+    await attempts.check(account, address);
+    // A token names its user: it cannot log in somebody else, and is not used up trying.
+    const session = named === account ? await tokens.consume(input.resumeToken) : null;
+    const user = session ? await users.find(session.username) : null;
+    if (session && user) {
+      this.deps.logger.debug({ event: 'resume', user: user.username, fromSid: session.sid }, 'token used');
+      return user;
+    }
+    await attempts.recordFailure(account, address);
+    this.deps.logger.info({ event: 'resume_failed', user: account, address }, 'failed resume');
+    throw new Unauthenticated(
+      'The resume token is unknown, expired, revoked or used already; log in with your password.',
+      'BAD_RESUME_TOKEN',
+    );
   }
 }

@@ -236,6 +236,14 @@ export class ChatClient {
     return this.call({ $case: 'login', value: { username, password: '', resumeToken } }, 'loginOk');
   }
 
+  /** Ends the session for good (its resume token stops working); the server then closes with 1000. */
+  async logout(options: { timeoutMs?: number } = {}): Promise<void> {
+    const event = await this.request({ $case: 'logout', value: {} }, options);
+    if (event.$case !== 'loggedOut') {
+      throw new ChatClientError(0, 'UNEXPECTED_REPLY', `Expected loggedOut, got ${event.$case}.`, 'logout');
+    }
+  }
+
   async ping(): Promise<Pong & { rttMs: number }> {
     const start = Date.now();
     const pong = await this.call({ $case: 'ping', value: { clientTs: start } }, 'pong');

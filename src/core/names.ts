@@ -47,9 +47,12 @@ export class RedisKeys {
   popular(): string {
     return `${this.prefix}popular`;
   }
-  /** String with TTL: resume token → username. */
-  token(token: string): string {
-    return `${this.prefix}token:${token}`;
+  /**
+   * String with TTL: the user's one resume token, JSON {sid, hash} (the
+   * session it was issued to and SHA-256 of its secret; never the token).
+   */
+  resumeToken(username: string): string {
+    return `${this.prefix}resume-token:${username}`;
   }
   /** Counter with TTL: failed logins of one account. */
   loginFailuresUser(username: string): string {

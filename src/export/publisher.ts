@@ -1,6 +1,9 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { backoffDelay } from '../core/backoff';
 import type { Logger } from '../core/logger';
+import { ExportHealth } from './export-health';
+import type { ExportStats } from './export-health';
+import { registerExportMetrics } from './export-metrics';
 import { RecordBuffer } from './record-buffer';
 import type { ExportRecord } from './records';
 import { PartialBatchError } from './sink';
@@ -26,14 +29,7 @@ export interface ExportPublisherOptions {
   warnIntervalMs?: number;
 }
 
-export interface ExportStats {
-  buffered: number;
-  published: number;
-  dropped: number;
-  failedBatches: number;
-  /** True while the last batch failed and is waiting to be retried. */
-  failing: boolean;
-}
+export type { ExportStats } from './export-health';
 
 /**
  * Sits between the chat path and a RecordSink. `publish` only appends to a
@@ -53,15 +49,8 @@ export class ExportPublisher {
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
   private readonly sendTimeoutMs: number;
-  private readonly warnIntervalMs: number;
+  private readonly health: ExportHealth;
   private published = 0;
-  private dropped = 0;
-  private failedBatches = 0;
-  private unreportedDrops = 0;
-  private lastDropWarnAt = 0;
-  private dropWarnTimer: NodeJS.Timeout | undefined;
-  private lastFailureWarnAt = 0;
-  private failingSince: number | undefined;
   private running = false;
   private delayTimer: NodeJS.Timeout | undefined;
   private wakeRetry: (() => void) | undefined;
@@ -80,17 +69,22 @@ export class ExportPublisher {
     this.retryMinMs = Math.max(1, options.retryMinMs ?? 100);
     this.retryMaxMs = Math.max(this.retryMinMs, options.retryMaxMs ?? 5000);
     this.sendTimeoutMs = options.sendTimeoutMs ?? 10_000;
-    this.warnIntervalMs = options.warnIntervalMs ?? 5000;
-    this.registerMetrics(options.registry ?? new Registry());
+    this.health = new ExportHealth(
+      this.logger,
+      options.warnIntervalMs ?? 5000,
+      this.buffer.capacity,
+      () => this.closed,
+    );
+    registerExportMetrics(options.registry ?? new Registry(), () => this.stats());
   }
 
   /** Queues a record for export. O(1); never blocks, never throws. */
   publish(record: ExportRecord): void {
     if (this.closed) {
-      this.noteDropped(1);
+      this.health.recordsDropped(1);
       return;
     }
-    if (this.buffer.push(record)) this.noteDropped(1);
+    if (this.buffer.push(record)) this.health.recordsDropped(1);
     if (this.running) return;
     if (this.buffer.size >= this.batchMax) this.startSoon();
     else this.delayTimer ??= setTimeout(() => this.startSoon(), this.maxDelayMs);
@@ -100,9 +94,9 @@ export class ExportPublisher {
     return {
       buffered: this.buffer.size,
       published: this.published,
-      dropped: this.dropped,
-      failedBatches: this.failedBatches,
-      failing: this.failingSince !== undefined,
+      dropped: this.health.dropped,
+      failedBatches: this.health.failedBatches,
+      failing: this.health.failing,
     };
   }
 
@@ -142,15 +136,8 @@ export class ExportPublisher {
     this.abortSend?.(new Error('export closed while a batch was in flight'));
     this.wakeRetry?.();
     const left = this.buffer.clear();
-    if (!flushed || left > 0) {
-      this.dropped += left;
-      this.logger.warn(
-        { dropped: left, published: this.published, totalDropped: this.dropped },
-        'export stopped before every record was delivered; the rest is lost',
-      );
-    }
-    this.reportDrops();
-    clearTimeout(this.dropWarnTimer);
+    if (!flushed || left > 0) this.health.lostAtShutdown(left, this.published);
+    this.health.stop();
     clearTimeout(this.delayTimer);
     try {
       await this.sink.close();
@@ -179,7 +166,7 @@ export class ExportPublisher {
           this.buffer.commit(end);
           this.published += items.length;
           attempt = 0;
-          this.recovered();
+          this.health.batchSent(this.buffer.size);
         } catch (err) {
           let sent = 0;
           if (err instanceof PartialBatchError && err.published > 0) {
@@ -188,7 +175,7 @@ export class ExportPublisher {
             this.published += sent;
           }
           attempt++;
-          this.failed(err, attempt, sent);
+          this.health.batchFailed(err, { attempt, buffered: this.buffer.size, sentOfBatch: sent });
           await this.backoff(attempt);
         }
       }
@@ -234,96 +221,6 @@ export class ExportPublisher {
       const timer = setTimeout(wake, ms);
       // flush() and close() cut the wait short to try at once.
       this.wakeRetry = wake;
-    });
-  }
-
-  private failed(err: unknown, attempt: number, sent: number): void {
-    this.failedBatches++;
-    const now = Date.now();
-    this.failingSince ??= now;
-    if (now - this.lastFailureWarnAt < this.warnIntervalMs) return;
-    this.lastFailureWarnAt = now;
-    this.logger.warn(
-      { err, attempt, buffered: this.buffer.size, sentOfBatch: sent, failingForMs: now - this.failingSince },
-      'export sink failed; keeping the records and retrying',
-    );
-  }
-
-  private recovered(): void {
-    if (this.failingSince === undefined) return;
-    this.logger.info(
-      { downMs: Date.now() - this.failingSince, buffered: this.buffer.size },
-      'export sink is accepting records again',
-    );
-    this.failingSince = undefined;
-    this.lastFailureWarnAt = 0;
-  }
-
-  private noteDropped(n: number): void {
-    this.dropped += n;
-    this.unreportedDrops += n;
-    if (Date.now() - this.lastDropWarnAt >= this.warnIntervalMs) this.reportDrops();
-    // Drops held back by the interval are reported when it ends, even if no more come.
-    else this.dropWarnTimer ??= setTimeout(() => this.reportDrops(), this.warnIntervalMs);
-  }
-
-  private reportDrops(): void {
-    clearTimeout(this.dropWarnTimer);
-    this.dropWarnTimer = undefined;
-    if (this.unreportedDrops === 0) return;
-    this.lastDropWarnAt = Date.now();
-    this.logger.warn(
-      {
-        dropped: this.unreportedDrops,
-        totalDropped: this.dropped,
-        bufferMax: this.buffer.capacity,
-        closed: this.closed,
-      },
-      this.closed
-        ? 'export records published after close were dropped'
-        : 'export buffer full: dropped the oldest records',
-    );
-    this.unreportedDrops = 0;
-  }
-
-  /** Values are read at scrape time: publish() pays nothing for metrics. */
-  private registerMetrics(registry: Registry): void {
-    // Arrow functions keep `this` the publisher; prom-client passes nothing we need.
-    const read = (pick: (s: ExportStats) => number) => () => pick(this.stats());
-    const counter = (name: string, help: string, value: () => number): void => {
-      new Counter({
-        name,
-        help,
-        registers: [registry],
-        collect() {
-          this.reset();
-          this.inc(value());
-        },
-      });
-    };
-    counter(
-      'chat_export_dropped_total',
-      'Export records dropped: buffer full (oldest first) or unsent at shutdown.',
-      read((s) => s.dropped),
-    );
-    counter(
-      'chat_export_published_total',
-      'Export records the sink accepted.',
-      read((s) => s.published),
-    );
-    counter(
-      'chat_export_failed_batches_total',
-      'Export batches the sink refused or did not confirm (retried).',
-      read((s) => s.failedBatches),
-    );
-    const buffered = read((s) => s.buffered);
-    new Gauge({
-      name: 'chat_export_buffer_records',
-      help: 'Export records waiting to be sent.',
-      registers: [registry],
-      collect() {
-        this.set(buffered());
-      },
     });
   }
 }

@@ -86,7 +86,7 @@ export function commandHandlers(s: CommandServices): CommandHandlers {
       const log = s.logger;
       conn.onClose(() => {
         s.sessions
-          .logout(username, sid)
+          .disconnected(username, sid)
           .catch((err: unknown) =>
             log.warn({ event: 'logout_failed', user: username, err }, 'logout failed'),
           );
@@ -101,6 +101,20 @@ export function commandHandlers(s: CommandServices): CommandHandlers {
           missed: result.missed,
         },
       };
+    },
+    logout: async (ctx) => {
+      const user = ctx.conn.user;
+      if (!user) throw new Unauthenticated();
+      // Nothing this connection still has in flight acts as the user any more.
+      ctx.conn.user = undefined;
+      let failure: unknown;
+      await s.sessions.logout(user.username, user.sid).catch((err: unknown) => (failure = err));
+      // The reply first: once closing, the connection sends nothing more. Whatever the logout
+      // could not finish, the close handler's cleanup tries again.
+      if (failure === undefined) ctx.conn.reply(ctx.requestId, { $case: 'loggedOut', value: {} });
+      else ctx.conn.error(ctx.requestId, failure);
+      ctx.conn.close(CloseCode.NORMAL, 'Logged out.');
+      return undefined;
     },
     ping: async (ctx, ping) => {
       read(ctx);

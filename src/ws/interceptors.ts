@@ -162,6 +162,7 @@ export function makeValidator(options: ValidationOptions): (cmd: ClientFrame['cm
         return;
       case 'ping':
       case 'listRooms':
+      case 'logout':
       case undefined:
         return;
     }

@@ -31,7 +31,8 @@ runRecentActivityContract('memory', async ({ flushMs }) => {
 
 runResumeTokensContract('memory', async () => {
   const { clock, elapse } = manualTime();
-  return { tokens: new MemoryResumeTokens(clock), now: () => clock.now(), elapse };
+  const tokens = new MemoryResumeTokens(clock);
+  return { tokens, now: () => clock.now(), elapse, storedText: async () => tokens.storedText() };
 });
 
 runLoginAttemptsContract('memory', async (policy) => {

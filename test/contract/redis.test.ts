@@ -64,12 +64,32 @@ runRecentActivityContract('redis', async ({ flushMs }) => ({
   elapse,
 }));
 
-runResumeTokensContract('redis', async () => ({
-  tokens: new RedisResumeTokens(redis, freshKeys()),
-  // The adapter stamps expiresAt with this process's clock; Redis expires the key on its own.
-  now: () => Date.now(),
-  elapse,
-}));
+/** Every key under the prefix with its value (strings and hashes), as text. */
+async function storedText(prefix: string): Promise<string[]> {
+  const text: string[] = [];
+  for (const key of await redis.keys(`${prefix}*`)) {
+    const type = await redis.type(key);
+    const value =
+      type === 'string'
+        ? await redis.get(key)
+        : type === 'hash'
+          ? JSON.stringify(await redis.hgetall(key))
+          : `(a ${type})`;
+    text.push(`${key} ${value ?? ''}`);
+  }
+  return text;
+}
+
+runResumeTokensContract('redis', async () => {
+  const keys = freshKeys();
+  return {
+    tokens: new RedisResumeTokens(redis, keys),
+    // The adapter stamps expiresAt with this process's clock; Redis expires the key on its own.
+    now: () => Date.now(),
+    elapse,
+    storedText: () => storedText(keys.prefix),
+  };
+});
 
 runLoginAttemptsContract('redis', async (policy) => ({
   attempts: new RedisLoginBackoff(redis, freshKeys(), policy),

@@ -8,8 +8,9 @@ import { waitFor } from '../../src/core/wait-for';
 
 /**
  * Issue 14 against real node processes: the failed-login backoff per account
- * and address (finding 7), control characters in passwords (8), field types
- * of the JSON subprotocol (6) and the connection limits (5).
+ * and address (finding 7), failed resumes in it (3), control characters in
+ * passwords (8), field types of the JSON subprotocol (6) and the connection
+ * limits (5).
  *
  * n1 and n2 share Redis: the backoff holds on both. Addresses are loopback
  * aliases (127.0.0.x), each a different "client address".
@@ -30,7 +31,8 @@ describe('edge security on real nodes', () => {
         WS_MAX_CONNECTIONS_PER_ADDRESS: '4',
       },
     });
-    for (const name of ['alice', 'bob', 'dave', 'gina', 'hank', 'user63']) await cluster.createUser(name);
+    for (const name of ['alice', 'bob', 'dave', 'gina', 'hank', 'ivan', 'user63'])
+      await cluster.createUser(name);
     await cluster.waitForLeader();
   }, 90_000);
 
@@ -108,6 +110,40 @@ describe('edge security on real nodes', () => {
       expect(reasonOf(await attempt('n1', 7, 'gina', 'guess'))).toBe('BAD_CREDENTIALS');
       expect(reasonOf(await attempt('n1', 7, 'gina', 'guess-2'))).toBe('LOGIN_BACKOFF');
     });
+  });
+
+  it('counts failed resumes as failed logins of the account the token names (finding 3)', async () => {
+    const owner = await cluster.connect('n2', from(12));
+    const { resumeToken: token } = await owner.login('ivan', TEST_PASSWORD);
+    await owner.close();
+    /** One resume on a fresh connection from 127.0.0.11, without a username: the token names ivan. */
+    const resume = async (t: string): Promise<'ok' | ChatClientError> => {
+      const c = await cluster.connect('n1', from(11));
+      try {
+        await c.resume(t);
+        return 'ok';
+      } catch (err) {
+        if (err instanceof ChatClientError) return err;
+        throw err;
+      } finally {
+        await c.close();
+      }
+    };
+    for (let i = 0; i < 3; i++) {
+      const forged = `ivan.${String(i).repeat(43)}`;
+      expect(reasonOf(await resume(forged))).toBe('BAD_RESUME_TOKEN');
+    }
+    // The pair now waits, for resumes and passwords alike; the real token is not used up by the refusal.
+    expect(reasonOf(await resume(token))).toBe('LOGIN_BACKOFF');
+    expect(reasonOf(await attempt('n2', 11, 'ivan', TEST_PASSWORD))).toBe('LOGIN_BACKOFF');
+    const after = await waitFor(
+      async () => {
+        const r = await resume(token);
+        return reasonOf(r) === 'LOGIN_BACKOFF' ? undefined : r;
+      },
+      { what: 'the backoff to pass', timeoutMs: 8000, intervalMs: 250 },
+    );
+    expect(after).toBe('ok');
   });
 
   it('refuses a password with a trailing NUL (finding 8), in both subprotocols', async () => {

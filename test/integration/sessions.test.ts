@@ -3,6 +3,7 @@ import type { Kicked } from '../../gen/chat/v1/client';
 import { ChatClientError } from '../../src/client/chat-client';
 import type { ChatClient } from '../../src/client/chat-client';
 import { RedisKeys } from '../../src/core/names';
+import { hashResumeSecret } from '../../src/core/resume-token';
 import { encodeClientFrame } from '../../src/protocol/codec';
 import { CloseCode } from '../../src/protocol/close-codes';
 import { TEST_PASSWORD, TestCluster } from '../support/cluster';
@@ -11,7 +12,7 @@ import { waitFor } from '../../src/core/wait-for';
 
 /**
  * Sessions on real node processes: replacement by a newer login (same node or
- * another), crashed nodes, user info, resume tokens, login limits, and the
+ * another), crashed nodes, user info, resume tokens and logout, and the
  * bad-input suite against the node's real wiring. (The failed-login backoff:
  * edge-security.test.ts.)
  *
@@ -42,7 +43,20 @@ describe('sessions', () => {
     ]);
     redis = new Redis(cluster.env.REDIS_URL as string);
     keys = new RedisKeys(cluster.env.REDIS_PREFIX as string);
-    const users = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank', 'lock', 'by1', 'by2'];
+    const users = [
+      'alice',
+      'bob',
+      'carol',
+      'dave',
+      'erin',
+      'frank',
+      'gina',
+      'hank',
+      'kim',
+      'lee',
+      'by1',
+      'by2',
+    ];
     for (const name of users) await cluster.createUser(name);
     await cluster.createUser('ivy', 'red');
     ({ leaderId: leader } = await cluster.waitForLeader());
@@ -92,9 +106,12 @@ describe('sessions', () => {
     });
   });
 
-  it('reports users of a SIGKILLed node offline although Redis still holds their sessions', async () => {
-    await cluster.login('n4', 'gina');
-    await cluster.login('n4', 'hank');
+  it('reports users of a SIGKILLed node offline although Redis still holds their sessions; they resume elsewhere', async () => {
+    const tokens = new Map<string, string>();
+    for (const user of ['gina', 'hank']) {
+      const c = await cluster.connect('n4');
+      tokens.set(user, (await c.login(user, TEST_PASSWORD)).resumeToken);
+    }
     const asker = await cluster.login(follower, 'carol');
     await cluster.kill('n4');
     await waitFor(async () => (await cluster.info(follower)).nodes.every((n) => n.nodeId !== 'n4'), {
@@ -110,6 +127,14 @@ describe('sessions', () => {
         code: 404,
         reason: 'USER_OFFLINE',
       });
+    }
+    // A lost connection (here: a dead node) keeps the token: the client resumes on a live node.
+    for (const user of ['gina', 'hank']) {
+      const resumed = await cluster.connect(follower);
+      const ok = await resumed.resume(tokens.get(user) ?? '', user);
+      expect([ok.user?.username, ok.nodeId]).toEqual([user, follower]);
+      const ack = await asker.sendDirect(user, `back, ${user}?`);
+      expect((await resumed.waitForMessage((m) => m.text === `back, ${user}?`)).id).toBe(ack.id);
     }
   });
 
@@ -134,25 +159,91 @@ describe('sessions', () => {
     });
   });
 
-  it('resumes a session on another node with the resume token; refuses a garbage token', async () => {
-    const first = await cluster.connect(leader);
-    const { resumeToken: token } = await first.login('erin', TEST_PASSWORD);
-    expect(token).not.toBe('');
-    await first.close();
+  describe('resume tokens end with sessions (issue 14, finding 3)', () => {
+    const secretOf = (token: string): string => token.slice(token.lastIndexOf('.') + 1);
+    const refused = { code: 401, reason: 'BAD_RESUME_TOKEN' };
 
-    const resumed = await cluster.connect(follower);
-    const loginOk = await resumed.resume(token);
-    expect([loginOk.user?.username, loginOk.nodeId]).toEqual(['erin', follower]);
-    const peer = await cluster.login(leader, 'frank');
-    await peer.sendDirect('erin', 'resumed?');
-    await resumed.waitForMessage((m) => m.text === 'resumed?' && m.from === 'frank');
+    it('resumes on another node once: the token is used up, and LoginOk carries the next one', async () => {
+      const first = await cluster.connect(leader);
+      const { resumeToken: token } = await first.login('erin', TEST_PASSWORD);
+      expect(token).toMatch(/^erin\.[A-Za-z0-9_-]{43}$/);
+      // Closing without Logout is a lost connection: the token stays.
+      await first.close();
 
-    const garbage = await cluster.connect(follower);
-    for (const bad of ['not a token!', 'A'.repeat(32)]) {
-      await expect(garbage.resume(bad)).rejects.toMatchObject({ code: 401, reason: 'BAD_RESUME_TOKEN' });
-    }
-    // A token names its user: it cannot log in somebody else.
-    await expect(garbage.resume(token, 'frank')).rejects.toMatchObject({ reason: 'BAD_RESUME_TOKEN' });
+      const resumed = await cluster.connect(follower);
+      const loginOk = await resumed.resume(token);
+      expect([loginOk.user?.username, loginOk.nodeId]).toEqual(['erin', follower]);
+      expect(loginOk.resumeToken).toMatch(/^erin\.[A-Za-z0-9_-]{43}$/);
+      expect(loginOk.resumeToken).not.toBe(token);
+      const peer = await cluster.login(leader, 'frank');
+      await peer.sendDirect('erin', 'resumed?');
+      await resumed.waitForMessage((m) => m.text === 'resumed?' && m.from === 'frank');
+
+      // Used twice: refused, and the session it made stays.
+      const replay = await cluster.connect(leader);
+      expect(await errorOf(replay.resume(token, 'erin'))).toMatchObject(refused);
+      await expect(resumed.ping()).resolves.toBeDefined();
+
+      const garbage = await cluster.connect(follower);
+      for (const bad of ['not a token!', 'A'.repeat(32), `erin.${'A'.repeat(43)}`]) {
+        expect(await errorOf(garbage.resume(bad))).toMatchObject(refused);
+      }
+      // A token names its user: it cannot log in somebody else, and is not used up trying.
+      expect(await errorOf(garbage.resume(loginOk.resumeToken, 'frank'))).toMatchObject(refused);
+      const next = await cluster.connect(leader);
+      expect((await next.resume(loginOk.resumeToken, 'erin')).user?.username).toBe('erin');
+    });
+
+    it('Logout replies, closes with 1000, takes the user offline and revokes the token', async () => {
+      const asker = await cluster.login(leader, 'lee');
+      const c = await cluster.connect(follower);
+      const { resumeToken: token } = await c.login('dave', TEST_PASSWORD);
+      expect((await asker.userInfo('dave')).online).toBe(true);
+      await c.logout();
+      expect((await c.waitClosed()).code).toBe(CloseCode.NORMAL);
+      expect(await redis.hexists(keys.sessions(), 'dave')).toBe(0);
+      expect((await asker.userInfo('dave')).online).toBe(false);
+      const later = await cluster.connect(leader);
+      expect(await errorOf(later.resume(token, 'dave'))).toMatchObject(refused);
+      // Logout needs a login.
+      const anonymous = await cluster.connect(leader);
+      expect(await errorOf(anonymous.logout())).toMatchObject({ code: 401, reason: 'UNAUTHENTICATED' });
+    });
+
+    it("a newer login revokes the replaced session's token: of a dozen logins only the newest token works", async () => {
+      const tokens: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const c = await cluster.connect(i % 2 === 0 ? leader : follower);
+        tokens.push((await c.login('kim', TEST_PASSWORD)).resumeToken);
+      }
+      const probe = await cluster.connect(follower);
+      // Three, not eleven: each refusal counts as a failed login of kim from here (free up to five).
+      for (const old of [tokens[0], tokens[5], tokens[10]]) {
+        expect(await errorOf(probe.resume(old ?? '', 'kim'))).toMatchObject(refused);
+      }
+      expect((await probe.resume(tokens[11] ?? '', 'kim')).user?.username).toBe('kim');
+    });
+
+    it('Redis holds a hash of the secret, never the token', async () => {
+      const c = await cluster.connect(follower);
+      const { resumeToken: token } = await c.login('carol', TEST_PASSWORD);
+      const stored: string[] = [];
+      for (const key of await redis.keys(`${keys.prefix}*`)) {
+        const type = await redis.type(key);
+        const value =
+          type === 'string'
+            ? await redis.get(key)
+            : type === 'hash'
+              ? JSON.stringify(await redis.hgetall(key))
+              : type === 'list'
+                ? JSON.stringify(await redis.lrange(key, 0, -1))
+                : '';
+        stored.push(`${key} ${value ?? ''}`);
+      }
+      const text = stored.join('\n');
+      expect(text).not.toContain(secretOf(token));
+      expect(text).toContain(hashResumeSecret(secretOf(token)));
+    });
   });
 
   it('gives the same error for a wrong password and an unknown user', async () => {

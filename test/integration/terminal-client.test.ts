@@ -136,6 +136,19 @@ describe('terminal client against three nodes behind a gateway', () => {
     await cluster?.stop();
   });
 
+  /**
+   * Keys of this cluster about resume tokens that name `username` in their
+   * name or value, whatever the layout (the raw token is not known here).
+   */
+  async function tokenKeysOf(username: string): Promise<string[]> {
+    const found: string[] = [];
+    for (const key of await redis.keys(`${cluster.env.REDIS_PREFIX as string}*token*`)) {
+      const value = (await redis.type(key)) === 'string' ? await redis.get(key) : '';
+      if (key.includes(username) || (value ?? '').includes(username)) found.push(key);
+    }
+    return found;
+  }
+
   async function user(prefix: string, alliance = ''): Promise<string> {
     const name = uniqueName(prefix).replace(/-/g, '_');
     await cluster.createUser(name, alliance);
@@ -174,6 +187,17 @@ describe('terminal client against three nodes behind a gateway', () => {
     expect(await listener.exitCode()).toBe(0);
     expect(listener.output()).toMatch(new RegExp(`\\] ${alice} → you: hello ${bob}$`, 'm'));
     expect(listener.output()).toMatch(new RegExp(`\\] #${room} ${alice}: hi all$`, 'm'));
+  });
+
+  it('logs out on /quit: the resume token is revoked and the user is offline', async () => {
+    const quitter = await user('quitter');
+    const c = client(['--user', quitter, '--send', `/who ${quitter}`, '--send', '/quit', '--listen', '30']);
+    // Well before the 30 s of listening: /quit ended it.
+    expect(await c.exitCode(15_000)).toBe(0);
+    expect(c.output()).toMatch(new RegExp(`${quitter}: online on n\\d`));
+    expect(await tokenKeysOf(quitter)).toEqual([]);
+    const prefix = cluster.env.REDIS_PREFIX as string;
+    expect(await redis.hexists(new RedisKeys(prefix).sessions(), quitter)).toBe(0);
   });
 
   it('prints a server error with its code and exits non-zero', async () => {
@@ -241,6 +265,7 @@ describe('terminal client against three nodes behind a gateway', () => {
         await tmux('send-keys', '-t', 'chat', 'Enter');
         const afterLogin = await waitPane('the login line', (t) => t.includes(`logged in as ${erin}`));
         expect(afterLogin).not.toContain(TEST_PASSWORD);
+        expect(await tokenKeysOf(erin)).toHaveLength(1);
 
         await tmux('send-keys', '-t', 'chat', '-l', '/rooms');
         await tmux('send-keys', '-t', 'chat', 'Enter');
@@ -266,6 +291,8 @@ describe('terminal client against three nodes behind a gateway', () => {
         await tmux('send-keys', '-t', 'chat', '-l', '/quit');
         await tmux('send-keys', '-t', 'chat', 'Enter');
         await waitPane('the client to exit', (t) => t.includes('client exited with 0'));
+        // /quit logged out: the token is gone with the session.
+        expect(await tokenKeysOf(erin)).toEqual([]);
       } finally {
         await tmux('kill-server').catch(() => undefined);
       }

@@ -121,6 +121,7 @@ export interface ClientFrame {
     | { $case: "getPopular"; value: GetPopular }
     | { $case: "getHistory"; value: GetHistory }
     | { $case: "sync"; value: Sync }
+    | { $case: "logout"; value: Logout }
     | undefined;
 }
 
@@ -133,6 +134,15 @@ export interface Login {
 
 export interface Ping {
   clientTs: number;
+}
+
+/**
+ * Ends the session for good: its resume token is revoked, the user goes
+ * offline, and after the LoggedOut reply the node closes the connection with
+ * 1000. (Closing the connection without it keeps the token, so that a client
+ * whose connection was lost can still resume.)
+ */
+export interface Logout {
 }
 
 /** A direct message to one user. */
@@ -225,7 +235,12 @@ export interface ServerFrame {
     | { $case: "history"; value: HistoryPage }
     | { $case: "sync"; value: SyncResult }
     | { $case: "syncHint"; value: SyncHint }
+    | { $case: "loggedOut"; value: LoggedOut }
     | undefined;
+}
+
+/** The reply to Logout; the node closes the connection right after it. */
+export interface LoggedOut {
 }
 
 /**
@@ -259,7 +274,11 @@ export interface Error {
 export interface LoginOk {
   user: UserProfile | undefined;
   nodeId: string;
-  /** Log in again on any node with this token instead of the password. */
+  /**
+   * Log in again on any node with this token instead of the password. It
+   * works once: a resume consumes it and its LoginOk carries the next one.
+   * Logout, a newer login of the user and expiry revoke it.
+   */
   resumeToken: string;
   resumeTokenExpiresAt: number;
   /**
@@ -420,6 +439,9 @@ export const ClientFrame: MessageFns<ClientFrame> = {
       case "sync":
         Sync.encode(message.cmd.value, writer.uint32(114).fork()).join();
         break;
+      case "logout":
+        Logout.encode(message.cmd.value, writer.uint32(122).fork()).join();
+        break;
     }
     return writer;
   },
@@ -549,6 +571,14 @@ export const ClientFrame: MessageFns<ClientFrame> = {
             message.cmd = { $case: "sync", value: Sync.decode(reader, reader.uint32()) };
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.cmd = { $case: "logout", value: Logout.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -610,6 +640,8 @@ export const ClientFrame: MessageFns<ClientFrame> = {
         ? { $case: "getHistory", value: GetHistory.fromJSON(object.get_history) }
         : isSet(object.sync)
         ? { $case: "sync", value: Sync.fromJSON(object.sync) }
+        : isSet(object.logout)
+        ? { $case: "logout", value: Logout.fromJSON(object.logout) }
         : undefined,
     };
   },
@@ -645,6 +677,8 @@ export const ClientFrame: MessageFns<ClientFrame> = {
       obj.getHistory = GetHistory.toJSON(message.cmd.value);
     } else if (message.cmd?.$case === "sync") {
       obj.sync = Sync.toJSON(message.cmd.value);
+    } else if (message.cmd?.$case === "logout") {
+      obj.logout = Logout.toJSON(message.cmd.value);
     }
     return obj;
   },
@@ -731,6 +765,12 @@ export const ClientFrame: MessageFns<ClientFrame> = {
       case "sync": {
         if (object.cmd?.value !== undefined && object.cmd?.value !== null) {
           message.cmd = { $case: "sync", value: Sync.fromPartial(object.cmd.value) };
+        }
+        break;
+      }
+      case "logout": {
+        if (object.cmd?.value !== undefined && object.cmd?.value !== null) {
+          message.cmd = { $case: "logout", value: Logout.fromPartial(object.cmd.value) };
         }
         break;
       }
@@ -913,6 +953,58 @@ export const Ping: MessageFns<Ping> = {
   fromPartial(object: DeepPartial<Ping>): Ping {
     const message = createBasePing();
     message.clientTs = object.clientTs ?? 0;
+    return message;
+  },
+};
+
+function createBaseLogout(): Logout {
+  return {};
+}
+
+export const Logout: MessageFns<Logout> = {
+  encode(_: Logout, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Logout {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogout();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): Logout {
+    return {};
+  },
+
+  toJSON(_: Logout): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<Logout>): Logout {
+    return Logout.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<Logout>): Logout {
+    const message = createBaseLogout();
     return message;
   },
 };
@@ -1983,6 +2075,9 @@ export const ServerFrame: MessageFns<ServerFrame> = {
       case "syncHint":
         SyncHint.encode(message.event.value, writer.uint32(130).fork()).join();
         break;
+      case "loggedOut":
+        LoggedOut.encode(message.event.value, writer.uint32(138).fork()).join();
+        break;
     }
     return writer;
   },
@@ -2128,6 +2223,14 @@ export const ServerFrame: MessageFns<ServerFrame> = {
             message.event = { $case: "syncHint", value: SyncHint.decode(reader, reader.uint32()) };
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.event = { $case: "loggedOut", value: LoggedOut.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2193,6 +2296,10 @@ export const ServerFrame: MessageFns<ServerFrame> = {
         ? { $case: "syncHint", value: SyncHint.fromJSON(object.syncHint) }
         : isSet(object.sync_hint)
         ? { $case: "syncHint", value: SyncHint.fromJSON(object.sync_hint) }
+        : isSet(object.loggedOut)
+        ? { $case: "loggedOut", value: LoggedOut.fromJSON(object.loggedOut) }
+        : isSet(object.logged_out)
+        ? { $case: "loggedOut", value: LoggedOut.fromJSON(object.logged_out) }
         : undefined,
     };
   },
@@ -2232,6 +2339,8 @@ export const ServerFrame: MessageFns<ServerFrame> = {
       obj.sync = SyncResult.toJSON(message.event.value);
     } else if (message.event?.$case === "syncHint") {
       obj.syncHint = SyncHint.toJSON(message.event.value);
+    } else if (message.event?.$case === "loggedOut") {
+      obj.loggedOut = LoggedOut.toJSON(message.event.value);
     }
     return obj;
   },
@@ -2333,7 +2442,65 @@ export const ServerFrame: MessageFns<ServerFrame> = {
         }
         break;
       }
+      case "loggedOut": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "loggedOut", value: LoggedOut.fromPartial(object.event.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseLoggedOut(): LoggedOut {
+  return {};
+}
+
+export const LoggedOut: MessageFns<LoggedOut> = {
+  encode(_: LoggedOut, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoggedOut {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoggedOut();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): LoggedOut {
+    return {};
+  },
+
+  toJSON(_: LoggedOut): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<LoggedOut>): LoggedOut {
+    return LoggedOut.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<LoggedOut>): LoggedOut {
+    const message = createBaseLoggedOut();
     return message;
   },
 };

@@ -9,6 +9,9 @@ import { backoffDelay } from '../../core/backoff';
 import { CatchUp } from './catch-up';
 import type { SeenMessages } from './seen';
 
+/** How long quitting waits for the server to confirm the logout. */
+const LOGOUT_TIMEOUT_MS = 2000;
+
 /** Why a session ended for good. */
 export type SessionEnd = 'replaced' | 'kicked' | 'gave-up' | 'closed';
 
@@ -129,12 +132,19 @@ export class ChatSession {
     return this.catchUpper.syncFrom(await this.current(), positions);
   }
 
-  /** Logs out (closes the connection) and stops any reconnect. Idempotent. */
+  /**
+   * Logs out (the server revokes the resume token and closes the connection)
+   * and stops any reconnect. Idempotent.
+   */
   async close(): Promise<void> {
     this.end('closed', 'Logged out.');
     const client = this.client;
     this.client = undefined;
-    if (client) await client.close(1000, 'client quit');
+    if (!client) return;
+    // An unreachable node must not hold up quitting; its token then expires on its own.
+    if (this.loggedIn && client.isOpen)
+      await client.logout({ timeoutMs: LOGOUT_TIMEOUT_MS }).catch(() => undefined);
+    await client.close(1000, 'client quit');
   }
 
   private requireClient(): ChatClient {
@@ -242,7 +252,11 @@ export class ChatSession {
         if (!expired || !this.password) throw error;
         ok = await client.login(this.username, this.password);
       }
-      if (this.endedWith) throw new ChatClientError(0, 'CLOSED', 'The session ended while reconnecting.');
+      if (this.endedWith) {
+        // Quit while reconnecting: the session just resumed ends too, with its new token.
+        await client.logout({ timeoutMs: LOGOUT_TIMEOUT_MS }).catch(() => undefined);
+        throw new ChatClientError(0, 'CLOSED', 'The session ended while reconnecting.');
+      }
       this.kickedReason = '';
       this.install(client, ok.nodeId || server.nodeId);
       this.token = ok.resumeToken || this.token;

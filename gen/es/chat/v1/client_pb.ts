@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chat/v1/client.proto.
  */
 export const file_chat_v1_client: GenFile = /*@__PURE__*/
-  fileDesc("ChRjaGF0L3YxL2NsaWVudC5wcm90bxIHY2hhdC52MSKwBAoLQ2xpZW50RnJhbWUSCgoCaWQYASABKA0SHwoFbG9naW4YAiABKAsyDi5jaGF0LnYxLkxvZ2luSAASHQoEcGluZxgDIAEoCzINLmNoYXQudjEuUGluZ0gAEioKC3NlbmRfZGlyZWN0GAQgASgLMhMuY2hhdC52MS5TZW5kRGlyZWN0SAASJgoJc2VuZF9yb29tGAUgASgLMhEuY2hhdC52MS5TZW5kUm9vbUgAEiwKDHNlbmRfY2hhbm5lbBgGIAEoCzIULmNoYXQudjEuU2VuZENoYW5uZWxIABIqCgtjcmVhdGVfcm9vbRgHIAEoCzITLmNoYXQudjEuQ3JlYXRlUm9vbUgAEiYKCWpvaW5fcm9vbRgIIAEoCzIRLmNoYXQudjEuSm9pblJvb21IABIoCgpsZWF2ZV9yb29tGAkgASgLMhIuY2hhdC52MS5MZWF2ZVJvb21IABIoCgpsaXN0X3Jvb21zGAogASgLMhIuY2hhdC52MS5MaXN0Um9vbXNIABItCg1nZXRfdXNlcl9pbmZvGAsgASgLMhQuY2hhdC52MS5HZXRVc2VySW5mb0gAEioKC2dldF9wb3B1bGFyGAwgASgLMhMuY2hhdC52MS5HZXRQb3B1bGFySAASKgoLZ2V0X2hpc3RvcnkYDSABKAsyEy5jaGF0LnYxLkdldEhpc3RvcnlIABIdCgRzeW5jGA4gASgLMg0uY2hhdC52MS5TeW5jSABCBQoDY21kIkEKBUxvZ2luEhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJEhQKDHJlc3VtZV90b2tlbhgDIAEoCSIZCgRQaW5nEhEKCWNsaWVudF90cxgBIAEoBCI/CgpTZW5kRGlyZWN0EgoKAnRvGAEgASgJEgwKBHRleHQYAiABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJIj8KCFNlbmRSb29tEgwKBHJvb20YASABKAkSDAoEdGV4dBgCIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAkiVwoLU2VuZENoYW5uZWwSIQoHY2hhbm5lbBgBIAEoDjIQLmNoYXQudjEuQ2hhbm5lbBIMCgR0ZXh0GAIgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgDIAEoCSIaCgpDcmVhdGVSb29tEgwKBHJvb20YASABKAkiGAoISm9pblJvb20SDAoEcm9vbRgBIAEoCSIZCglMZWF2ZVJvb20SDAoEcm9vbRgBIAEoCSILCglMaXN0Um9vbXMiHwoLR2V0VXNlckluZm8SEAoIdXNlcm5hbWUYASABKAkiGwoKR2V0UG9wdWxhchINCgVsaW1pdBgBIAEoDSJVCgpHZXRIaXN0b3J5Eg4KBHJvb20YASABKAlIABIOCgRwZWVyGAIgASgJSAASDQoFbGltaXQYAyABKA0SDgoGY3Vyc29yGAQgASgJQggKBnRhcmdldCI/CgRTeW5jEigKCXBvc2l0aW9ucxgBIAMoCzIVLmNoYXQudjEuU3luY1Bvc2l0aW9uEg0KBWxpbWl0GAIgASgNIjcKDFN5bmNQb3NpdGlvbhIUCgxjb252ZXJzYXRpb24YASABKAkSEQoJYWZ0ZXJfc2VxGAIgASgEKksKB0NoYW5uZWwSFwoTQ0hBTk5FTF9VTlNQRUNJRklFRBAAEhEKDUNIQU5ORUxfV09STEQQARIUChBDSEFOTkVMX0FMTElBTkNFEAJiBnByb3RvMw");
+  fileDesc("ChRjaGF0L3YxL2NsaWVudC5wcm90bxIHY2hhdC52MSLTBAoLQ2xpZW50RnJhbWUSCgoCaWQYASABKA0SHwoFbG9naW4YAiABKAsyDi5jaGF0LnYxLkxvZ2luSAASHQoEcGluZxgDIAEoCzINLmNoYXQudjEuUGluZ0gAEioKC3NlbmRfZGlyZWN0GAQgASgLMhMuY2hhdC52MS5TZW5kRGlyZWN0SAASJgoJc2VuZF9yb29tGAUgASgLMhEuY2hhdC52MS5TZW5kUm9vbUgAEiwKDHNlbmRfY2hhbm5lbBgGIAEoCzIULmNoYXQudjEuU2VuZENoYW5uZWxIABIqCgtjcmVhdGVfcm9vbRgHIAEoCzITLmNoYXQudjEuQ3JlYXRlUm9vbUgAEiYKCWpvaW5fcm9vbRgIIAEoCzIRLmNoYXQudjEuSm9pblJvb21IABIoCgpsZWF2ZV9yb29tGAkgASgLMhIuY2hhdC52MS5MZWF2ZVJvb21IABIoCgpsaXN0X3Jvb21zGAogASgLMhIuY2hhdC52MS5MaXN0Um9vbXNIABItCg1nZXRfdXNlcl9pbmZvGAsgASgLMhQuY2hhdC52MS5HZXRVc2VySW5mb0gAEioKC2dldF9wb3B1bGFyGAwgASgLMhMuY2hhdC52MS5HZXRQb3B1bGFySAASKgoLZ2V0X2hpc3RvcnkYDSABKAsyEy5jaGF0LnYxLkdldEhpc3RvcnlIABIdCgRzeW5jGA4gASgLMg0uY2hhdC52MS5TeW5jSAASIQoGbG9nb3V0GA8gASgLMg8uY2hhdC52MS5Mb2dvdXRIAEIFCgNjbWQiQQoFTG9naW4SEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSFAoMcmVzdW1lX3Rva2VuGAMgASgJIhkKBFBpbmcSEQoJY2xpZW50X3RzGAEgASgEIggKBkxvZ291dCI/CgpTZW5kRGlyZWN0EgoKAnRvGAEgASgJEgwKBHRleHQYAiABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJIj8KCFNlbmRSb29tEgwKBHJvb20YASABKAkSDAoEdGV4dBgCIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAkiVwoLU2VuZENoYW5uZWwSIQoHY2hhbm5lbBgBIAEoDjIQLmNoYXQudjEuQ2hhbm5lbBIMCgR0ZXh0GAIgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgDIAEoCSIaCgpDcmVhdGVSb29tEgwKBHJvb20YASABKAkiGAoISm9pblJvb20SDAoEcm9vbRgBIAEoCSIZCglMZWF2ZVJvb20SDAoEcm9vbRgBIAEoCSILCglMaXN0Um9vbXMiHwoLR2V0VXNlckluZm8SEAoIdXNlcm5hbWUYASABKAkiGwoKR2V0UG9wdWxhchINCgVsaW1pdBgBIAEoDSJVCgpHZXRIaXN0b3J5Eg4KBHJvb20YASABKAlIABIOCgRwZWVyGAIgASgJSAASDQoFbGltaXQYAyABKA0SDgoGY3Vyc29yGAQgASgJQggKBnRhcmdldCI/CgRTeW5jEigKCXBvc2l0aW9ucxgBIAMoCzIVLmNoYXQudjEuU3luY1Bvc2l0aW9uEg0KBWxpbWl0GAIgASgNIjcKDFN5bmNQb3NpdGlvbhIUCgxjb252ZXJzYXRpb24YASABKAkSEQoJYWZ0ZXJfc2VxGAIgASgEKksKB0NoYW5uZWwSFwoTQ0hBTk5FTF9VTlNQRUNJRklFRBAAEhEKDUNIQU5ORUxfV09STEQQARIUChBDSEFOTkVMX0FMTElBTkNFEAJiBnByb3RvMw");
 
 /**
  * A command from a client. `id` is echoed in the reply's `reply_to`.
@@ -108,6 +108,12 @@ export type ClientFrame = Message<"chat.v1.ClientFrame"> & {
      */
     value: Sync;
     case: "sync";
+  } | {
+    /**
+     * @generated from field: chat.v1.Logout logout = 15;
+     */
+    value: Logout;
+    case: "logout";
   } | { case: undefined; value?: undefined };
 };
 
@@ -165,6 +171,24 @@ export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
   messageDesc(file_chat_v1_client, 2);
 
 /**
+ * Ends the session for good: its resume token is revoked, the user goes
+ * offline, and after the LoggedOut reply the node closes the connection with
+ * 1000. (Closing the connection without it keeps the token, so that a client
+ * whose connection was lost can still resume.)
+ *
+ * @generated from message chat.v1.Logout
+ */
+export type Logout = Message<"chat.v1.Logout"> & {
+};
+
+/**
+ * Describes the message chat.v1.Logout.
+ * Use `create(LogoutSchema)` to create a new message.
+ */
+export const LogoutSchema: GenMessage<Logout> = /*@__PURE__*/
+  messageDesc(file_chat_v1_client, 3);
+
+/**
  * A direct message to one user.
  *
  * @generated from message chat.v1.SendDirect
@@ -194,7 +218,7 @@ export type SendDirect = Message<"chat.v1.SendDirect"> & {
  * Use `create(SendDirectSchema)` to create a new message.
  */
 export const SendDirectSchema: GenMessage<SendDirect> = /*@__PURE__*/
-  messageDesc(file_chat_v1_client, 3);
+  messageDesc(file_chat_v1_client, 4);
 
 /**
  * A message to a room the sender is a member of.
@@ -223,7 +247,7 @@ export type SendRoom = Message<"chat.v1.SendRoom"> & {
  * Use `create(SendRoomSchema)` to create a new message.
  */
 export const SendRoomSchema: GenMessage<SendRoom> = /*@__PURE__*/
-  messageDesc(file_chat_v1_client, 4);
+  messageDesc(file_chat_v1_client, 5);
 
 /**
  * @generated from message chat.v1.SendChannel
@@ -250,7 +274,7 @@ export type SendChannel = Message<"chat.v1.SendChannel"> & {
  * Use `create(SendChannelSchema)` to create a new message.
  */
 export const SendChannelSchema: GenMessage<SendChannel> = /*@__PURE__*/
-  messageDesc(file_chat_v1_client, 5);
+  messageDesc(file_chat_v1_client, 6);
 
 /**
  * @generated from message chat.v1.CreateRoom
@@ -267,7 +291,7 @@ export type CreateRoom = Message<"chat.v1.CreateRoom"> & {
  * Use `create(CreateRoomSchema)` to create a new message.
  */
 export const CreateRoomSchema: GenMessage<CreateRoom> = /*@__PURE__*/
-  messageDesc(file_chat_v1_client, 6);
+  messageDesc(file_chat_v1_client, 7);
 
 /**
  * @generated from message chat.v1.JoinRoom
@@ -284,7 +308,7 @@ export type JoinRoom = Message<"chat.v1.JoinRoom"> & {
  * Use `create(JoinRoomSchema)` to create a new message.
  */
 export const JoinRoomSchema: GenMessage<JoinRoom> = /*@__PURE__*/
-  messageDesc(file_chat_v1_client, 7);
+  messageDesc(file_chat_v1_client, 8);
 
 /**
  * @generated from message chat.v1.LeaveRoom
@@ -301,7 +325,7 @@ export type LeaveRoom = Message<"chat.v1.LeaveRoom"> & {
  * Use `create(LeaveRoomSchema)` to create a new message.
  */
 export const LeaveRoomSchema: GenMessage<LeaveRoom> = /*@__PURE__*/
-  messageDesc(file_chat_v1_client, 8);
+  messageDesc(file_chat_v1_client, 9);
 
 /**
  * @generated from message chat.v1.ListRooms
@@ -314,7 +338,7 @@ export type ListRooms = Message<"chat.v1.ListRooms"> & {
  * Use `create(ListRoomsSchema)` to create a new message.
  */
 export const ListRoomsSchema: GenMessage<ListRooms> = /*@__PURE__*/
-  messageDesc(file_chat_v1_client, 9);
+  messageDesc(file_chat_v1_client, 10);
 
 /**
  * @generated from message chat.v1.GetUserInfo
@@ -331,7 +355,7 @@ export type GetUserInfo = Message<"chat.v1.GetUserInfo"> & {
  * Use `create(GetUserInfoSchema)` to create a new message.
  */
 export const GetUserInfoSchema: GenMessage<GetUserInfo> = /*@__PURE__*/
-  messageDesc(file_chat_v1_client, 10);
+  messageDesc(file_chat_v1_client, 11);
 
 /**
  * @generated from message chat.v1.GetPopular
@@ -348,7 +372,7 @@ export type GetPopular = Message<"chat.v1.GetPopular"> & {
  * Use `create(GetPopularSchema)` to create a new message.
  */
 export const GetPopularSchema: GenMessage<GetPopular> = /*@__PURE__*/
-  messageDesc(file_chat_v1_client, 11);
+  messageDesc(file_chat_v1_client, 12);
 
 /**
  * History of one conversation, newest first. An empty cursor starts at the
@@ -390,7 +414,7 @@ export type GetHistory = Message<"chat.v1.GetHistory"> & {
  * Use `create(GetHistorySchema)` to create a new message.
  */
 export const GetHistorySchema: GenMessage<GetHistory> = /*@__PURE__*/
-  messageDesc(file_chat_v1_client, 12);
+  messageDesc(file_chat_v1_client, 13);
 
 /**
  * Catch-up after a reconnect: for each conversation, what came after the last
@@ -415,7 +439,7 @@ export type Sync = Message<"chat.v1.Sync"> & {
  * Use `create(SyncSchema)` to create a new message.
  */
 export const SyncSchema: GenMessage<Sync> = /*@__PURE__*/
-  messageDesc(file_chat_v1_client, 13);
+  messageDesc(file_chat_v1_client, 14);
 
 /**
  * @generated from message chat.v1.SyncPosition
@@ -437,7 +461,7 @@ export type SyncPosition = Message<"chat.v1.SyncPosition"> & {
  * Use `create(SyncPositionSchema)` to create a new message.
  */
 export const SyncPositionSchema: GenMessage<SyncPosition> = /*@__PURE__*/
-  messageDesc(file_chat_v1_client, 14);
+  messageDesc(file_chat_v1_client, 15);
 
 /**
  * Channels without stored membership.
