@@ -14,6 +14,8 @@ import { effectiveConnectionCap } from './fd-limit';
 import { createUpgradeServer } from './http-limits';
 import { noEdgeMetrics } from './metrics';
 import type { EdgeMetrics } from './metrics';
+import { subscribe } from '../core/subscribe';
+import { drainConnections } from './drain';
 import { WriteCoalescer } from './write-coalescer';
 import type { Corkable } from './write-coalescer';
 
@@ -179,7 +181,8 @@ export class WsServer implements ClientEdge {
     const code = options.code ?? CloseCode.GOING_AWAY;
     const reason = options.reason ?? 'The chat node is shutting down; reconnect through the gateway.';
     const stopped = new Promise<void>((resolve) => this.http.close(() => resolve()));
-    if (options.drainMs !== undefined && options.drainMs > 0) await this.drain(options.drainMs);
+    if (options.drainMs !== undefined && options.drainMs > 0)
+      await drainConnections(this.live, options.drainMs, this.logger);
     const gone = [...this.live].map((conn) => new Promise<void>((resolve) => conn.onClose(() => resolve())));
     for (const conn of this.live) conn.close(code, reason);
     // Connections destroy themselves after closeGraceMs, so this wait is bounded.
@@ -190,27 +193,6 @@ export class WsServer implements ClientEdge {
     this.logger.info(
       { event: 'ws-closed', closedConnections: gone.length },
       'client WebSocket server closed',
-    );
-  }
-
-  /** Waits (bounded) until every connection has answered the commands it had sent. */
-  private async drain(drainMs: number): Promise<void> {
-    const started = performance.now();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'timeout'>(
-      (resolve) => (timer = setTimeout(() => resolve('timeout'), drainMs)),
-    );
-    const drained = Promise.all([...this.live].map((conn) => conn.drain())).then(() => 'drained' as const);
-    const outcome = await Promise.race([drained, deadline]);
-    clearTimeout(timer);
-    this.logger.info(
-      {
-        event: 'ws-drained',
-        outcome,
-        ms: Math.round(performance.now() - started),
-        connections: this.live.size,
-      },
-      outcome === 'drained' ? 'every command taken was answered' : 'drain timed out; closing anyway',
     );
   }
 
@@ -312,12 +294,4 @@ export class WsServer implements ClientEdge {
       }
     }
   }
-}
-
-function subscribe<T>(list: T[], item: T): () => void {
-  list.push(item);
-  return () => {
-    const i = list.indexOf(item);
-    if (i >= 0) list.splice(i, 1);
-  };
 }
