@@ -19,6 +19,8 @@ export interface OutgoingPush {
   json(): string;
   /** The message itself, decoded on first use (plugins, diagnostics). */
   message(): StoredMessage;
+  /** Something made from this push once and shared by every recipient (e.g. a framed buffer). */
+  memo<T>(key: string, make: () => T): T;
 }
 
 /** Encodes pushes; the protocol layer implements it (the domain knows no wire format). */

@@ -12,6 +12,7 @@ import { messageFromWire, messageToWire } from './mappers';
  */
 class EncodedPush implements OutgoingPush {
   private jsonText: string | undefined;
+  private memos: Map<string, unknown> | undefined;
 
   constructor(
     readonly bytes: Uint8Array,
@@ -24,6 +25,12 @@ class EncodedPush implements OutgoingPush {
       event: { $case: 'message', value: messageToWire(this.message()) },
     });
     return this.jsonText;
+  }
+
+  memo<T>(key: string, make: () => T): T {
+    this.memos ??= new Map();
+    if (!this.memos.has(key)) this.memos.set(key, make());
+    return this.memos.get(key) as T;
   }
 
   message(): StoredMessage {

@@ -5,6 +5,7 @@ import { encodeServerFrame, encodeServerFrameJson } from '../protocol/codec';
 import { CloseCode, closeCodeName } from '../protocol/close-codes';
 import type { ClientSocket } from './client-socket';
 import { CommandQueue } from './command-queue';
+import { dataFrame } from './frame';
 import type { CommandTask, EnqueueResult } from './command-queue';
 
 /** What a server frame may carry: a reply or a push. */
@@ -33,6 +34,12 @@ export interface ConnectionOptions {
   closeGraceMs: number;
   /** Called before every frame written (e.g. to coalesce one turn's frames into one write). */
   beforeWrite?: () => void;
+  /**
+   * Writes a complete WebSocket frame straight to the TCP socket, for pushes
+   * framed once for all their recipients (see ws/frame.ts). Without it, such
+   * pushes go through the socket's own send.
+   */
+  writeFrame?: (frame: Buffer) => void;
 }
 
 export type CloseListener = (code: number, reason: string) => void;
@@ -109,10 +116,24 @@ export class ClientConnection {
    * Writes an already-encoded frame (a push shared by many recipients): the
    * bytes as they are for binary clients, the JSON text for JSON clients.
    */
-  sendEncoded(encoded: { bytes: Uint8Array; json(): string }): boolean {
+  sendEncoded(encoded: {
+    bytes: Uint8Array;
+    json(): string;
+    memo<T>(key: string, make: () => T): T;
+  }): boolean {
     if (!this.mayWrite()) return false;
     this.options.beforeWrite?.();
-    this.socket.send(this.options.json ? encoded.json() : encoded.bytes);
+    const json = this.options.json;
+    const write = this.options.writeFrame;
+    if (write) {
+      write(
+        json
+          ? encoded.memo('ws-text-frame', () => dataFrame(encoded.json()))
+          : encoded.memo('ws-binary-frame', () => dataFrame(encoded.bytes)),
+      );
+    } else {
+      this.socket.send(json ? encoded.json() : encoded.bytes);
+    }
     return true;
   }
 

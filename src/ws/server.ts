@@ -221,7 +221,7 @@ export class WsServer implements ClientEdge {
   attach(socket: ClientSocket, remoteAddress: string): ClientConnection {
     const id = `c${++this.nextId}`;
     // ws keeps the TCP socket in a private field; corking it is what makes one write per turn.
-    const raw = (socket as { _socket?: Corkable | null })._socket;
+    const raw = (socket as { _socket?: (Corkable & { write(b: Buffer): boolean }) | null })._socket;
     const conn = new ClientConnection(
       id,
       remoteAddress,
@@ -233,6 +233,8 @@ export class WsServer implements ClientEdge {
         json: socket.protocol === SUBPROTOCOL_JSON,
         closeGraceMs: this.options.closeGraceMs ?? 2000,
         beforeWrite: raw ? () => this.writes.hold(raw) : undefined,
+        // Safe beside ws's own writes: compression is off, so ws writes each frame at once, in call order.
+        writeFrame: raw ? (frame) => void raw.write(frame) : undefined,
       },
       this.logger,
     );
