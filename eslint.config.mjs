@@ -31,4 +31,11 @@ export default tseslint.config(
       },
     },
   },
+  {
+    // The web console's page script runs in the browser.
+    files: ['resources/console/**/*.js'],
+    languageOptions: {
+      globals: { document: 'readonly', window: 'readonly', fetch: 'readonly', setTimeout: 'readonly' },
+    },
+  },
 );

@@ -2,14 +2,16 @@ import { ClusterCoordinator } from '../cluster/coordination/coordinator';
 import { systemClock } from '../cluster/coordination/types';
 import { zkClientFactory } from '../cluster/coordination/zk-acl';
 import type { NodeDescriptor } from '../cluster/coordination/types';
+import { AdminPeers } from '../cluster/rpc/admin-peers';
 import { GrpcTransport } from '../cluster/rpc/grpc-transport';
 import { RpcServer } from '../cluster/rpc/server';
 import { loadTlsMaterial } from '../cluster/tls/credentials';
 import type { NodeConfig } from '../config/node';
 import type { Logger } from '../core/logger';
+import { ConsoleServer } from '../console/server';
 import { RedisKeys } from '../core/names';
 import { ChatNode } from '../node/chat-node';
-import { createRegistry, serveMetrics } from '../node/metrics';
+import { createRegistry, serveMetrics, storeCommitLatency } from '../node/metrics';
 import { RedisRecentActivity } from '../redis/activity';
 import { RedisSessionDirectory } from '../redis/sessions';
 import { openRedis } from '../redis/connect';
@@ -27,6 +29,8 @@ export interface ComposedNode {
   rpcAddress: string;
   /** Stops the node, then closes every driver it was given, in order. Idempotent. */
   stop(): Promise<void>;
+  /** Resolves once an operator's DrainNode has stopped all of it (the process should then exit). */
+  drained: Promise<void>;
 }
 
 /**
@@ -47,8 +51,13 @@ export async function composeNode(config: NodeConfig, logger: Logger): Promise<C
       }
     }
   };
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopping ??= closeAll());
+  let markDrained: () => void = () => undefined;
+  const drained = new Promise<void>((resolve) => (markDrained = resolve));
   try {
     const tls = loadTlsMaterial(config.tls);
+    const metrics = createRegistry(config.nodeId);
     const store = await openStore({
       mongoUrl: config.store.mongoUrl,
       sqlitePath: config.store.sqlitePath,
@@ -56,6 +65,7 @@ export async function composeNode(config: NodeConfig, logger: Logger): Promise<C
       scrypt: config.scrypt,
       maxTextLength: config.ws.maxTextLength,
       logger: log.child({ component: 'store' }),
+      onCommit: storeCommitLatency(metrics),
     });
     closers.push({ name: 'store', close: () => store.close() });
 
@@ -89,7 +99,6 @@ export async function composeNode(config: NodeConfig, logger: Logger): Promise<C
     closers.push({ name: 'links', close: () => transport.close() });
     const rpcAddress = `${config.rpc.advertiseHost ?? config.rpc.host}:${rpcBound.slice(rpcBound.lastIndexOf(':') + 1)}`;
 
-    const metrics = createRegistry(config.nodeId);
     const extensions = await startExtensions(config, log, metrics);
     closers.push({ name: 'plugins', close: () => extensions.close() });
 
@@ -104,6 +113,9 @@ export async function composeNode(config: NodeConfig, logger: Logger): Promise<C
       logger: log.child({ component: 'coordinator' }),
     });
     isMember = (nodeId) => coordinator.members().some((m) => m.nodeId === nodeId);
+    const peerAdmin = new AdminPeers(tls);
+    coordinator.on('members', (members) => peerAdmin.retain(members));
+    closers.push({ name: 'admin-peers', close: () => peerAdmin.close() });
 
     const node = new ChatNode(
       config,
@@ -132,6 +144,8 @@ export async function composeNode(config: NodeConfig, logger: Logger): Promise<C
         events: extensions.events,
         metrics,
         clock: systemClock,
+        peerAdmin,
+        drain: () => stop().then(markDrained),
       },
       logger,
     );
@@ -142,11 +156,22 @@ export async function composeNode(config: NodeConfig, logger: Logger): Promise<C
     }
     await node.start();
     rpc.setAdminApi(node.admin);
+    if (config.admin.port !== undefined) {
+      const adminConsole = new ConsoleServer({
+        host: config.admin.host,
+        port: config.admin.port,
+        token: config.admin.token,
+        tls: config.admin.tls ? tls : undefined,
+        admin: () => node.admin,
+        logger: log,
+      });
+      await adminConsole.listen();
+      closers.push({ name: 'console', close: () => adminConsole.close() });
+    }
     // Redis may come back empty after an outage: the node puts its entries back.
     redis.on('ready', () => void node.sharedStateRecovered());
 
-    let stopping: Promise<void> | undefined;
-    return { node, rpcAddress, stop: () => (stopping ??= closeAll()) };
+    return { node, rpcAddress, stop, drained };
   } catch (err) {
     await closeAll();
     throw err;

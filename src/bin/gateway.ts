@@ -1,8 +1,16 @@
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { ConfigError } from '../config/env-reader';
 import { loadGatewayConfig } from '../config/gateway';
 import { createLogger } from '../core/logger';
 import { RedisKeys } from '../core/names';
-import { CachedDirectory, Gateway, RedisServerDirectory, createStrategy } from '../gateway';
+import {
+  CachedDirectory,
+  Gateway,
+  RedisServerDirectory,
+  createStrategy,
+  prometheusGatewayMetrics,
+} from '../gateway';
+import { serveMetrics } from '../node/metrics';
 import { openRedis } from '../redis/connect';
 import { onShutdownSignal, signalReady } from './shutdown';
 
@@ -17,14 +25,23 @@ async function main(): Promise<void> {
       cacheMs: config.cacheMs,
     },
   );
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
   const gateway = new Gateway({
     directory,
     strategy: createStrategy(config.strategy),
     logger,
     limits: config.limits,
+    metrics: prometheusGatewayMetrics(registry),
   });
+  // Each gateway process has its own endpoint (pm2 gives each instance its own METRICS_PORT).
+  const endpoint =
+    config.metrics.port === undefined
+      ? undefined
+      : await serveMetrics(registry, config.metrics.host, config.metrics.port, logger);
   onShutdownSignal(logger, async () => {
     await gateway.close();
+    await endpoint?.close();
     redis.disconnect();
   });
   const address = await gateway.listen(config.port, config.host);

@@ -17,6 +17,11 @@ async function main(): Promise<void> {
     logger.fatal({ event: 'start_failed', err }, 'chat node failed to start');
     process.exit(1);
   }
+  // An operator drained the node (AdminService DrainNode): everything is closed, the process ends.
+  void composed.drained.then(() => {
+    logger.info({ event: 'drained' }, 'drained by an operator; exiting');
+    process.exit(0);
+  });
   signalReady();
 }
 

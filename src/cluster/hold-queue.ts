@@ -30,6 +30,11 @@ export class HoldQueue<T> {
     return this.held.has(peer);
   }
 
+  /** Items held for one peer. */
+  sizeOf(peer: string): number {
+    return this.held.get(peer)?.length ?? 0;
+  }
+
   /** False when the queue is full (the item is not held). */
   hold(peer: string, item: T): boolean {
     if (this.count >= this.limits.maxItems) return false;

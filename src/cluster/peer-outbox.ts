@@ -82,6 +82,11 @@ export class PeerOutbox {
       );
   }
 
+  /** Frames held for one peer (diagnostics). */
+  heldFor(peer: string): number {
+    return this.held.sizeOf(peer);
+  }
+
   stats(): OutboxStats {
     return { held: this.held.size, expired: this.expired, refused: this.refused };
   }

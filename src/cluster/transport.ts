@@ -21,6 +21,19 @@ export interface PeerTransportEvents {
   inbound: [nodeId: string, up: boolean];
 }
 
+/** What a transport tells operators about its link to one peer. */
+export interface LinkInfo {
+  /** This node's link to the peer (see PeerDial.state). */
+  state: 'up' | 'dialling' | 'down';
+  /** The peer's link to this node is up. */
+  incomingUp: boolean;
+  /** ms since the epoch; undefined = never. */
+  lastSentAt: number | undefined;
+  lastReceivedAt: number | undefined;
+  /** Frames waiting in the link's batch. */
+  queued: number;
+}
+
 /**
  * Moves frames between nodes: one ordered link from this node to every peer
  * it is given (`setPeers`), and the frames of every peer's link to this node.
@@ -33,6 +46,8 @@ export interface PeerTransport {
   /** Queues a frame for a peer; false when this node's link to it is not up (or is full). */
   send(nodeId: string, frame: PeerFrame): boolean;
   isUp(nodeId: string): boolean;
+  /** Diagnostics of the link to `nodeId` (read-only); a transport without them leaves it out. */
+  linkInfo?(nodeId: string): LinkInfo;
   on<K extends keyof PeerTransportEvents>(
     event: K,
     listener: (...args: PeerTransportEvents[K]) => void,

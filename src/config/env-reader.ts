@@ -72,6 +72,11 @@ export class EnvReader {
     return this.read(name, fallback, doc, z.enum(choices, { error: `must be one of ${choices.join(', ')}` }));
   }
 
+  /** Records a problem that involves several variables (one alone is fine, together they are not). */
+  conflict(problem: string): void {
+    this.problems.push(problem);
+  }
+
   /** Throws a ConfigError naming every invalid variable seen so far. */
   finish(): void {
     if (this.problems.length > 0) throw new ConfigError(this.problems);

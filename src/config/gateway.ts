@@ -1,6 +1,8 @@
 import { EnvReader } from './env-reader';
 import type { VariableDoc } from './env-reader';
 import { splitList } from './edge';
+import { readMetricsConfig } from './ops';
+import type { MetricsConfig } from './ops';
 import { readLogConfig, readRedisConfig } from './shared';
 import type { LogConfig, RedisConfig } from './shared';
 
@@ -20,6 +22,7 @@ export interface GatewayConfig {
     trustedProxies: string[];
   };
   redis: RedisConfig;
+  metrics: MetricsConfig;
   log: LogConfig;
 }
 
@@ -69,6 +72,7 @@ export function readGatewayConfig(env: Record<string, string | undefined>): {
       ),
     },
     redis: readRedisConfig(v),
+    metrics: readMetricsConfig(v),
     log: readLogConfig(v),
   };
   return { config, variables: v.variables, finish: () => v.finish() };

@@ -7,6 +7,8 @@ import { readPluginSettings } from './plugins';
 import type { PluginSettings } from './plugins';
 import { readEdgeAdmission, readLoginBackoff } from './edge';
 import type { EdgeAdmissionConfig, LoginBackoffConfig } from './edge';
+import { readAdminConsoleConfig, readMetricsConfig } from './ops';
+import type { AdminConsoleConfig, MetricsConfig } from './ops';
 import { readLogConfig, readRedisConfig } from './shared';
 import type { LogConfig, RedisConfig } from './shared';
 
@@ -53,7 +55,8 @@ export interface NodeConfig {
   plugins: PluginSettings;
   /** Undefined when export is off (EXPORT_SINK=off). */
   export: ExportConfig | undefined;
-  metrics: { host: string; port: number | undefined };
+  metrics: MetricsConfig;
+  admin: AdminConsoleConfig;
   log: LogConfig;
 }
 
@@ -245,17 +248,8 @@ export function readNodeConfig(env: NodeJS.ProcessEnv | Record<string, string | 
     },
     plugins: readPluginSettings(v),
     export: undefined,
-    metrics: {
-      host: v.string(
-        'METRICS_HOST',
-        '127.0.0.1',
-        'Address of the Prometheus /metrics endpoint (keep it internal).',
-      ),
-      port: v.optionalPort(
-        'METRICS_PORT',
-        'Port of the Prometheus /metrics endpoint; unset = no endpoint, 0 = a free port.',
-      ),
-    },
+    metrics: readMetricsConfig(v),
+    admin: readAdminConsoleConfig(v),
     log: readLogConfig(v),
   };
   config.export = readExportConfig(v, { redisUrl: config.redis.url });

@@ -6,6 +6,8 @@ import type { Logger } from '../core/logger';
 import type { ServerDirectory } from './directory';
 import { CONNECTIONS_CHECK_INTERVAL_MS, DEFAULT_GATEWAY_LIMITS, RequestRate } from './limits';
 import type { GatewayLimits } from './limits';
+import { noGatewayMetrics } from './metrics';
+import type { GatewayMetrics } from './metrics';
 import type { BalancingStrategy } from './strategies';
 
 export interface GatewayOptions {
@@ -15,6 +17,8 @@ export interface GatewayOptions {
   logger: Logger;
   /** Defaults to DEFAULT_GATEWAY_LIMITS. */
   limits?: Partial<GatewayLimits>;
+  /** Request counts and times (prometheusGatewayMetrics); none by default. */
+  metrics?: GatewayMetrics;
 }
 
 /** What the gateway's JSON error bodies carry (no retry field: HTTP has retry-after). */
@@ -43,12 +47,14 @@ export class Gateway {
   private readonly logger: Logger;
   private readonly server: http.Server;
   private readonly rate: RequestRate;
+  private readonly metrics: GatewayMetrics;
   private closing: Promise<void> | undefined;
 
   constructor(options: GatewayOptions) {
     this.directory = options.directory;
     this.strategy = options.strategy;
     this.logger = options.logger;
+    this.metrics = options.metrics ?? noGatewayMetrics;
     const limits = { ...DEFAULT_GATEWAY_LIMITS, ...options.limits };
     this.rate = new RequestRate(limits);
     // Tight limits: every request is one small GET answered from memory or one Redis read.
@@ -132,6 +138,7 @@ export class Gateway {
       reply = this.failure(err, req);
     }
     send(res, reply);
+    this.metrics.request(pathOf(req.url), reply.status, (performance.now() - started) / 1000);
     this.logger.debug(
       {
         event: 'http-request',
@@ -168,6 +175,7 @@ export class Gateway {
 
   private async pickOne(): Promise<Reply> {
     const servers = await this.directory.list();
+    this.metrics.nodes(servers.length);
     const chosen = this.strategy.pick(servers);
     if (!chosen) {
       return {
@@ -180,6 +188,7 @@ export class Gateway {
 
   private async listAll(): Promise<Reply> {
     const servers = await this.directory.list();
+    this.metrics.nodes(servers.length);
     return {
       status: 200,
       body: { servers: servers.map((s) => ({ nodeId: s.nodeId, url: s.url, connections: s.connections })) },

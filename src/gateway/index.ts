@@ -14,3 +14,5 @@ export {
   STRATEGY_NAMES,
 } from './strategies';
 export type { BalancingStrategy, StrategyName, StrategyOptions } from './strategies';
+export { noGatewayMetrics, prometheusGatewayMetrics } from './metrics';
+export type { GatewayMetrics } from './metrics';

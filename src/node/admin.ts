@@ -1,24 +1,18 @@
 import type { GroupService } from '../chat/groups';
-import type { LocalSessions } from '../chat/local-sessions';
 import type { SessionDirectory } from '../chat/ports';
-import type { Presence } from '../chat/presence';
-import type { Coordinator } from '../cluster/coordination/types';
 import type { AdminApi } from '../cluster/rpc/admin-service';
 import { Unavailable, NotFound } from '../core/errors';
 import { roomToWire } from '../protocol/mappers';
+import { nodeStatus, roleOf } from './node-status';
+import { describeCluster, drainNode, kickUser } from './operator-actions';
+import type { OperatorDeps } from './operator-actions';
 
-export interface AdminDeps {
-  nodeId: string;
-  startedAt: number;
-  coordinator: Coordinator;
-  presence: Presence;
-  local: LocalSessions;
+export interface AdminDeps extends OperatorDeps {
   directory: SessionDirectory;
   groups: GroupService;
-  connections: () => number;
 }
 
-/** AdminService answers for operators (grpcurl with the admin certificate). */
+/** AdminService answers for operators (grpcurl with the admin certificate, the web console). */
 export function adminApi(d: AdminDeps): AdminApi {
   const requireLeader = (): void => {
     if (!d.coordinator.isLeader()) {
@@ -32,17 +26,20 @@ export function adminApi(d: AdminDeps): AdminApi {
   return {
     clusterInfo: async () => {
       const leader = d.coordinator.leader();
-      const role = d.coordinator.isLeader() ? 'leader' : leader ? 'follower' : 'candidate';
       return {
         nodeId: d.nodeId,
-        role,
+        role: roleOf(d.coordinator),
         leaderId: leader?.nodeId ?? '',
         epoch: leader?.epoch ?? 0,
         nodes: d.coordinator.members().map((m) => ({ ...m })),
-        uptimeMs: Date.now() - d.startedAt,
+        uptimeMs: d.now() - d.startedAt,
         connections: d.connections(),
       };
     },
+    describeCluster: () => describeCluster(d),
+    nodeStatus: async () => ({ status: await nodeStatus(d) }),
+    kickUser: (req) => kickUser(d, req),
+    drainNode: (req) => drainNode(d, req),
     listSessions: async (req) => {
       const local = [...d.local.all()].map((s) => ({
         username: s.username,

@@ -19,6 +19,7 @@ import type { Logger } from '../core/logger';
 import { CloseCode } from '../protocol/close-codes';
 import { pushCodec } from '../protocol/push';
 import { adminApi } from './admin';
+import { clusterMetrics } from './cluster-metrics';
 import { ClusterOutbound } from './cluster-outbound';
 import { commandPipeline } from './command-pipeline';
 import { leaderDuties } from './leader-tasks';
@@ -252,16 +253,21 @@ export class ChatNode {
     });
     this.closers.set('coordinator', () => coordinator.stop());
 
-    this.admin = adminApi({
+    const view = {
       nodeId,
       startedAt: this.startedAt,
+      now: () => clock.now(),
       coordinator,
-      presence,
-      local,
-      directory: ports.directory,
-      groups,
-      connections: () => edge.connectionCount,
-    });
+      transport,
+      outbox,
+    };
+    const status = { ...view, local, connections: () => edge.connectionCount, metrics: ports.metrics };
+    // Today the leader runs every room; per-node owners fill this in with their share.
+    const ownedRooms = (): string[] => (coordinator.isLeader() ? groups.list().map((r) => r.name) : []);
+    clusterMetrics(ports.metrics, { ...status, ownedRooms });
+    const drain = ports.drain ?? (() => this.stop());
+    const operator = { ...status, ownedRooms, presence, peers: ports.peerAdmin, drain, logger: log };
+    this.admin = adminApi({ ...operator, directory: ports.directory, groups });
 
     await coordinator.start();
     await releaseStaleSessions({ nodeId, directory: ports.directory, local, logger: log });

@@ -77,6 +77,21 @@ export function storeMetrics(registry: Registry, stats: () => StoreWriteStats | 
   );
 }
 
+/**
+ * The store's commit latency: how long the oldest write of each commit waited
+ * to be committed (queue, commit window, lock waits). Returns the observer
+ * the store calls after each commit.
+ */
+export function storeCommitLatency(registry: Registry): (waitedMs: number) => void {
+  const seconds = new Histogram({
+    name: 'chat_store_commit_seconds',
+    help: 'Time from the oldest write of a store commit being queued to the commit (SQLite).',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  return (waitedMs) => seconds.observe(waitedMs / 1000);
+}
+
 /** GET /metrics on an internal address; anything else is 404. */
 export async function serveMetrics(
   registry: Registry,

@@ -9,6 +9,7 @@ import type {
   SessionDirectory,
 } from '../chat/ports';
 import type { Clock, Coordinator, NodeDescriptor } from '../cluster/coordination/types';
+import type { PeerAdmin } from '../cluster/rpc/admin-service';
 import type { PeerTransport } from '../cluster/transport';
 import type { HookRunner } from '../plugins/hook-runner';
 import type { Store } from '../store/types';
@@ -42,4 +43,8 @@ export interface NodePorts {
   events: ChatEvents;
   metrics: Registry;
   clock: Clock;
+  /** Other members' AdminService, for DescribeCluster, KickUser and DrainNode; unset = this node only. */
+  peerAdmin?: PeerAdmin;
+  /** What an operator's DrainNode does here (stop and exit the process); default: ChatNode.stop. */
+  drain?: () => Promise<void>;
 }

@@ -20,6 +20,8 @@ export interface OpenStoreOptions {
   scrypt?: ScryptParams;
   maxTextLength?: number;
   logger: Logger;
+  /** SQLite: after each commit, how long its oldest write waited (ms), for metrics. */
+  onCommit?: (waitedMs: number) => void;
 }
 
 export const DEFAULT_SQLITE_PATH = 'data/chat.db';
@@ -34,6 +36,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     path: options.sqlitePath,
     busyTimeoutMs: options.sqliteBusyTimeoutMs,
     commitWindowMs: options.commitWindowMs,
+    onCommit: options.onCommit,
   });
 }
 

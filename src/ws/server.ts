@@ -251,8 +251,10 @@ export class WsServer implements ClientEdge {
     }
     const leave = this.admission.enter(remoteAddress);
     this.live.add(conn);
+    this.metrics.opened();
     const deadline = loginDeadline(conn, this.options.limits.loginTimeoutMs, this.metrics, this.logger);
-    conn.onClose(() => {
+    conn.onClose((code) => {
+      this.metrics.closed(code);
       leave();
       if (deadline !== undefined) clearTimeout(deadline);
       this.live.delete(conn);

@@ -38,6 +38,54 @@ export const protobufPackage = "chat.v1";
 
 export const protobufFileName = "chat/v1/cluster.proto";
 
+export enum LinkState {
+  LINK_STATE_UNSPECIFIED = 0,
+  /** LINK_STATE_UP - Acknowledged by the peer: frames sent now reach it in order. */
+  LINK_STATE_UP = 1,
+  /** LINK_STATE_DIALLING - A stream is open and waits for the peer's acknowledgement. */
+  LINK_STATE_DIALLING = 2,
+  /** LINK_STATE_DOWN - No stream: waiting to re-dial (backoff), or the peer is not dialled. */
+  LINK_STATE_DOWN = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function linkStateFromJSON(object: any): LinkState {
+  switch (object) {
+    case 0:
+    case "LINK_STATE_UNSPECIFIED":
+      return LinkState.LINK_STATE_UNSPECIFIED;
+    case 1:
+    case "LINK_STATE_UP":
+      return LinkState.LINK_STATE_UP;
+    case 2:
+    case "LINK_STATE_DIALLING":
+      return LinkState.LINK_STATE_DIALLING;
+    case 3:
+    case "LINK_STATE_DOWN":
+      return LinkState.LINK_STATE_DOWN;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return LinkState.UNRECOGNIZED;
+  }
+}
+
+export function linkStateToJSON(object: LinkState): string {
+  switch (object) {
+    case LinkState.LINK_STATE_UNSPECIFIED:
+      return "LINK_STATE_UNSPECIFIED";
+    case LinkState.LINK_STATE_UP:
+      return "LINK_STATE_UP";
+    case LinkState.LINK_STATE_DIALLING:
+      return "LINK_STATE_DIALLING";
+    case LinkState.LINK_STATE_DOWN:
+      return "LINK_STATE_DOWN";
+    case LinkState.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * Frames for one peer produced within one event-loop turn travel together:
  * one gRPC message per batch, not per frame.
@@ -248,6 +296,138 @@ export interface GetRoomResponse {
   name: string;
   members: string[];
   onlineByNode: NodeMembers[];
+}
+
+export interface DescribeClusterRequest {
+}
+
+export interface DescribeClusterResponse {
+  /** The node that answered, and the leader as it sees it. */
+  nodeId: string;
+  leaderId: string;
+  epoch: number;
+  members: MemberStatus[];
+  /** When the answer was put together (ms since the epoch). */
+  at: number;
+}
+
+export interface MemberStatus {
+  nodeId: string;
+  /** The member's registration in ZooKeeper. */
+  info:
+    | NodeInfo
+    | undefined;
+  /** The answering node's link to this member; unset for the answering node. */
+  link:
+    | LinkStatus
+    | undefined;
+  /** The member's own account; unset when it did not answer in time (see error). */
+  status: NodeStatus | undefined;
+  error: string;
+}
+
+export interface LinkStatus {
+  peer: string;
+  state: LinkState;
+  /** The peer's own link to this node is up (its frames arrive here). */
+  incomingUp: boolean;
+  /**
+   * Since the last frame this node sent to / received from the peer; unset
+   * when there was none yet.
+   */
+  lastSentAgeMs?: number | undefined;
+  lastReceivedAgeMs?:
+    | number
+    | undefined;
+  /** Frames waiting in the link's batch for the next write. */
+  queuedFrames: number;
+  /**
+   * Frames held for the peer while its link is down; sent in order when it
+   * comes back.
+   */
+  heldFrames: number;
+}
+
+export interface ZooKeeperStatus {
+  connected: boolean;
+  /** Hex id of the current session; empty before the first one. */
+  sessionId: string;
+  /** Since the current session was established. */
+  sessionAgeMs: number;
+}
+
+export interface NodeStatus {
+  nodeId: string;
+  /** "leader", "follower" or "candidate". */
+  role: string;
+  /** The leader as this node sees it. */
+  leaderId: string;
+  epoch: number;
+  uptimeMs: number;
+  /** Logged-in sessions and open client connections on this node. */
+  sessions: number;
+  connections: number;
+  /** This node's link to every other member it knows. */
+  links: LinkStatus[];
+  /**
+   * Rooms this node runs (today the leader runs every room); at most 100
+   * names, by name, and the full count.
+   */
+  ownedRoomCount: number;
+  ownedRooms: string[];
+  /**
+   * Since the node started: clients cut for not reading (close 4002), frames
+   * refused by the rate limit.
+   */
+  slowConsumersTotal: number;
+  rateLimitedTotal: number;
+  zookeeper:
+    | ZooKeeperStatus
+    | undefined;
+  /**
+   * Since the node started, for rates: chat messages accepted (direct, room,
+   * channel), client connections opened.
+   */
+  messagesTotal: number;
+  connectionsOpenedTotal: number;
+  /**
+   * Frames held for peers in all, and those dropped (hold queue full or too
+   * old) since the node started.
+   */
+  heldFrames: number;
+  framesRefusedTotal: number;
+  framesExpiredTotal: number;
+}
+
+export interface GetNodeStatusRequest {
+}
+
+export interface GetNodeStatusResponse {
+  status: NodeStatus | undefined;
+}
+
+export interface KickUserRequest {
+  username: string;
+  /** Shown to the user; a default sentence when empty. */
+  reason: string;
+  /** Set by a node passing the request on: the receiver does not pass it again. */
+  forwarded: boolean;
+}
+
+export interface KickUserResponse {
+  /** The node that held the session (empty when the user is not online). */
+  nodeId: string;
+  kicked: boolean;
+}
+
+export interface DrainNodeRequest {
+  /** The node to drain; empty = the node asked. */
+  nodeId: string;
+}
+
+export interface DrainNodeResponse {
+  nodeId: string;
+  draining: boolean;
 }
 
 function createBaseLinkRequest(): LinkRequest {
@@ -2971,6 +3151,1529 @@ export const GetRoomResponse: MessageFns<GetRoomResponse> = {
   },
 };
 
+function createBaseDescribeClusterRequest(): DescribeClusterRequest {
+  return {};
+}
+
+export const DescribeClusterRequest: MessageFns<DescribeClusterRequest> = {
+  encode(_: DescribeClusterRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeClusterRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeClusterRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DescribeClusterRequest {
+    return {};
+  },
+
+  toJSON(_: DescribeClusterRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<DescribeClusterRequest>): DescribeClusterRequest {
+    return DescribeClusterRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<DescribeClusterRequest>): DescribeClusterRequest {
+    const message = createBaseDescribeClusterRequest();
+    return message;
+  },
+};
+
+function createBaseDescribeClusterResponse(): DescribeClusterResponse {
+  return { nodeId: "", leaderId: "", epoch: 0, members: [], at: 0 };
+}
+
+export const DescribeClusterResponse: MessageFns<DescribeClusterResponse> = {
+  encode(message: DescribeClusterResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    if (message.leaderId !== "") {
+      writer.uint32(18).string(message.leaderId);
+    }
+    if (message.epoch !== 0) {
+      writer.uint32(24).uint64(message.epoch);
+    }
+    for (const v of message.members) {
+      MemberStatus.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.at !== 0) {
+      writer.uint32(40).uint64(message.at);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeClusterResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeClusterResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.leaderId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.epoch = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.members.push(MemberStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.at = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescribeClusterResponse {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      leaderId: isSet(object.leaderId)
+        ? globalThis.String(object.leaderId)
+        : isSet(object.leader_id)
+        ? globalThis.String(object.leader_id)
+        : "",
+      epoch: isSet(object.epoch) ? globalThis.Number(object.epoch) : 0,
+      members: globalThis.Array.isArray(object?.members)
+        ? object.members.map((e: any) => MemberStatus.fromJSON(e))
+        : [],
+      at: isSet(object.at) ? globalThis.Number(object.at) : 0,
+    };
+  },
+
+  toJSON(message: DescribeClusterResponse): unknown {
+    const obj: any = {};
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.leaderId !== "") {
+      obj.leaderId = message.leaderId;
+    }
+    if (message.epoch !== 0) {
+      obj.epoch = Math.round(message.epoch);
+    }
+    if (message.members?.length) {
+      obj.members = message.members.map((e) => MemberStatus.toJSON(e));
+    }
+    if (message.at !== 0) {
+      obj.at = Math.round(message.at);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DescribeClusterResponse>): DescribeClusterResponse {
+    return DescribeClusterResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DescribeClusterResponse>): DescribeClusterResponse {
+    const message = createBaseDescribeClusterResponse();
+    message.nodeId = object.nodeId ?? "";
+    message.leaderId = object.leaderId ?? "";
+    message.epoch = object.epoch ?? 0;
+    message.members = object.members?.map((e) => MemberStatus.fromPartial(e)) || [];
+    message.at = object.at ?? 0;
+    return message;
+  },
+};
+
+function createBaseMemberStatus(): MemberStatus {
+  return { nodeId: "", info: undefined, link: undefined, status: undefined, error: "" };
+}
+
+export const MemberStatus: MessageFns<MemberStatus> = {
+  encode(message: MemberStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    if (message.info !== undefined) {
+      NodeInfo.encode(message.info, writer.uint32(18).fork()).join();
+    }
+    if (message.link !== undefined) {
+      LinkStatus.encode(message.link, writer.uint32(26).fork()).join();
+    }
+    if (message.status !== undefined) {
+      NodeStatus.encode(message.status, writer.uint32(34).fork()).join();
+    }
+    if (message.error !== "") {
+      writer.uint32(42).string(message.error);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemberStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemberStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.info = NodeInfo.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.link = LinkStatus.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.status = NodeStatus.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemberStatus {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      info: isSet(object.info) ? NodeInfo.fromJSON(object.info) : undefined,
+      link: isSet(object.link) ? LinkStatus.fromJSON(object.link) : undefined,
+      status: isSet(object.status) ? NodeStatus.fromJSON(object.status) : undefined,
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+    };
+  },
+
+  toJSON(message: MemberStatus): unknown {
+    const obj: any = {};
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.info !== undefined) {
+      obj.info = NodeInfo.toJSON(message.info);
+    }
+    if (message.link !== undefined) {
+      obj.link = LinkStatus.toJSON(message.link);
+    }
+    if (message.status !== undefined) {
+      obj.status = NodeStatus.toJSON(message.status);
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MemberStatus>): MemberStatus {
+    return MemberStatus.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MemberStatus>): MemberStatus {
+    const message = createBaseMemberStatus();
+    message.nodeId = object.nodeId ?? "";
+    message.info = (object.info !== undefined && object.info !== null) ? NodeInfo.fromPartial(object.info) : undefined;
+    message.link = (object.link !== undefined && object.link !== null)
+      ? LinkStatus.fromPartial(object.link)
+      : undefined;
+    message.status = (object.status !== undefined && object.status !== null)
+      ? NodeStatus.fromPartial(object.status)
+      : undefined;
+    message.error = object.error ?? "";
+    return message;
+  },
+};
+
+function createBaseLinkStatus(): LinkStatus {
+  return {
+    peer: "",
+    state: 0,
+    incomingUp: false,
+    lastSentAgeMs: undefined,
+    lastReceivedAgeMs: undefined,
+    queuedFrames: 0,
+    heldFrames: 0,
+  };
+}
+
+export const LinkStatus: MessageFns<LinkStatus> = {
+  encode(message: LinkStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.peer !== "") {
+      writer.uint32(10).string(message.peer);
+    }
+    if (message.state !== 0) {
+      writer.uint32(16).int32(message.state);
+    }
+    if (message.incomingUp !== false) {
+      writer.uint32(24).bool(message.incomingUp);
+    }
+    if (message.lastSentAgeMs !== undefined) {
+      writer.uint32(32).uint64(message.lastSentAgeMs);
+    }
+    if (message.lastReceivedAgeMs !== undefined) {
+      writer.uint32(40).uint64(message.lastReceivedAgeMs);
+    }
+    if (message.queuedFrames !== 0) {
+      writer.uint32(48).uint32(message.queuedFrames);
+    }
+    if (message.heldFrames !== 0) {
+      writer.uint32(56).uint32(message.heldFrames);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LinkStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLinkStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.peer = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.incomingUp = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.lastSentAgeMs = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.lastReceivedAgeMs = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.queuedFrames = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.heldFrames = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LinkStatus {
+    return {
+      peer: isSet(object.peer) ? globalThis.String(object.peer) : "",
+      state: isSet(object.state) ? linkStateFromJSON(object.state) : 0,
+      incomingUp: isSet(object.incomingUp)
+        ? globalThis.Boolean(object.incomingUp)
+        : isSet(object.incoming_up)
+        ? globalThis.Boolean(object.incoming_up)
+        : false,
+      lastSentAgeMs: isSet(object.lastSentAgeMs)
+        ? globalThis.Number(object.lastSentAgeMs)
+        : isSet(object.last_sent_age_ms)
+        ? globalThis.Number(object.last_sent_age_ms)
+        : undefined,
+      lastReceivedAgeMs: isSet(object.lastReceivedAgeMs)
+        ? globalThis.Number(object.lastReceivedAgeMs)
+        : isSet(object.last_received_age_ms)
+        ? globalThis.Number(object.last_received_age_ms)
+        : undefined,
+      queuedFrames: isSet(object.queuedFrames)
+        ? globalThis.Number(object.queuedFrames)
+        : isSet(object.queued_frames)
+        ? globalThis.Number(object.queued_frames)
+        : 0,
+      heldFrames: isSet(object.heldFrames)
+        ? globalThis.Number(object.heldFrames)
+        : isSet(object.held_frames)
+        ? globalThis.Number(object.held_frames)
+        : 0,
+    };
+  },
+
+  toJSON(message: LinkStatus): unknown {
+    const obj: any = {};
+    if (message.peer !== "") {
+      obj.peer = message.peer;
+    }
+    if (message.state !== 0) {
+      obj.state = linkStateToJSON(message.state);
+    }
+    if (message.incomingUp !== false) {
+      obj.incomingUp = message.incomingUp;
+    }
+    if (message.lastSentAgeMs !== undefined) {
+      obj.lastSentAgeMs = Math.round(message.lastSentAgeMs);
+    }
+    if (message.lastReceivedAgeMs !== undefined) {
+      obj.lastReceivedAgeMs = Math.round(message.lastReceivedAgeMs);
+    }
+    if (message.queuedFrames !== 0) {
+      obj.queuedFrames = Math.round(message.queuedFrames);
+    }
+    if (message.heldFrames !== 0) {
+      obj.heldFrames = Math.round(message.heldFrames);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LinkStatus>): LinkStatus {
+    return LinkStatus.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LinkStatus>): LinkStatus {
+    const message = createBaseLinkStatus();
+    message.peer = object.peer ?? "";
+    message.state = object.state ?? 0;
+    message.incomingUp = object.incomingUp ?? false;
+    message.lastSentAgeMs = object.lastSentAgeMs ?? undefined;
+    message.lastReceivedAgeMs = object.lastReceivedAgeMs ?? undefined;
+    message.queuedFrames = object.queuedFrames ?? 0;
+    message.heldFrames = object.heldFrames ?? 0;
+    return message;
+  },
+};
+
+function createBaseZooKeeperStatus(): ZooKeeperStatus {
+  return { connected: false, sessionId: "", sessionAgeMs: 0 };
+}
+
+export const ZooKeeperStatus: MessageFns<ZooKeeperStatus> = {
+  encode(message: ZooKeeperStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.connected !== false) {
+      writer.uint32(8).bool(message.connected);
+    }
+    if (message.sessionId !== "") {
+      writer.uint32(18).string(message.sessionId);
+    }
+    if (message.sessionAgeMs !== 0) {
+      writer.uint32(24).uint64(message.sessionAgeMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ZooKeeperStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseZooKeeperStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.connected = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.sessionAgeMs = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ZooKeeperStatus {
+    return {
+      connected: isSet(object.connected) ? globalThis.Boolean(object.connected) : false,
+      sessionId: isSet(object.sessionId)
+        ? globalThis.String(object.sessionId)
+        : isSet(object.session_id)
+        ? globalThis.String(object.session_id)
+        : "",
+      sessionAgeMs: isSet(object.sessionAgeMs)
+        ? globalThis.Number(object.sessionAgeMs)
+        : isSet(object.session_age_ms)
+        ? globalThis.Number(object.session_age_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: ZooKeeperStatus): unknown {
+    const obj: any = {};
+    if (message.connected !== false) {
+      obj.connected = message.connected;
+    }
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
+    }
+    if (message.sessionAgeMs !== 0) {
+      obj.sessionAgeMs = Math.round(message.sessionAgeMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ZooKeeperStatus>): ZooKeeperStatus {
+    return ZooKeeperStatus.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ZooKeeperStatus>): ZooKeeperStatus {
+    const message = createBaseZooKeeperStatus();
+    message.connected = object.connected ?? false;
+    message.sessionId = object.sessionId ?? "";
+    message.sessionAgeMs = object.sessionAgeMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseNodeStatus(): NodeStatus {
+  return {
+    nodeId: "",
+    role: "",
+    leaderId: "",
+    epoch: 0,
+    uptimeMs: 0,
+    sessions: 0,
+    connections: 0,
+    links: [],
+    ownedRoomCount: 0,
+    ownedRooms: [],
+    slowConsumersTotal: 0,
+    rateLimitedTotal: 0,
+    zookeeper: undefined,
+    messagesTotal: 0,
+    connectionsOpenedTotal: 0,
+    heldFrames: 0,
+    framesRefusedTotal: 0,
+    framesExpiredTotal: 0,
+  };
+}
+
+export const NodeStatus: MessageFns<NodeStatus> = {
+  encode(message: NodeStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    if (message.role !== "") {
+      writer.uint32(18).string(message.role);
+    }
+    if (message.leaderId !== "") {
+      writer.uint32(26).string(message.leaderId);
+    }
+    if (message.epoch !== 0) {
+      writer.uint32(32).uint64(message.epoch);
+    }
+    if (message.uptimeMs !== 0) {
+      writer.uint32(40).uint64(message.uptimeMs);
+    }
+    if (message.sessions !== 0) {
+      writer.uint32(48).uint32(message.sessions);
+    }
+    if (message.connections !== 0) {
+      writer.uint32(56).uint32(message.connections);
+    }
+    for (const v of message.links) {
+      LinkStatus.encode(v!, writer.uint32(66).fork()).join();
+    }
+    if (message.ownedRoomCount !== 0) {
+      writer.uint32(72).uint32(message.ownedRoomCount);
+    }
+    for (const v of message.ownedRooms) {
+      writer.uint32(82).string(v!);
+    }
+    if (message.slowConsumersTotal !== 0) {
+      writer.uint32(88).uint64(message.slowConsumersTotal);
+    }
+    if (message.rateLimitedTotal !== 0) {
+      writer.uint32(96).uint64(message.rateLimitedTotal);
+    }
+    if (message.zookeeper !== undefined) {
+      ZooKeeperStatus.encode(message.zookeeper, writer.uint32(106).fork()).join();
+    }
+    if (message.messagesTotal !== 0) {
+      writer.uint32(112).uint64(message.messagesTotal);
+    }
+    if (message.connectionsOpenedTotal !== 0) {
+      writer.uint32(120).uint64(message.connectionsOpenedTotal);
+    }
+    if (message.heldFrames !== 0) {
+      writer.uint32(128).uint32(message.heldFrames);
+    }
+    if (message.framesRefusedTotal !== 0) {
+      writer.uint32(136).uint64(message.framesRefusedTotal);
+    }
+    if (message.framesExpiredTotal !== 0) {
+      writer.uint32(144).uint64(message.framesExpiredTotal);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.leaderId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.epoch = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.uptimeMs = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.sessions = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.connections = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.links.push(LinkStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.ownedRoomCount = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.ownedRooms.push(reader.string());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.slowConsumersTotal = longToNumber(reader.uint64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.rateLimitedTotal = longToNumber(reader.uint64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.zookeeper = ZooKeeperStatus.decode(reader, reader.uint32());
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.messagesTotal = longToNumber(reader.uint64());
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.connectionsOpenedTotal = longToNumber(reader.uint64());
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.heldFrames = reader.uint32();
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.framesRefusedTotal = longToNumber(reader.uint64());
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.framesExpiredTotal = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeStatus {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      leaderId: isSet(object.leaderId)
+        ? globalThis.String(object.leaderId)
+        : isSet(object.leader_id)
+        ? globalThis.String(object.leader_id)
+        : "",
+      epoch: isSet(object.epoch) ? globalThis.Number(object.epoch) : 0,
+      uptimeMs: isSet(object.uptimeMs)
+        ? globalThis.Number(object.uptimeMs)
+        : isSet(object.uptime_ms)
+        ? globalThis.Number(object.uptime_ms)
+        : 0,
+      sessions: isSet(object.sessions) ? globalThis.Number(object.sessions) : 0,
+      connections: isSet(object.connections) ? globalThis.Number(object.connections) : 0,
+      links: globalThis.Array.isArray(object?.links)
+        ? object.links.map((e: any) => LinkStatus.fromJSON(e))
+        : [],
+      ownedRoomCount: isSet(object.ownedRoomCount)
+        ? globalThis.Number(object.ownedRoomCount)
+        : isSet(object.owned_room_count)
+        ? globalThis.Number(object.owned_room_count)
+        : 0,
+      ownedRooms: globalThis.Array.isArray(object?.ownedRooms)
+        ? object.ownedRooms.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.owned_rooms)
+        ? object.owned_rooms.map((e: any) => globalThis.String(e))
+        : [],
+      slowConsumersTotal: isSet(object.slowConsumersTotal)
+        ? globalThis.Number(object.slowConsumersTotal)
+        : isSet(object.slow_consumers_total)
+        ? globalThis.Number(object.slow_consumers_total)
+        : 0,
+      rateLimitedTotal: isSet(object.rateLimitedTotal)
+        ? globalThis.Number(object.rateLimitedTotal)
+        : isSet(object.rate_limited_total)
+        ? globalThis.Number(object.rate_limited_total)
+        : 0,
+      zookeeper: isSet(object.zookeeper) ? ZooKeeperStatus.fromJSON(object.zookeeper) : undefined,
+      messagesTotal: isSet(object.messagesTotal)
+        ? globalThis.Number(object.messagesTotal)
+        : isSet(object.messages_total)
+        ? globalThis.Number(object.messages_total)
+        : 0,
+      connectionsOpenedTotal: isSet(object.connectionsOpenedTotal)
+        ? globalThis.Number(object.connectionsOpenedTotal)
+        : isSet(object.connections_opened_total)
+        ? globalThis.Number(object.connections_opened_total)
+        : 0,
+      heldFrames: isSet(object.heldFrames)
+        ? globalThis.Number(object.heldFrames)
+        : isSet(object.held_frames)
+        ? globalThis.Number(object.held_frames)
+        : 0,
+      framesRefusedTotal: isSet(object.framesRefusedTotal)
+        ? globalThis.Number(object.framesRefusedTotal)
+        : isSet(object.frames_refused_total)
+        ? globalThis.Number(object.frames_refused_total)
+        : 0,
+      framesExpiredTotal: isSet(object.framesExpiredTotal)
+        ? globalThis.Number(object.framesExpiredTotal)
+        : isSet(object.frames_expired_total)
+        ? globalThis.Number(object.frames_expired_total)
+        : 0,
+    };
+  },
+
+  toJSON(message: NodeStatus): unknown {
+    const obj: any = {};
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.leaderId !== "") {
+      obj.leaderId = message.leaderId;
+    }
+    if (message.epoch !== 0) {
+      obj.epoch = Math.round(message.epoch);
+    }
+    if (message.uptimeMs !== 0) {
+      obj.uptimeMs = Math.round(message.uptimeMs);
+    }
+    if (message.sessions !== 0) {
+      obj.sessions = Math.round(message.sessions);
+    }
+    if (message.connections !== 0) {
+      obj.connections = Math.round(message.connections);
+    }
+    if (message.links?.length) {
+      obj.links = message.links.map((e) => LinkStatus.toJSON(e));
+    }
+    if (message.ownedRoomCount !== 0) {
+      obj.ownedRoomCount = Math.round(message.ownedRoomCount);
+    }
+    if (message.ownedRooms?.length) {
+      obj.ownedRooms = message.ownedRooms;
+    }
+    if (message.slowConsumersTotal !== 0) {
+      obj.slowConsumersTotal = Math.round(message.slowConsumersTotal);
+    }
+    if (message.rateLimitedTotal !== 0) {
+      obj.rateLimitedTotal = Math.round(message.rateLimitedTotal);
+    }
+    if (message.zookeeper !== undefined) {
+      obj.zookeeper = ZooKeeperStatus.toJSON(message.zookeeper);
+    }
+    if (message.messagesTotal !== 0) {
+      obj.messagesTotal = Math.round(message.messagesTotal);
+    }
+    if (message.connectionsOpenedTotal !== 0) {
+      obj.connectionsOpenedTotal = Math.round(message.connectionsOpenedTotal);
+    }
+    if (message.heldFrames !== 0) {
+      obj.heldFrames = Math.round(message.heldFrames);
+    }
+    if (message.framesRefusedTotal !== 0) {
+      obj.framesRefusedTotal = Math.round(message.framesRefusedTotal);
+    }
+    if (message.framesExpiredTotal !== 0) {
+      obj.framesExpiredTotal = Math.round(message.framesExpiredTotal);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<NodeStatus>): NodeStatus {
+    return NodeStatus.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<NodeStatus>): NodeStatus {
+    const message = createBaseNodeStatus();
+    message.nodeId = object.nodeId ?? "";
+    message.role = object.role ?? "";
+    message.leaderId = object.leaderId ?? "";
+    message.epoch = object.epoch ?? 0;
+    message.uptimeMs = object.uptimeMs ?? 0;
+    message.sessions = object.sessions ?? 0;
+    message.connections = object.connections ?? 0;
+    message.links = object.links?.map((e) => LinkStatus.fromPartial(e)) || [];
+    message.ownedRoomCount = object.ownedRoomCount ?? 0;
+    message.ownedRooms = object.ownedRooms?.map((e) => e) || [];
+    message.slowConsumersTotal = object.slowConsumersTotal ?? 0;
+    message.rateLimitedTotal = object.rateLimitedTotal ?? 0;
+    message.zookeeper = (object.zookeeper !== undefined && object.zookeeper !== null)
+      ? ZooKeeperStatus.fromPartial(object.zookeeper)
+      : undefined;
+    message.messagesTotal = object.messagesTotal ?? 0;
+    message.connectionsOpenedTotal = object.connectionsOpenedTotal ?? 0;
+    message.heldFrames = object.heldFrames ?? 0;
+    message.framesRefusedTotal = object.framesRefusedTotal ?? 0;
+    message.framesExpiredTotal = object.framesExpiredTotal ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetNodeStatusRequest(): GetNodeStatusRequest {
+  return {};
+}
+
+export const GetNodeStatusRequest: MessageFns<GetNodeStatusRequest> = {
+  encode(_: GetNodeStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetNodeStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetNodeStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetNodeStatusRequest {
+    return {};
+  },
+
+  toJSON(_: GetNodeStatusRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetNodeStatusRequest>): GetNodeStatusRequest {
+    return GetNodeStatusRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetNodeStatusRequest>): GetNodeStatusRequest {
+    const message = createBaseGetNodeStatusRequest();
+    return message;
+  },
+};
+
+function createBaseGetNodeStatusResponse(): GetNodeStatusResponse {
+  return { status: undefined };
+}
+
+export const GetNodeStatusResponse: MessageFns<GetNodeStatusResponse> = {
+  encode(message: GetNodeStatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== undefined) {
+      NodeStatus.encode(message.status, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetNodeStatusResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetNodeStatusResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.status = NodeStatus.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetNodeStatusResponse {
+    return { status: isSet(object.status) ? NodeStatus.fromJSON(object.status) : undefined };
+  },
+
+  toJSON(message: GetNodeStatusResponse): unknown {
+    const obj: any = {};
+    if (message.status !== undefined) {
+      obj.status = NodeStatus.toJSON(message.status);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetNodeStatusResponse>): GetNodeStatusResponse {
+    return GetNodeStatusResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetNodeStatusResponse>): GetNodeStatusResponse {
+    const message = createBaseGetNodeStatusResponse();
+    message.status = (object.status !== undefined && object.status !== null)
+      ? NodeStatus.fromPartial(object.status)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseKickUserRequest(): KickUserRequest {
+  return { username: "", reason: "", forwarded: false };
+}
+
+export const KickUserRequest: MessageFns<KickUserRequest> = {
+  encode(message: KickUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.username !== "") {
+      writer.uint32(10).string(message.username);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    if (message.forwarded !== false) {
+      writer.uint32(24).bool(message.forwarded);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KickUserRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKickUserRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.username = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.forwarded = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KickUserRequest {
+    return {
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      forwarded: isSet(object.forwarded) ? globalThis.Boolean(object.forwarded) : false,
+    };
+  },
+
+  toJSON(message: KickUserRequest): unknown {
+    const obj: any = {};
+    if (message.username !== "") {
+      obj.username = message.username;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.forwarded !== false) {
+      obj.forwarded = message.forwarded;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<KickUserRequest>): KickUserRequest {
+    return KickUserRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<KickUserRequest>): KickUserRequest {
+    const message = createBaseKickUserRequest();
+    message.username = object.username ?? "";
+    message.reason = object.reason ?? "";
+    message.forwarded = object.forwarded ?? false;
+    return message;
+  },
+};
+
+function createBaseKickUserResponse(): KickUserResponse {
+  return { nodeId: "", kicked: false };
+}
+
+export const KickUserResponse: MessageFns<KickUserResponse> = {
+  encode(message: KickUserResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    if (message.kicked !== false) {
+      writer.uint32(16).bool(message.kicked);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KickUserResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKickUserResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.kicked = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KickUserResponse {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      kicked: isSet(object.kicked) ? globalThis.Boolean(object.kicked) : false,
+    };
+  },
+
+  toJSON(message: KickUserResponse): unknown {
+    const obj: any = {};
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.kicked !== false) {
+      obj.kicked = message.kicked;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<KickUserResponse>): KickUserResponse {
+    return KickUserResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<KickUserResponse>): KickUserResponse {
+    const message = createBaseKickUserResponse();
+    message.nodeId = object.nodeId ?? "";
+    message.kicked = object.kicked ?? false;
+    return message;
+  },
+};
+
+function createBaseDrainNodeRequest(): DrainNodeRequest {
+  return { nodeId: "" };
+}
+
+export const DrainNodeRequest: MessageFns<DrainNodeRequest> = {
+  encode(message: DrainNodeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainNodeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainNodeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainNodeRequest {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DrainNodeRequest): unknown {
+    const obj: any = {};
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DrainNodeRequest>): DrainNodeRequest {
+    return DrainNodeRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DrainNodeRequest>): DrainNodeRequest {
+    const message = createBaseDrainNodeRequest();
+    message.nodeId = object.nodeId ?? "";
+    return message;
+  },
+};
+
+function createBaseDrainNodeResponse(): DrainNodeResponse {
+  return { nodeId: "", draining: false };
+}
+
+export const DrainNodeResponse: MessageFns<DrainNodeResponse> = {
+  encode(message: DrainNodeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    if (message.draining !== false) {
+      writer.uint32(16).bool(message.draining);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainNodeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainNodeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.draining = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainNodeResponse {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      draining: isSet(object.draining) ? globalThis.Boolean(object.draining) : false,
+    };
+  },
+
+  toJSON(message: DrainNodeResponse): unknown {
+    const obj: any = {};
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.draining !== false) {
+      obj.draining = message.draining;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DrainNodeResponse>): DrainNodeResponse {
+    return DrainNodeResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DrainNodeResponse>): DrainNodeResponse {
+    const message = createBaseDrainNodeResponse();
+    message.nodeId = object.nodeId ?? "";
+    message.draining = object.draining ?? false;
+    return message;
+  },
+};
+
 /**
  * Every node dials every other live member: one long-lived stream per
  * direction of each pair. A node sends its frames for a peer on the stream it
@@ -3047,6 +4750,59 @@ export const AdminServiceService = {
     responseSerialize: (value: GetRoomResponse): Buffer => Buffer.from(GetRoomResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetRoomResponse => GetRoomResponse.decode(value),
   },
+  /**
+   * The cluster in one answer, from any node: the leader, every member's own
+   * status (asked over the internal port) and this node's link to it.
+   */
+  describeCluster: {
+    path: "/chat.v1.AdminService/DescribeCluster" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DescribeClusterRequest): Buffer =>
+      Buffer.from(DescribeClusterRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DescribeClusterRequest => DescribeClusterRequest.decode(value),
+    responseSerialize: (value: DescribeClusterResponse): Buffer =>
+      Buffer.from(DescribeClusterResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DescribeClusterResponse => DescribeClusterResponse.decode(value),
+  },
+  /** This node alone: what DescribeCluster asks of every member. */
+  getNodeStatus: {
+    path: "/chat.v1.AdminService/GetNodeStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetNodeStatusRequest): Buffer => Buffer.from(GetNodeStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetNodeStatusRequest => GetNodeStatusRequest.decode(value),
+    responseSerialize: (value: GetNodeStatusResponse): Buffer =>
+      Buffer.from(GetNodeStatusResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetNodeStatusResponse => GetNodeStatusResponse.decode(value),
+  },
+  /**
+   * Closes a user's session wherever it is: a node passes the request to the
+   * user's node.
+   */
+  kickUser: {
+    path: "/chat.v1.AdminService/KickUser" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: KickUserRequest): Buffer => Buffer.from(KickUserRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): KickUserRequest => KickUserRequest.decode(value),
+    responseSerialize: (value: KickUserResponse): Buffer => Buffer.from(KickUserResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): KickUserResponse => KickUserResponse.decode(value),
+  },
+  /**
+   * Stops a node gracefully (its clients reconnect through the gateway to the
+   * others, it leaves the cluster, the process exits); any node passes the
+   * request to the node named.
+   */
+  drainNode: {
+    path: "/chat.v1.AdminService/DrainNode" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DrainNodeRequest): Buffer => Buffer.from(DrainNodeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DrainNodeRequest => DrainNodeRequest.decode(value),
+    responseSerialize: (value: DrainNodeResponse): Buffer => Buffer.from(DrainNodeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DrainNodeResponse => DrainNodeResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
@@ -3054,6 +4810,24 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
   listSessions: handleUnaryCall<ListSessionsRequest, ListSessionsResponse>;
   listRooms: handleUnaryCall<ListRoomsRequest, ListRoomsResponse>;
   getRoom: handleUnaryCall<GetRoomRequest, GetRoomResponse>;
+  /**
+   * The cluster in one answer, from any node: the leader, every member's own
+   * status (asked over the internal port) and this node's link to it.
+   */
+  describeCluster: handleUnaryCall<DescribeClusterRequest, DescribeClusterResponse>;
+  /** This node alone: what DescribeCluster asks of every member. */
+  getNodeStatus: handleUnaryCall<GetNodeStatusRequest, GetNodeStatusResponse>;
+  /**
+   * Closes a user's session wherever it is: a node passes the request to the
+   * user's node.
+   */
+  kickUser: handleUnaryCall<KickUserRequest, KickUserResponse>;
+  /**
+   * Stops a node gracefully (its clients reconnect through the gateway to the
+   * others, it leaves the cluster, the process exits); any node passes the
+   * request to the node named.
+   */
+  drainNode: handleUnaryCall<DrainNodeRequest, DrainNodeResponse>;
 }
 
 export interface AdminServiceClient extends Client {
@@ -3116,6 +4890,80 @@ export interface AdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetRoomResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The cluster in one answer, from any node: the leader, every member's own
+   * status (asked over the internal port) and this node's link to it.
+   */
+  describeCluster(
+    request: DescribeClusterRequest,
+    callback: (error: ServiceError | null, response: DescribeClusterResponse) => void,
+  ): ClientUnaryCall;
+  describeCluster(
+    request: DescribeClusterRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DescribeClusterResponse) => void,
+  ): ClientUnaryCall;
+  describeCluster(
+    request: DescribeClusterRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DescribeClusterResponse) => void,
+  ): ClientUnaryCall;
+  /** This node alone: what DescribeCluster asks of every member. */
+  getNodeStatus(
+    request: GetNodeStatusRequest,
+    callback: (error: ServiceError | null, response: GetNodeStatusResponse) => void,
+  ): ClientUnaryCall;
+  getNodeStatus(
+    request: GetNodeStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetNodeStatusResponse) => void,
+  ): ClientUnaryCall;
+  getNodeStatus(
+    request: GetNodeStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetNodeStatusResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Closes a user's session wherever it is: a node passes the request to the
+   * user's node.
+   */
+  kickUser(
+    request: KickUserRequest,
+    callback: (error: ServiceError | null, response: KickUserResponse) => void,
+  ): ClientUnaryCall;
+  kickUser(
+    request: KickUserRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: KickUserResponse) => void,
+  ): ClientUnaryCall;
+  kickUser(
+    request: KickUserRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: KickUserResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Stops a node gracefully (its clients reconnect through the gateway to the
+   * others, it leaves the cluster, the process exits); any node passes the
+   * request to the node named.
+   */
+  drainNode(
+    request: DrainNodeRequest,
+    callback: (error: ServiceError | null, response: DrainNodeResponse) => void,
+  ): ClientUnaryCall;
+  drainNode(
+    request: DrainNodeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DrainNodeResponse) => void,
+  ): ClientUnaryCall;
+  drainNode(
+    request: DrainNodeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DrainNodeResponse) => void,
   ): ClientUnaryCall;
 }
 

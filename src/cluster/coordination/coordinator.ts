@@ -13,6 +13,7 @@ import type {
   LeaderView,
   NodeDescriptor,
   ZkClientFactory,
+  ZooKeeperView,
 } from './types';
 
 export interface ClusterCoordinatorOptions {
@@ -104,6 +105,13 @@ export class ClusterCoordinator extends EventEmitter<CoordinatorEvents> implemen
   /** Current leadership of this node; `epoch` is the leading epoch, or 0 when not leading. */
   leadership(): { leading: boolean; epoch: number } {
     return { leading: this.leading !== null, epoch: this.leading?.epoch ?? 0 };
+  }
+
+  zookeeper(): ZooKeeperView {
+    const run = this.run;
+    const { connected, establishedAt } = run?.connection() ?? { connected: false, establishedAt: 0 };
+    if (!run || establishedAt === 0) return { connected: false, sessionId: '', sessionAgeMs: 0 };
+    return { connected, sessionId: run.sessionId(), sessionAgeMs: this.clock.now() - establishedAt };
   }
 
   private get retryDelayMs(): number {

@@ -42,6 +42,8 @@ export class SessionRun {
   private leading = false;
   private expired = false;
   private liveness: SessionLiveness | null = null;
+  /** When the session was established (clock ms); 0 until then. */
+  private establishedAt = 0;
   private shutdownPromise: Promise<void> | null = null;
   private readonly session: ZkSession;
   private readonly membership: MembershipWatch;
@@ -99,6 +101,11 @@ export class SessionRun {
     return this.leading;
   }
 
+  /** Diagnostics: connected now, and when the session was established (0 = not yet). */
+  connection(): { connected: boolean; establishedAt: number } {
+    return { connected: this.session.isConnected(), establishedAt: this.establishedAt };
+  }
+
   /** The fencing deadline has not passed, by the clock right now (see SessionLiveness.isFresh). */
   isFresh(): boolean {
     return this.liveness?.isFresh() ?? false;
@@ -109,6 +116,7 @@ export class SessionRun {
     const { clock, logger, paths, self } = this.options;
     const connectSentAt = clock.now();
     await this.session.connect(this.options.connectTimeoutMs, this.options.hosts);
+    this.establishedAt = clock.now();
     const negotiated = this.session.sessionTimeoutMs();
     this.liveness = new SessionLiveness({
       clock,

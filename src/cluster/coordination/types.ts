@@ -32,6 +32,15 @@ export interface LeadershipChange {
   reason: string;
 }
 
+/** Whether this node's ZooKeeper session is connected, which one it is, and since when. */
+export interface ZooKeeperView {
+  connected: boolean;
+  /** Hex session id; empty while there is no session. */
+  sessionId: string;
+  /** Since the current session was established; 0 while there is none. */
+  sessionAgeMs: number;
+}
+
 export interface CoordinatorEvents {
   members: [NodeDescriptor[]];
   leader: [LeaderView | null];
@@ -61,6 +70,8 @@ export interface Coordinator {
   /** True while this node is elected and its fencing deadline has not passed. */
   isLeader(): boolean;
   leadership(): { leading: boolean; epoch: number };
+  /** This node's view of ZooKeeper (read-only diagnostics); in-process coordinators leave it out. */
+  zookeeper?(): ZooKeeperView;
   on<K extends keyof CoordinatorEvents>(event: K, listener: (...args: CoordinatorEvents[K]) => void): unknown;
   off<K extends keyof CoordinatorEvents>(
     event: K,

@@ -2,12 +2,20 @@ import { status } from '@grpc/grpc-js';
 import type { handleUnaryCall, ServerUnaryCall } from '@grpc/grpc-js';
 import type {
   AdminServiceServer,
+  DescribeClusterResponse,
+  DrainNodeRequest,
+  DrainNodeResponse,
   GetClusterInfoResponse,
+  GetNodeStatusResponse,
   GetRoomResponse,
+  KickUserRequest,
+  KickUserResponse,
   ListRoomsResponse,
   ListSessionsRequest,
   ListSessionsResponse,
+  NodeStatus,
 } from '../../../gen/chat/v1/cluster';
+import type { NodeDescriptor } from '../coordination/types';
 import type { Logger } from '../../core/logger';
 import { mayAdminister, peerIdentity } from '../tls/identity';
 import { toGrpcStatus } from './status';
@@ -21,6 +29,21 @@ export interface AdminApi {
   listSessions?(req: ListSessionsRequest): Promise<ListSessionsResponse>;
   listRooms?(): Promise<ListRoomsResponse>;
   getRoom?(name: string): Promise<GetRoomResponse>;
+  describeCluster?(): Promise<DescribeClusterResponse>;
+  nodeStatus?(): Promise<GetNodeStatusResponse>;
+  kickUser?(req: KickUserRequest): Promise<KickUserResponse>;
+  drainNode?(req: DrainNodeRequest): Promise<DrainNodeResponse>;
+}
+
+/**
+ * The AdminService of other members as this node reaches them (AdminPeers:
+ * gRPC with this node's certificate). Without it a node describes only
+ * itself and acts only on itself.
+ */
+export interface PeerAdmin {
+  status(member: NodeDescriptor, timeoutMs: number): Promise<NodeStatus>;
+  kick(member: NodeDescriptor, req: KickUserRequest): Promise<KickUserResponse>;
+  drain(member: NodeDescriptor): Promise<DrainNodeResponse>;
 }
 
 /**
@@ -67,5 +90,9 @@ export function adminService(getApi: () => AdminApi | undefined, logger: Logger)
     listSessions: unary('ListSessions', log, (req: ListSessionsRequest) => getApi()?.listSessions?.(req)),
     listRooms: unary('ListRooms', log, () => getApi()?.listRooms?.()),
     getRoom: unary('GetRoom', log, (req: { name: string }) => getApi()?.getRoom?.(req.name)),
+    describeCluster: unary('DescribeCluster', log, () => getApi()?.describeCluster?.()),
+    getNodeStatus: unary('GetNodeStatus', log, () => getApi()?.nodeStatus?.()),
+    kickUser: unary('KickUser', log, (req: KickUserRequest) => getApi()?.kickUser?.(req)),
+    drainNode: unary('DrainNode', log, (req: DrainNodeRequest) => getApi()?.drainNode?.(req)),
   };
 }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { ChannelOptions } from '@grpc/grpc-js';
 import type { PeerFrame } from '../../../gen/chat/v1/cluster';
 import type { Logger } from '../../core/logger';
-import type { PeerAddress, PeerTransport, PeerTransportEvents } from '../transport';
+import type { LinkInfo, PeerAddress, PeerTransport, PeerTransportEvents } from '../transport';
 import type { TlsMaterial } from '../tls/credentials';
 import type { BackoffOptions } from '../../core/backoff';
 import { emptyStats } from './counters';
@@ -87,6 +87,17 @@ export class GrpcTransport extends EventEmitter<PeerTransportEvents> implements 
 
   isUp(nodeId: string): boolean {
     return this.dials.get(nodeId)?.isUp ?? false;
+  }
+
+  linkInfo(nodeId: string): LinkInfo {
+    const dial = this.dials.get(nodeId);
+    return {
+      state: dial?.state ?? 'down',
+      incomingUp: this.hub.isLinked(nodeId),
+      lastSentAt: dial?.lastSentAt || undefined,
+      lastReceivedAt: this.hub.lastReceivedAt(nodeId),
+      queued: dial?.queued ?? 0,
+    };
   }
 
   /** Peers this node has an up link to, and peers with an up link to this node. */

@@ -50,6 +50,8 @@ export interface LinkHubOptions {
  */
 export class LinkHub extends EventEmitter<LinkHubEvents> implements LinkAcceptor {
   private readonly peers = new Map<string, LinkCall>();
+  /** When each peer's stream last brought a message (ms since the epoch), for diagnostics. */
+  private readonly receivedAt = new Map<string, number>();
   private readonly helloTimeoutMs: number;
   private readonly logger: Logger;
   private closed = false;
@@ -67,6 +69,11 @@ export class LinkHub extends EventEmitter<LinkHubEvents> implements LinkAcceptor
 
   isLinked(nodeId: string): boolean {
     return this.peers.has(nodeId);
+  }
+
+  /** When a message last arrived from `nodeId` (ms since the epoch); undefined = never. */
+  lastReceivedAt(nodeId: string): number | undefined {
+    return this.receivedAt.get(nodeId);
   }
 
   accept(call: LinkCall): void {
@@ -111,6 +118,7 @@ export class LinkHub extends EventEmitter<LinkHubEvents> implements LinkAcceptor
       const stats = this.options.stats;
       stats.messagesReceived++;
       stats.framesReceived += req.frames.length;
+      if (linked) this.receivedAt.set(nodeId, Date.now());
       let frames = req.frames;
       if (!linked) {
         const hello = frames[0]?.body;
@@ -128,6 +136,7 @@ export class LinkHub extends EventEmitter<LinkHubEvents> implements LinkAcceptor
         }
         clearTimeout(helloTimer);
         linked = true;
+        this.receivedAt.set(nodeId, Date.now());
         this.register(nodeId, call);
         frames = frames.slice(1);
       }

@@ -56,6 +56,8 @@ export class PeerDial extends EventEmitter<PeerDialEvents> {
   private redialTimer: NodeJS.Timeout | null = null;
   private attempt = 0;
   private closed = false;
+  /** When a batch last went out on this link (ms since the epoch); 0 = never. */
+  private lastWriteAt = 0;
   private closing: Promise<void> | null = null;
 
   constructor(private readonly options: PeerDialOptions) {
@@ -77,6 +79,17 @@ export class PeerDial extends EventEmitter<PeerDialEvents> {
   /** Frames waiting in this link's batch. */
   get queued(): number {
     return this.stream?.batcher.queued ?? 0;
+  }
+
+  /** For diagnostics: up, waiting for the peer's acknowledgement, or down until the next dial. */
+  get state(): 'up' | 'dialling' | 'down' {
+    if (!this.stream) return 'down';
+    return this.stream.up ? 'up' : 'dialling';
+  }
+
+  /** When this link last wrote a batch (ms since the epoch); 0 = never. */
+  get lastSentAt(): number {
+    return this.lastWriteAt;
   }
 
   start(): void {
@@ -129,7 +142,11 @@ export class PeerDial extends EventEmitter<PeerDialEvents> {
       clientChannelOptions(this.options.channelOptions),
     );
     const call = this.client.link();
-    const batcher = new FrameBatcher((frames) => call.write({ frames }), stats, this.batch, this.logger);
+    const write = (frames: PeerFrame[]): boolean => {
+      this.lastWriteAt = Date.now();
+      return call.write({ frames });
+    };
+    const batcher = new FrameBatcher(write, stats, this.batch, this.logger);
     const stream: Stream = { call, batcher, up: false };
     this.stream = stream;
     batcher.enqueue({ epoch: 0, body: { $case: 'hello', value: { nodeId } } });

@@ -26,6 +26,8 @@ export interface SqliteStoreOptions {
   logger: Logger;
   /** Clock for createdAt fields; tests may pin it. */
   now?: () => number;
+  /** See WriterOptions.onCommit. */
+  onCommit?: (waitedMs: number) => void;
 }
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
@@ -52,6 +54,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     ...DEFAULT_WRITER,
     lockWaitMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
     windowMs: options.commitWindowMs ?? DEFAULT_WRITER.windowMs,
+    onCommit: options.onCommit,
   });
   const limits = { maxTextLength: options.maxTextLength ?? DEFAULT_MAX_TEXT_LENGTH };
   const checkpointer = options.path === ':memory:' ? undefined : new Checkpointer(db, options.path, log);

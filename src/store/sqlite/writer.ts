@@ -17,6 +17,8 @@ export interface WriterOptions {
   /** Jobs waiting for a commit, past which new ones are refused (503 STORE_BUSY). */
   maxQueued?: number;
   now: () => number;
+  /** After each commit: how long its oldest write waited to be committed (ms), for metrics. */
+  onCommit?: (waitedMs: number) => void;
 }
 
 export const DEFAULT_WRITER: WriterOptions = {
@@ -135,6 +137,7 @@ export class SqliteWriter {
       this.lastCommit = this.options.now();
       this.counters.commits++;
       this.counters.rows += jobs.length;
+      this.options.onCommit?.(this.lastCommit - (jobs[0]?.since ?? this.lastCommit));
       jobs.forEach((job, i) => {
         const result = results[i];
         if (result?.ok) job.resolve(result.value);
