@@ -4,8 +4,12 @@ import { credentials, Metadata } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
 import { AdminServiceClient } from '../../gen/chat/v1/cluster';
 import type {
+  DescribeClusterResponse,
+  DrainNodeResponse,
   GetClusterInfoResponse,
+  GetNodeStatusResponse,
   GetRoomResponse,
+  KickUserResponse,
   ListSessionsResponse,
 } from '../../gen/chat/v1/cluster';
 
@@ -38,6 +42,33 @@ export class AdminClients {
   getRoom(address: string, name: string, timeoutMs = 3000): Promise<GetRoomResponse> {
     return this.call(address, timeoutMs, (c, options, done: Done<GetRoomResponse>) =>
       c.getRoom({ name }, new Metadata(), options, done),
+    );
+  }
+
+  /** The whole cluster as the node at `address` sees it. */
+  describeCluster(address: string, timeoutMs = 3000): Promise<DescribeClusterResponse> {
+    return this.call(address, timeoutMs, (c, options, done: Done<DescribeClusterResponse>) =>
+      c.describeCluster({}, new Metadata(), options, done),
+    );
+  }
+
+  nodeStatus(address: string, timeoutMs = 2000): Promise<GetNodeStatusResponse> {
+    return this.call(address, timeoutMs, (c, options, done: Done<GetNodeStatusResponse>) =>
+      c.getNodeStatus({}, new Metadata(), options, done),
+    );
+  }
+
+  /** Closes `username`'s session wherever it is (the node at `address` passes the request on). */
+  kickUser(address: string, username: string, timeoutMs = 5000): Promise<KickUserResponse> {
+    return this.call(address, timeoutMs, (c, options, done: Done<KickUserResponse>) =>
+      c.kickUser({ username, reason: '', forwarded: false }, new Metadata(), options, done),
+    );
+  }
+
+  /** Drains `nodeId` (empty: the node at `address`). */
+  drainNode(address: string, nodeId: string, timeoutMs = 5000): Promise<DrainNodeResponse> {
+    return this.call(address, timeoutMs, (c, options, done: Done<DrainNodeResponse>) =>
+      c.drainNode({ nodeId }, new Metadata(), options, done),
     );
   }
 

@@ -10,6 +10,7 @@ import { ChatClient } from '../../src/client/chat-client';
 import type { ChatClientOptions } from '../../src/client/chat-client';
 import { silentLogger } from '../../src/core/logger';
 import { LocalChatCluster, ensureClusterCerts } from '../../src/devservices/chat-cluster';
+import type { AdminClients } from '../../src/devservices/admin-client';
 import type { ChatNodeProcess } from '../../src/devservices/chat-node';
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/types';
@@ -91,6 +92,11 @@ export class TestCluster {
     if (first) await cluster.startNode(first);
     await Promise.all(rest.map((id) => cluster.startNode(id)));
     return cluster;
+  }
+
+  /** AdminService of the nodes, with the admin certificate. */
+  get admin(): AdminClients {
+    return this.local.admin;
   }
 
   /** The environment every node gets (before per-node extras). */
