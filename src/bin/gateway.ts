@@ -1,4 +1,4 @@
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
 import { ConfigError } from '../config/env-reader';
 import { loadGatewayConfig } from '../config/gateway';
 import { createLogger } from '../core/logger';
@@ -10,7 +10,7 @@ import {
   createStrategy,
   prometheusGatewayMetrics,
 } from '../gateway';
-import { serveMetrics } from '../node/metrics';
+import { processMetrics, serveMetrics } from '../node/metrics';
 import { openRedis } from '../redis/connect';
 import { onShutdownSignal, signalReady } from './shutdown';
 
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     },
   );
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  processMetrics(registry);
   const gateway = new Gateway({
     directory,
     strategy: createStrategy(config.strategy),

@@ -6,11 +6,26 @@ import type { StoreWriteStats } from '../store/types';
 import { toErrorReply } from '../core/errors';
 import type { CommandInterceptor } from '../ws';
 
+/**
+ * prom-client's process metrics, less three gauges named like counters
+ * (`promtool check metrics` refuses them); their per-type twins
+ * (`nodejs_active_handles{type}` ...) stay and sum to the same totals.
+ */
+export function processMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+  for (const name of [
+    'nodejs_active_handles_total',
+    'nodejs_active_requests_total',
+    'nodejs_active_resources_total',
+  ])
+    registry.removeSingleMetric(name);
+}
+
 /** The node's Prometheus registry with process metrics and the chat command metrics. */
 export function createRegistry(nodeId: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ node: nodeId });
-  collectDefaultMetrics({ register: registry });
+  processMetrics(registry);
   return registry;
 }
 
