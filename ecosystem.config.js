@@ -9,6 +9,10 @@ const NODES = Number(process.env.CLUSTER_NODES || 3);
 const GATEWAYS = Number(process.env.GATEWAY_INSTANCES || 2);
 const servicesFile = path.join(__dirname, 'data', 'dev-services.json');
 const services = fs.existsSync(servicesFile) ? JSON.parse(fs.readFileSync(servicesFile, 'utf8')) : {};
+// The web console's token: ADMIN_TOKEN, or the one `npm start` keeps in data/admin-token.
+const tokenFile = path.join(__dirname, 'data', 'admin-token');
+const adminToken =
+  process.env.ADMIN_TOKEN || (fs.existsSync(tokenFile) ? fs.readFileSync(tokenFile, 'utf8').trim() : '');
 
 const shared = {
   REDIS_URL: process.env.REDIS_URL || services.redisUrl || 'redis://127.0.0.1:6379',
@@ -43,6 +47,9 @@ for (let i = 1; i <= NODES; i++) {
       NODE_ID: `node${i}`,
       WS_PORT: String(9000 + i),
       RPC_PORT: String(9100 + i),
+      METRICS_PORT: String(9200 + i),
+      // Without a token the console stays off (a console nobody protects is refused at start).
+      ...(adminToken ? { ADMIN_PORT: String(9300 + i), ADMIN_TOKEN: adminToken } : {}),
     },
   });
 }
@@ -53,7 +60,9 @@ apps.push({
   exec_mode: 'cluster',
   instances: GATEWAYS,
   wait_ready: true,
-  env: { ...shared, GATEWAY_PORT: process.env.GATEWAY_PORT || '8080' },
+  // Each instance its own metrics port: 9280, 9281, ...
+  increment_var: 'METRICS_PORT',
+  env: { ...shared, GATEWAY_PORT: process.env.GATEWAY_PORT || '8080', METRICS_PORT: '9280' },
 });
 
 module.exports = { apps };

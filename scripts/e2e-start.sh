@@ -18,7 +18,7 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
-PORTS=(8080 9001 9002 9003 9101 9102 9103 6390 2190)
+PORTS=(8080 9001 9002 9003 9101 9102 9103 9201 9202 9203 9280 9281 9301 9302 9303 6390 2190)
 GATEWAY=http://127.0.0.1:8080
 source_tree=head
 case "${1:-}" in
@@ -115,6 +115,24 @@ servers="$(node -e '
   }).catch((e) => { console.error(e.message); process.exit(1); });' "$GATEWAY")"
 [[ "$servers" == "node1 node2 node3" ]] || fail "the gateway lists '$servers' instead of node1 node2 node3"
 echo "gateway lists: $servers"
+
+# --- 1b. metrics on every node and gateway instance, the console with the token npm start made
+say "metrics and console"
+node -e '
+  const [token] = process.argv.slice(1);
+  const check = async (url, init, want) => {
+    const res = await fetch(url, init);
+    const body = await res.text();
+    if (res.status !== 200 || !body.includes(want)) throw new Error(`${url}: ${res.status}, no ${want}`);
+    console.log(`  ${url} ok`);
+  };
+  (async () => {
+    for (const port of [9201, 9202, 9203]) await check(`http://127.0.0.1:${port}/metrics`, {}, "chat_cluster_is_leader");
+    for (const port of [9280, 9281]) await check(`http://127.0.0.1:${port}/metrics`, {}, "chat_gateway_nodes_available");
+    const auth = { headers: { authorization: `Bearer ${token}` } };
+    await check("http://127.0.0.1:9301/api/cluster", auth, "\"leaderId\"");
+  })().catch((e) => { console.error(e.message); process.exit(1); });' "$(cat data/admin-token)" ||
+  fail "metrics or console not served as the README says"
 
 # --- 2. two clients through the gateway
 say "two terminal clients"

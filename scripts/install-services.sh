@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the servers the tests and the dev cluster launch are installed:
 # redis-server, ZooKeeper (jar + java), and with --with-rabbitmq, rabbitmq-server.
+# With --with-test-tools also what the operator tests drive: promtool (Debian
+# package prometheus) and chromium (the console's browser test, /usr/bin/chromium).
 # tmux (the terminal the interactive client test drives) is optional: installed
 # along with the others when possible, otherwise that one test is skipped.
 # Quiet when everything is present. As root with apt-get, installs what is
@@ -11,15 +13,17 @@
 set -euo pipefail
 
 with_rabbitmq=0
+with_test_tools=0
 for arg in "$@"; do
   case "$arg" in
     --with-rabbitmq) with_rabbitmq=1 ;;
+    --with-test-tools) with_test_tools=1 ;;
     -h | --help)
-      echo "usage: $0 [--with-rabbitmq]"
+      echo "usage: $0 [--with-rabbitmq] [--with-test-tools]"
       exit 0
       ;;
     *)
-      echo "install-services: unknown argument '$arg' (usage: $0 [--with-rabbitmq])" >&2
+      echo "install-services: unknown argument '$arg' (usage: $0 [--with-rabbitmq] [--with-test-tools])" >&2
       exit 2
       ;;
   esac
@@ -59,6 +63,10 @@ missing_packages() {
     packages+=(default-jre-headless)
   fi
   if [[ "$with_rabbitmq" == 1 ]] && ! have_rabbitmq; then packages+=(rabbitmq-server); fi
+  if [[ "$with_test_tools" == 1 ]]; then
+    command -v promtool >/dev/null 2>&1 || packages+=(prometheus)
+    [[ -x /usr/bin/chromium ]] || packages+=(chromium)
+  fi
   echo "${packages[@]}"
 }
 
@@ -109,6 +117,7 @@ for package in "${missing[@]}"; do
     redis-server) brew_packages+=(redis) ;;
     zookeeper | default-jre-headless) brew_packages+=(zookeeper) ;; # brings openjdk
     rabbitmq-server) brew_packages+=(rabbitmq) ;;
+    prometheus) brew_packages+=(prometheus) ;;
   esac
 done
 

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ensureDevCerts } from '../cluster/tls/certs';
@@ -127,6 +128,17 @@ async function prepareServices(config: DevClusterConfig): Promise<{ redisUrl: st
   return { redisUrl, zkHosts };
 }
 
+/** The console's token, made once and kept in data/admin-token (0600); ecosystem.config.js reads it. */
+async function ensureAdminToken(): Promise<void> {
+  const file = path.join(DATA, 'admin-token');
+  await privateDir(DATA);
+  try {
+    await fs.writeFile(file, `${randomBytes(24).toString('base64url')}\n`, { flag: 'wx', mode: 0o600 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
 async function seedIfEmpty(config: DevClusterConfig): Promise<void> {
   const store = await openStore({ mongoUrl: config.mongoUrl, sqlitePath: config.sqlitePath, logger });
   try {
@@ -153,6 +165,7 @@ async function start(config: DevClusterConfig): Promise<void> {
   });
   const { redisUrl, zkHosts } = await prepareServices(config);
   await seedIfEmpty(config);
+  await ensureAdminToken();
   pm2(['start', ECOSYSTEM, '--only', [...NODE_APPS, 'chat-gateway'].join(',')]);
   const gateway = `http://127.0.0.1:${config.gatewayPort}`;
   await waitFor(
@@ -173,6 +186,8 @@ Cluster up: gateway http://127.0.0.1:${config.gatewayPort}  (GET /servers), chat
 Start a client in another terminal:   npm run client
 Log in as user1 .. user100 with password "${DEV_PASSWORD}".
 Logs: npx pm2 logs     Status: npx pm2 ls     Stop everything: npm stop
+Metrics: http://127.0.0.1:9201/metrics .. 9203 (nodes), :9280 and up (gateway instances)
+Console: http://127.0.0.1:9301/ .. 9303 (token: ADMIN_TOKEN, or the one in data/admin-token)
 `);
 }
 
