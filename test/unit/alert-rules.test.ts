@@ -5,7 +5,9 @@ const OPS = path.join(__dirname, '..', '..', 'ops', 'prometheus');
 
 describe('Prometheus alerting rules (ops/prometheus)', () => {
   it('are valid rules', async () => {
-    expect(await promtool(['check', 'rules', path.join(OPS, 'alerts.yml')])).toMatch(/SUCCESS: 8 rules found/);
+    expect(await promtool(['check', 'rules', path.join(OPS, 'alerts.yml')])).toMatch(
+      /SUCCESS: 8 rules found/,
+    );
   });
 
   it('pass their unit tests (promtool test rules)', async () => {
