@@ -141,4 +141,23 @@ describe('operator view: DescribeCluster, KickUser, DrainNode', () => {
     expect(view.members).toHaveLength(3);
     expect(view.leaderId).toBe(leaderId);
   });
+
+  it('shows a killed member as unlinked and silent within a second, before ZooKeeper drops it', async () => {
+    const [asker, killed] = [...cluster.nodes.keys()].filter((id) => id !== leaderId).sort() as [
+      string,
+      string,
+    ];
+    await cluster.kill(killed);
+    const view = await waitFor(
+      async () => {
+        const v = await describeFrom(asker);
+        const m = v.members.find((x) => x.nodeId === killed);
+        return m && m.link?.state !== LinkState.LINK_STATE_UP && !m.status ? v : undefined;
+      },
+      { what: `${asker} to see its link to ${killed} break`, timeoutMs: 1000, intervalMs: 20 },
+    );
+    // Still a member until its ZooKeeper session expires (ZK_SESSION_TIMEOUT_MS), but visibly gone.
+    expect(member(view, killed).error).toMatch(new RegExp(`${killed} did not answer`));
+    expect(member(view, leaderId).status?.role).toBe('leader');
+  });
 });
