@@ -19,7 +19,7 @@ import { RedisLoginBackoff } from '../redis/login-backoff';
 import { RedisResumeTokens } from '../redis/resume-tokens';
 import { RedisServerRegistry } from '../redis/server-registry';
 import { openStore } from '../store';
-import { edgeMetrics, WsServer } from '../ws';
+import { connectionMetrics, edgeMetrics, WsServer } from '../ws';
 import { startExtensions } from './extensions';
 
 /** A chat node on its real drivers, and how to stop all of it. */
@@ -129,8 +129,8 @@ export async function composeNode(config: NodeConfig, logger: Logger): Promise<C
         self,
         coordinator,
         transport,
-        edge: (sink) =>
-          new WsServer({
+        edge: (sink) => {
+          const server = new WsServer({
             host: config.ws.host,
             port: config.ws.port,
             limits: config.ws,
@@ -139,7 +139,10 @@ export async function composeNode(config: NodeConfig, logger: Logger): Promise<C
             metrics: edgeMetrics(metrics),
             maxPendingCommands: config.ws.maxPendingCommands,
             maxInFlightCommands: config.ws.maxInFlightCommands,
-          }),
+          });
+          server.onConnection(connectionMetrics(metrics));
+          return server;
+        },
         hooks: extensions.hooks,
         events: extensions.events,
         metrics,

@@ -1,8 +1,14 @@
 import type { GroupService } from '../chat/groups';
+import type { LocalSessions } from '../chat/local-sessions';
 import type { SessionDirectory } from '../chat/ports';
+import type { Presence } from '../chat/presence';
+import type { PeerOutbox } from '../cluster/peer-outbox';
 import type { AdminApi } from '../cluster/rpc/admin-service';
 import { Unavailable, NotFound } from '../core/errors';
+import type { Logger } from '../core/logger';
 import { roomToWire } from '../protocol/mappers';
+import { clusterMetrics } from './cluster-metrics';
+import type { NodePorts } from './node-ports';
 import { nodeStatus, roleOf } from './node-status';
 import { describeCluster, drainNode, kickUser } from './operator-actions';
 import type { OperatorDeps } from './operator-actions';
@@ -10,6 +16,43 @@ import type { OperatorDeps } from './operator-actions';
 export interface AdminDeps extends OperatorDeps {
   directory: SessionDirectory;
   groups: GroupService;
+}
+
+/** What ChatNode builds that the operator's view reads (the rest comes from its ports). */
+export interface OperatorParts {
+  nodeId: string;
+  startedAt: number;
+  presence: Presence;
+  local: LocalSessions;
+  groups: GroupService;
+  outbox: PeerOutbox;
+  connections: () => number;
+  /** ChatNode.stop: what DrainNode does unless the ports say otherwise. */
+  stop: () => Promise<void>;
+  logger: Logger;
+}
+
+/**
+ * The operator's view of a node: registers the cluster metrics on the
+ * node's registry and returns the AdminService methods.
+ */
+export function operatorApi(ports: NodePorts, parts: OperatorParts): AdminApi {
+  const { coordinator } = ports;
+  const { groups } = parts;
+  const deps: AdminDeps = {
+    ...parts,
+    now: () => ports.clock.now(),
+    coordinator,
+    transport: ports.transport,
+    metrics: ports.metrics,
+    directory: ports.directory,
+    peers: ports.peerAdmin,
+    drain: ports.drain ?? parts.stop,
+    // Today the leader runs every room; with rooms spread over nodes, each owner's share.
+    ownedRooms: () => (coordinator.isLeader() ? groups.list().map((r) => r.name) : []),
+  };
+  clusterMetrics(ports.metrics, deps);
+  return adminApi(deps);
 }
 
 /** AdminService answers for operators (grpcurl with the admin certificate, the web console). */

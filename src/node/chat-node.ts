@@ -18,8 +18,7 @@ import type { NodeConfig } from '../config/node';
 import type { Logger } from '../core/logger';
 import { CloseCode } from '../protocol/close-codes';
 import { pushCodec } from '../protocol/push';
-import { adminApi } from './admin';
-import { clusterMetrics } from './cluster-metrics';
+import { operatorApi } from './admin';
 import { ClusterOutbound } from './cluster-outbound';
 import { commandPipeline } from './command-pipeline';
 import { leaderDuties } from './leader-tasks';
@@ -253,21 +252,17 @@ export class ChatNode {
     });
     this.closers.set('coordinator', () => coordinator.stop());
 
-    const view = {
+    this.admin = operatorApi(ports, {
       nodeId,
       startedAt: this.startedAt,
-      now: () => clock.now(),
-      coordinator,
-      transport,
+      presence,
+      local,
+      groups,
       outbox,
-    };
-    const status = { ...view, local, connections: () => edge.connectionCount, metrics: ports.metrics };
-    // Today the leader runs every room; per-node owners fill this in with their share.
-    const ownedRooms = (): string[] => (coordinator.isLeader() ? groups.list().map((r) => r.name) : []);
-    clusterMetrics(ports.metrics, { ...status, ownedRooms });
-    const drain = ports.drain ?? (() => this.stop());
-    const operator = { ...status, ownedRooms, presence, peers: ports.peerAdmin, drain, logger: log };
-    this.admin = adminApi({ ...operator, directory: ports.directory, groups });
+      connections: () => edge.connectionCount,
+      stop: () => this.stop(),
+      logger: log,
+    });
 
     await coordinator.start();
     await releaseStaleSessions({ nodeId, directory: ports.directory, local, logger: log });

@@ -22,7 +22,7 @@ export type {
 export { AbuseGuard } from './abuse-guard';
 export type { AbuseLimits, StrikeCause } from './abuse-guard';
 export { authGate, edgeInterceptors, validation } from './interceptors';
-export { edgeMetrics, noEdgeMetrics } from './metrics';
+export { connectionMetrics, edgeMetrics, noEdgeMetrics } from './metrics';
 export type { EdgeMetrics } from './metrics';
 export { CommandPipeline } from './pipeline';
 export { WsServer } from './server';

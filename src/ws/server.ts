@@ -251,10 +251,8 @@ export class WsServer implements ClientEdge {
     }
     const leave = this.admission.enter(remoteAddress);
     this.live.add(conn);
-    this.metrics.opened();
     const deadline = loginDeadline(conn, this.options.limits.loginTimeoutMs, this.metrics, this.logger);
-    conn.onClose((code) => {
-      this.metrics.closed(code);
+    conn.onClose(() => {
       leave();
       if (deadline !== undefined) clearTimeout(deadline);
       this.live.delete(conn);
