@@ -11,6 +11,7 @@ import type { Logger } from '../core/logger';
 import { ConsoleServer } from '../console/server';
 import { RedisKeys } from '../core/names';
 import { ChatNode } from '../node/chat-node';
+import { linkTrafficMetrics } from '../node/cluster-metrics';
 import { createRegistry, serveMetrics, storeCommitLatency } from '../node/metrics';
 import { RedisRecentActivity } from '../redis/activity';
 import { RedisSessionDirectory } from '../redis/sessions';
@@ -97,6 +98,7 @@ export async function composeNode(config: NodeConfig, logger: Logger): Promise<C
     const rpcBound = await rpc.start();
     closers.push({ name: 'rpc', close: () => rpc.stop() });
     closers.push({ name: 'links', close: () => transport.close() });
+    linkTrafficMetrics(metrics, () => transport.stats());
     const rpcAddress = `${config.rpc.advertiseHost ?? config.rpc.host}:${rpcBound.slice(rpcBound.lastIndexOf(':') + 1)}`;
 
     const extensions = await startExtensions(config, log, metrics);

@@ -1,5 +1,6 @@
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
+import type { LinkStats } from '../cluster/rpc/counters';
 import { linkInfo, peersOf } from './node-status';
 import type { NodeStatusSource } from './node-status';
 
@@ -124,4 +125,23 @@ export function clusterMetrics(registry: Registry, s: NodeStatusSource): void {
   gauge(registry, 'chat_ws_connections', 'Open client connections.', () => s.connections());
   gauge(registry, 'chat_sessions', 'Logged-in sessions on this node.', () => s.local.size);
   gauge(registry, 'chat_rooms_owned', 'Rooms this node runs.', () => s.ownedRooms().length);
+}
+
+/** The gRPC links' traffic counters (GrpcTransport.stats), copied when scraped. */
+export function linkTrafficMetrics(registry: Registry, stats: () => LinkStats): void {
+  const copy = (name: string, help: string, read: (s: LinkStats) => number): void =>
+    copiedCounter(registry, name, help, () => read(stats()));
+  copy(
+    'chat_peer_messages_sent_total',
+    'gRPC messages (batches of frames) written to peers.',
+    (s) => s.messagesSent,
+  );
+  copy('chat_peer_frames_sent_total', 'Frames written to peers.', (s) => s.framesSent);
+  copy('chat_peer_frames_received_total', 'Frames received from peers.', (s) => s.framesReceived);
+  copy(
+    'chat_peer_frames_dropped_total',
+    "Frames refused because a peer link's queue was full (backpressure).",
+    (s) => s.framesDropped,
+  );
+  copy('chat_peer_frames_lost_total', 'Frames still queued when their link broke.', (s) => s.framesLost);
 }

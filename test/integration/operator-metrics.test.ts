@@ -103,6 +103,9 @@ describe('metrics of a real cluster and gateway', () => {
     expect(value(body, `chat_ws_connections_opened_total{node="${follower}"}`)).toBe(1);
     expect(value(body, `chat_ws_slow_consumers_total{node="${follower}"}`)).toBe(0);
     expect(value(body, `chat_peer_frames_held{peer="${leaderId}",node="${follower}"}`)).toBe(0);
+    expect(value(body, `chat_peer_frames_sent_total{node="${follower}"}`)).toBeGreaterThan(0);
+    expect(value(body, `chat_peer_frames_received_total{node="${follower}"}`)).toBeGreaterThan(0);
+    expect(value(body, `chat_peer_frames_lost_total{node="${follower}"}`)).toBe(0);
     expect(value(body, `chat_commands_total{command="sendDirect",outcome="ok",node="${follower}"}`)).toBe(1);
     // The stored DM (and the users' logins) went through the SQLite writer.
     expect(value(body, `chat_store_commit_seconds_count{node="${follower}"}`)).toBeGreaterThanOrEqual(1);
