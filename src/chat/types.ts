@@ -104,8 +104,8 @@ export interface LeaderOutcome<K extends LeaderOpName> {
 /** A user's session on this node, with a way to reach their connection. */
 export interface SessionPeer {
   push(push: OutgoingPush): void;
-  /** Closes the connection because a newer login replaced it. */
-  kick(reason: string): void;
+  /** Closes the connection: a newer login replaced it (4000), or an operator removed the user (4004). */
+  kick(reason: string, why?: 'replaced' | 'removed'): void;
   /** Tells the client it may have missed messages: sync these positions (and all it has seen, with `all`). */
   hint(hint: { positions: SyncPosition[]; all: boolean; reason: string }): void;
 }

@@ -9,7 +9,7 @@ import type { Logger } from '../core/logger';
 import { roomToWire } from '../protocol/mappers';
 import { clusterMetrics } from './cluster-metrics';
 import type { NodePorts } from './node-ports';
-import { nodeStatus, roleOf } from './node-status';
+import { nodeStatus, roleOf, wholeMs } from './node-status';
 import { describeCluster, drainNode, kickUser } from './operator-actions';
 import type { OperatorDeps } from './operator-actions';
 
@@ -75,7 +75,7 @@ export function adminApi(d: AdminDeps): AdminApi {
         leaderId: leader?.nodeId ?? '',
         epoch: leader?.epoch ?? 0,
         nodes: d.coordinator.members().map((m) => ({ ...m })),
-        uptimeMs: d.now() - d.startedAt,
+        uptimeMs: wholeMs(d.now() - d.startedAt),
         connections: d.connections(),
       };
     },

@@ -214,9 +214,9 @@ export function peerOf(conn: ClientConnection): SessionPeer {
     push: (push) => {
       conn.sendEncoded(push);
     },
-    kick: (reason) => {
+    kick: (reason, why = 'replaced') => {
       conn.send({ replyTo: 0, event: { $case: 'kicked', value: { reason } } });
-      conn.close(CloseCode.REPLACED, reason);
+      conn.close(why === 'removed' ? CloseCode.KICKED : CloseCode.REPLACED, reason);
     },
     hint: (hint) => {
       conn.send({ replyTo: 0, event: { $case: 'syncHint', value: hint } });

@@ -61,7 +61,7 @@ export function linkStatus(s: NodeStatusSource, peer: string): LinkStatus {
   const info = linkInfo(s.transport, peer);
   const now = s.now();
   const age = (at: number | undefined): number | undefined =>
-    at === undefined ? undefined : Math.max(0, now - at);
+    at === undefined ? undefined : wholeMs(now - at);
   return {
     peer,
     state: WIRE_STATE[info.state],
@@ -71,6 +71,11 @@ export function linkStatus(s: NodeStatusSource, peer: string): LinkStatus {
     queuedFrames: info.queued,
     heldFrames: s.outbox.heldFor(peer),
   };
+}
+
+/** Durations travel as uint64 milliseconds: whole and never negative, whatever the clock. */
+export function wholeMs(ms: number): number {
+  return Math.max(0, Math.round(ms));
 }
 
 /** Every other member this node knows. */
@@ -118,7 +123,7 @@ export async function nodeStatus(s: NodeStatusSource): Promise<NodeStatus> {
     role: roleOf(s.coordinator),
     leaderId: leader?.nodeId ?? '',
     epoch: leader?.epoch ?? 0,
-    uptimeMs: s.now() - s.startedAt,
+    uptimeMs: wholeMs(s.now() - s.startedAt),
     sessions: s.local.size,
     connections: s.connections(),
     links: peersOf(s).map((peer) => linkStatus(s, peer)),

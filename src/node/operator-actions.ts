@@ -52,7 +52,7 @@ export async function describeCluster(d: OperatorDeps): Promise<DescribeClusterR
     leaderId: leader?.nodeId ?? '',
     epoch: leader?.epoch ?? 0,
     members: statuses,
-    at: d.now(),
+    at: Math.round(d.now()),
   };
 }
 
@@ -63,7 +63,7 @@ export async function kickUser(d: OperatorDeps, req: KickUserRequest): Promise<K
   const session = d.local.get(req.username);
   if (session) {
     // The connection's close runs the usual logout: presence, the global session, plugins.
-    session.peer.kick(reason);
+    session.peer.kick(reason, 'removed');
     d.logger.info({ event: 'operator_kick', user: req.username }, 'operator closed a session');
     return { nodeId: d.nodeId, kicked: true };
   }

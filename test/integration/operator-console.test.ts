@@ -130,7 +130,7 @@ describe('admin console in a browser', () => {
     await page.fill('#kick-user', 'cora');
     await page.click('#kick-form button');
     await page.waitForSelector(`text=Kicked cora on ${other}.`);
-    expect((await cora.waitClosed()).code).toBe(CloseCode.REPLACED);
+    expect((await cora.waitClosed()).code).toBe(CloseCode.KICKED);
   });
 
   it('follows a node that stops', async () => {

@@ -114,7 +114,7 @@ describe('operator view: DescribeCluster, KickUser, DrainNode', () => {
     );
     expect(answer.nodeId).toBe(elsewhere);
     await kicked;
-    expect((await otto.waitClosed()).code).toBe(CloseCode.REPLACED);
+    expect((await otto.waitClosed()).code).toBe(CloseCode.KICKED);
     expect(await admin().kickUser(cluster.node(asker).rpcAddress, 'nobody-online')).toEqual({
       nodeId: '',
       kicked: false,
@@ -127,7 +127,7 @@ describe('operator view: DescribeCluster, KickUser, DrainNode', () => {
     const node = cluster.node(drained);
     const answer = await admin().drainNode(cluster.node(asker).rpcAddress, drained);
     expect(answer).toEqual({ nodeId: drained, draining: true });
-    expect((await oscar.waitClosed()).code).toBe(CloseCode.GOING_AWAY);
+    expect((await oscar.waitClosed()).code).toBe(CloseCode.SERVER_SHUTDOWN);
     expect(await node.exited).toBe(0);
     cluster.nodes.delete(drained);
     // The view is read when asked: the clean leave shows as soon as ZooKeeper tells the asker.

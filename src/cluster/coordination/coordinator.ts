@@ -111,7 +111,9 @@ export class ClusterCoordinator extends EventEmitter<CoordinatorEvents> implemen
     const run = this.run;
     const { connected, establishedAt } = run?.connection() ?? { connected: false, establishedAt: 0 };
     if (!run || establishedAt === 0) return { connected: false, sessionId: '', sessionAgeMs: 0 };
-    return { connected, sessionId: run.sessionId(), sessionAgeMs: this.clock.now() - establishedAt };
+    // Whole milliseconds: the clock may be a fractional monotonic one.
+    const sessionAgeMs = Math.max(0, Math.round(this.clock.now() - establishedAt));
+    return { connected, sessionId: run.sessionId(), sessionAgeMs };
   }
 
   private get retryDelayMs(): number {
