@@ -39,6 +39,7 @@ export class DeliveryQueue {
 
   /** A pushed message: a hole before it is synced first. */
   push(m: ChatMessage): void {
+    this.o.listener.received?.(m);
     void this.run(async () => {
       const gap = this.o.seen.gapBefore(m);
       // The message before it may still be on its way (e.g. the acknowledgement of our own send).

@@ -12,6 +12,8 @@ export type CatchUpCause = 'login' | 'reconnect' | 'gap' | 'hint';
 
 /** What a ResilientClient tells whoever shows its messages (a screen, a test's checker). Every method is optional. */
 export interface RecoveryListener {
+  /** Every push as it arrives, before de-duplication (for diagnostics and tests). */
+  received?(m: ChatMessage): void;
   /** A message not shown before, in the order to show it. */
   message?(m: ChatMessage, origin: ShownOrigin): void;
   /** The connection closed unexpectedly; reconnecting starts. */
