@@ -45,9 +45,9 @@ export interface CheckReport {
   /** Expected pairs never shown: the message is in the store / is not in the store. */
   missingStored: number;
   missingUnstored: number;
-  /** One message shown to one user more than once (a key under two ids counts too). */
+  /** One message shown more than once by one client (a key under two ids counts too). */
   duplicatesShown: number;
-  /** A message shown after a later one of the same sender in the same conversation. */
+  /** A message shown after one its sender sent once it was answered (same conversation). */
   orderViolations: number;
   /** Room messages pushed to a user who was not a member while it was sent. */
   nonMemberDeliveries: number;
@@ -90,7 +90,6 @@ export class DeliveryChecker {
   readonly membership = new MembershipModel();
   readonly connections = new ConnectionLog();
   private readonly sends = new Map<string, SendRecord>();
-  private readonly sendCount = new Map<string, number>();
   private readonly shownBy = new Map<string, ShownRecord[]>();
   private readonly pushedBy = new Map<string, Map<string, number>>();
   /** Local time of the fault, for the problems' timestamps and the cross-node delivery time. */
@@ -104,11 +103,8 @@ export class DeliveryChecker {
   /** A send started (one call per key; retries are reported by attemptFailed). */
   started(plan: PlannedSend, node: string, at = Date.now()): void {
     if (this.sends.has(plan.key)) throw new Error(`checker: key ${plan.key} started twice`);
-    const index = this.sendCount.get(plan.from) ?? 0;
-    this.sendCount.set(plan.from, index + 1);
     this.sends.set(plan.key, {
       plan,
-      index,
       startedAt: at,
       startNode: node,
       failures: [],
@@ -142,9 +138,16 @@ export class DeliveryChecker {
     this.end(key, 'given-up', '', at).lastError = error;
   }
 
-  /** A message a client of `user` showed (after its de-duplication). */
-  shown(user: string, m: ChatMessage, origin: ShownOrigin, node: string, at = Date.now()): void {
-    listOf(this.shownBy, user).push({ m, origin, at, node });
+  /** A message client `client` of `user` showed (after its de-duplication). */
+  shown(
+    client: string,
+    user: string,
+    m: ChatMessage,
+    origin: ShownOrigin,
+    node: string,
+    at = Date.now(),
+  ): void {
+    listOf(this.shownBy, user).push({ m, origin, at, node, client });
   }
 
   /** A raw push as it arrived at a client of `user`, before any de-duplication. */
@@ -264,8 +267,9 @@ export class DeliveryChecker {
     t: (at: number) => string,
   ): void {
     for (const [user, shown] of this.shownBy) {
+      // Per client: a new device of the same user may show history again, but no client twice.
       const timesShown = new Map<string, number>();
-      const highest = new Map<string, number>();
+      const latest = new Map<string, number>();
       for (const entry of shown) {
         const key = keyOf(entry.m);
         const s = key === undefined ? undefined : this.sends.get(key);
@@ -277,27 +281,28 @@ export class DeliveryChecker {
           );
           continue;
         }
-        const n = (timesShown.get(s.plan.key) ?? 0) + 1;
-        timesShown.set(s.plan.key, n);
+        const shownKey = `${entry.client}\n${s.plan.key}`;
+        const n = (timesShown.get(shownKey) ?? 0) + 1;
+        timesShown.set(shownKey, n);
         if (n > 1) {
           r.duplicatesShown++;
           problem(
-            `${user} was shown ${s.plan.key} ${n} times (${entry.origin} at ${t(entry.at)}, id ${entry.m.id})`,
+            `${entry.client} was shown ${s.plan.key} ${n} times (${entry.origin} at ${t(entry.at)}, id ${entry.m.id})`,
             'duplicate',
           );
         }
-        const pair = `${s.plan.from}\n${s.plan.conversation}`;
-        const before = highest.get(pair) ?? -1;
-        // Order is what recipients see; a sender's own view of a message answered USER_OFFLINE
-        // (no id to show it by) may only come with a later sync.
-        if (n === 1 && s.index < before && user !== s.plan.from) {
+        // Sending order is what the sender could see: a message answered before another was sent
+        // must be shown before it (two sends in flight at once have no order).
+        const pair = `${entry.client}\n${s.plan.from}\n${s.plan.conversation}`;
+        const latestStart = latest.get(pair) ?? -Infinity;
+        if (n === 1 && (s.endedAt ?? Infinity) < latestStart && user !== s.plan.from) {
           r.orderViolations++;
           problem(
-            `${user} was shown ${s.plan.key} (${entry.origin} at ${t(entry.at)}) after a later message of ${s.plan.from} in ${s.plan.conversation}`,
+            `${entry.client} was shown ${s.plan.key} (${entry.origin} at ${t(entry.at)}) after a message ${s.plan.from} sent later in ${s.plan.conversation}`,
             'order',
           );
         }
-        highest.set(pair, Math.max(before, s.index));
+        if (n === 1) latest.set(pair, Math.max(latestStart, s.startedAt));
         if (entry.origin === 'live' && s.plan.kind === 'room' && user !== s.plan.from) {
           const to = s.endedAt ?? Infinity;
           if (this.membership.surelyNotMember(user, s.plan.conversation, s.startedAt, to)) {

@@ -46,9 +46,23 @@ export interface WorkloadStats {
   /** Failed attempts by reason (TIMEOUT, CLOSED, NO_LEADER, ...). */
   errors: Record<string, number>;
   reconnects: number;
+  /** 503 answers that were not about the leader or a drain: the node shedding load. */
+  overloaded: number;
   /** Error replies no retry explains (4xx other than USER_OFFLINE and rate limits). */
   unexpected: string[];
 }
+
+/** 503 reasons that say the leader changed or the node drains, not that it is overloaded. */
+const LEADERSHIP_503 = new Set([
+  'NO_LEADER',
+  'NOT_LEADER',
+  'LEADER_CHANGED',
+  'LEADER_TIMEOUT',
+  'STALE_EPOCH',
+  'SERVER_DRAINING',
+  'UNAVAILABLE',
+  'BACKEND_UNAVAILABLE',
+]);
 
 /** A USER_OFFLINE answer means stored; these are the other 4xx a scenario may meet and retry. */
 const EXPECTED_4XX = new Set(['USER_OFFLINE', 'RATE_LIMITED', 'TOO_MANY_PENDING']);
@@ -60,12 +74,16 @@ const EXPECTED_4XX = new Set(['USER_OFFLINE', 'RATE_LIMITED', 'TOO_MANY_PENDING'
  * as a person would), bounded by count and time.
  */
 export class Workload {
-  readonly stats: WorkloadStats = { errors: {}, reconnects: 0, unexpected: [] };
+  readonly stats: WorkloadStats = { errors: {}, reconnects: 0, overloaded: 0, unexpected: [] };
+  /** The agent that sends for each user now. */
   readonly agents = new Map<string, UserAgent>();
+  /** Every agent ever started (closed at the end, whichever replaced which). */
+  private readonly everyAgent: UserAgent[] = [];
   private running: Promise<void> | undefined;
   private stopAt = 0;
   private started = 0;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly keys = new Map<string, number>();
 
   constructor(readonly options: WorkloadOptions) {}
 
@@ -79,6 +97,7 @@ export class Workload {
   /** A logged-in user agent starting on node `index` (mod the node count), known to the workload. */
   async addAgent(user: string, index: number, clientTag = '1'): Promise<UserAgent> {
     const agent = new UserAgent(this, user, index, clientTag);
+    this.everyAgent.push(agent);
     await agent.login();
     this.agents.set(user, agent);
     return agent;
@@ -106,7 +125,14 @@ export class Workload {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.agents.values()].map((agent) => agent.close()));
+    await Promise.all(this.everyAgent.map((agent) => agent.close()));
+  }
+
+  /** The next idempotency key of `user`: `<user>-<n>`, unique over all of the user's clients. */
+  nextKey(user: string): string {
+    const n = this.keys.get(user) ?? 0;
+    this.keys.set(user, n + 1);
+    return `${user}-${n}`;
   }
 
   count(reason: string): void {
@@ -167,7 +193,7 @@ export class Workload {
 export class UserAgent {
   readonly client: ResilientClient;
   private busy = false;
-  private sent = 0;
+  private loggedOut = false;
   private readonly clientId: string;
 
   constructor(
@@ -180,7 +206,7 @@ export class UserAgent {
     const { checker, nodes, requestTimeoutMs, sendDeadlineMs } = load.options;
     const listener: RecoveryListener = {
       received: (m) => checker.pushed(user, m),
-      message: (m, origin) => checker.shown(user, m, origin, this.client.nodeId),
+      message: (m, origin) => checker.shown(this.clientId, user, m, origin, this.client.nodeId),
       lost: () => {
         load.stats.reconnects++;
         checker.connection(this.clientId, user, undefined);
@@ -190,6 +216,9 @@ export class UserAgent {
       sendFailed: ({ key, error, retryInMs }) => {
         const reason = error instanceof ChatClientError ? error.reason : 'ERROR';
         load.count(reason);
+        if (error instanceof ChatClientError && error.code === 503 && !LEADERSHIP_503.has(reason)) {
+          load.stats.overloaded++;
+        }
         if (retryInMs !== undefined && checker.knows(key)) checker.attemptFailed(key, reason);
       },
     };
@@ -204,24 +233,29 @@ export class UserAgent {
   }
 
   get free(): boolean {
-    return !this.busy && this.client.ended === undefined;
+    return !this.busy && !this.loggedOut && this.client.ended === undefined;
   }
 
   /** Logs in and syncs what the login lists as missed. */
   async login(): Promise<void> {
     const ok = await this.client.login(this.user, this.load.options.password);
+    this.loggedOut = false;
     this.load.options.checker.connection(this.clientId, this.user, this.client.nodeId);
     await this.client.catchUpMissed(ok.missed).catch(() => undefined);
   }
 
   nextKey(): string {
-    return `${this.user}-${this.sent++}`;
+    return this.load.nextKey(this.user);
   }
 
-  /** Sends until acknowledged, stored-offline or given up, telling the checker each step. */
-  async send(plan: PlannedSend): Promise<void> {
+  /**
+   * Sends until acknowledged, stored-offline or given up, telling the checker
+   * each step. `alongside`: one of several sends of this user in flight at
+   * once (a burst); otherwise the user waits for it before sending again.
+   */
+  async send(plan: PlannedSend, alongside = false): Promise<void> {
     const { checker } = this.load.options;
-    this.busy = true;
+    if (!alongside) this.busy = true;
     checker.started(plan, this.client.nodeId);
     try {
       const ack =
@@ -240,7 +274,7 @@ export class UserAgent {
         this.load.stats.unexpected.push(`${plan.key}: ${err.code} ${reason} ${err.message}`);
       }
     } finally {
-      this.busy = false;
+      if (!alongside) this.busy = false;
     }
   }
 
@@ -254,9 +288,15 @@ export class UserAgent {
     await client.terminate();
   }
 
-  /** Logs out for good (closes the connection, no reconnect); a new agent logs the user in again. */
-  async logout(): Promise<void> {
-    await this.client.close();
+  /**
+   * Logs out (closes the connection, no reconnect). `keepState`: the same
+   * client logs in again later with login() and catches up from what it
+   * saw; otherwise it is done, and a new agent (a new device) logs the user in.
+   */
+  async logout(keepState = false): Promise<void> {
+    this.loggedOut = true;
+    if (keepState) await this.client.logout();
+    else await this.client.close();
     this.load.options.checker.connection(this.clientId, this.user, undefined);
   }
 

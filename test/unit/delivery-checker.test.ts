@@ -77,9 +77,9 @@ describe('DeliveryChecker', () => {
     const k1 = send(roomSend('a-0'), 1);
     const k2 = send(dmSend('a-1'), 1, 20, true);
     c.pushed('b', k2);
-    c.shown('b', k1, 'missed', 'n2', 30);
-    c.shown('b', k2, 'live', 'n2', 40);
-    c.shown('a', k1, 'own', 'n1', 15);
+    c.shown('b#1', 'b', k1, 'missed', 'n2', 30);
+    c.shown('b#1', 'b', k2, 'live', 'n2', 40);
+    c.shown('a#1', 'a', k1, 'own', 'n1', 15);
     const r = await c.check('clean', store);
     expect(r).toMatchObject({
       sent: 2,
@@ -142,20 +142,30 @@ describe('DeliveryChecker', () => {
   it('counts a message shown twice, even under two ids', async () => {
     const { c, store, send } = fixture();
     const m = send(roomSend('a-0'), 1);
-    c.shown('b', m, 'live', 'n2', 20);
-    c.shown('b', { ...m, id: 'id-again', seq: 2 }, 'missed', 'n2', 30);
+    c.shown('b#1', 'b', m, 'live', 'n2', 20);
+    c.shown('b#1', 'b', { ...m, id: 'id-again', seq: 2 }, 'missed', 'n2', 30);
     store.add({ ...m, id: 'id-again', seq: 2 });
     const r = await c.check('dup', store);
     expect(r.duplicatesShown).toBe(1);
     expect(r.storedTwice).toBe(1);
   });
 
+  it('counts duplicates per client: a second device of the same user may show a message again', async () => {
+    const { c, store, send } = fixture();
+    const m = send(dmSend('a-0'), 1);
+    c.shown('b#1', 'b', m, 'live', 'n2', 20);
+    c.shown('b#2', 'b', m, 'missed', 'n3', 30);
+    expect((await c.check('two devices', store)).duplicatesShown).toBe(0);
+    c.shown('b#2', 'b', m, 'missed', 'n3', 40);
+    expect((await c.check('one device twice', store)).duplicatesShown).toBe(1);
+  });
+
   it("counts a sender's message shown after its later one in the same conversation", async () => {
     const { c, store, send } = fixture();
     const first = send(roomSend('a-0'), 1, 10);
     const second = send(roomSend('a-1'), 2, 20);
-    c.shown('b', second, 'live', 'n2', 30);
-    c.shown('b', first, 'missed', 'n2', 40);
+    c.shown('b#1', 'b', second, 'live', 'n2', 30);
+    c.shown('b#1', 'b', first, 'missed', 'n2', 40);
     const r = await c.check('order', store);
     expect(r.orderViolations).toBe(1);
     expect(r.missingStored).toBe(0);
@@ -167,7 +177,7 @@ describe('DeliveryChecker', () => {
     left();
     const later = Date.now() + 1000;
     const m = send(roomSend('a-0'), 1, later);
-    c.shown('b', m, 'live', 'n2', later + 10);
+    c.shown('b#1', 'b', m, 'live', 'n2', later + 10);
     const r = await c.check('non-member', store);
     expect(r.nonMemberDeliveries).toBe(1);
     // Not a member throughout, so not expected either.
@@ -180,7 +190,7 @@ describe('DeliveryChecker', () => {
     const joining = c.membershipStarted('b', ROOM, 'join', 5);
     const m = send(roomSend('a-0'), 1, 10);
     joining();
-    c.shown('b', m, 'live', 'n2', 20);
+    c.shown('b#1', 'b', m, 'live', 'n2', 20);
     const r = await c.check('join-in-flight', store);
     expect(r).toMatchObject({ expected: 0, nonMemberDeliveries: 0 });
   });
@@ -188,9 +198,20 @@ describe('DeliveryChecker', () => {
   it('counts a delivered:true acknowledgement whose push never came', async () => {
     const { c, store, send } = fixture();
     const m = send(dmSend('a-0'), 1, 10, true);
-    c.shown('b', m, 'missed', 'n2', 30);
+    c.shown('b#1', 'b', m, 'missed', 'n2', 30);
     const r = await c.check('false-delivered', store);
     expect(r.falseDelivered).toBe(1);
+    expect(r.missingStored).toBe(0);
+  });
+
+  it('does not count delivered:true when the recipient lost its connection right after', async () => {
+    const { c, store, send } = fixture();
+    const m = send(dmSend('a-0'), 1, 10, true);
+    c.connection('b#1', 'b', undefined, 100);
+    c.connection('b#1', 'b', 'n3', 200);
+    c.shown('b#1', 'b', m, 'missed', 'n3', 300);
+    const r = await c.check('dropped', store);
+    expect(r.falseDelivered).toBe(0);
     expect(r.missingStored).toBe(0);
   });
 
@@ -202,7 +223,7 @@ describe('DeliveryChecker', () => {
     c.acknowledged(plan.key, ackOf(plan, 7), 'n1', 25);
     store.add(messageOf(plan, 3));
     const ghost = messageOf(roomSend('zz-0', 'z'), 4);
-    c.shown('b', ghost, 'live', 'n2', 30);
+    c.shown('b#1', 'b', ghost, 'live', 'n2', 30);
     const r = await c.check('store', store);
     expect(r.gaps).toBe(1);
     expect(r.ackMismatches).toBe(1);
@@ -215,9 +236,9 @@ describe('DeliveryChecker', () => {
     const before = send(roomSend('a-0'), 1, 50);
     const sameNode = send(roomSend('b-0', 'b'), 2, 110);
     const after = send(roomSend('a-1'), 3, 120);
-    c.shown('b', before, 'live', 'n2', 150);
-    c.shown('a', sameNode, 'live', 'n1', 160);
-    c.shown('b', after, 'live', 'n2', 400);
+    c.shown('b#1', 'b', before, 'live', 'n2', 150);
+    c.shown('a#1', 'a', sameNode, 'live', 'n1', 160);
+    c.shown('b#1', 'b', after, 'live', 'n2', 400);
     const r = await c.check('cross-node', store);
     // b-0 was answered by n1 (the fixture's node) and shown on n1: not across nodes.
     expect(r.firstCrossNodeMs).toBe(300);

@@ -1,4 +1,5 @@
 import type { ChatMessage, SendAck, SyncHint, SyncPosition } from '../../../gen/chat/v1/client';
+import { conversation } from '../../core/names';
 import type { ChatClient } from '../chat-client';
 import { ChatClientError } from '../client-error';
 import { CatchUp } from './catch-up';
@@ -32,14 +33,37 @@ export class DeliveryQueue {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly catchUp: CatchUp;
   private closed = false;
+  /** Pushes that arrived while a login's catch-up was not queued yet: they go after it. */
+  private held: ChatMessage[] | undefined;
 
   constructor(private readonly o: DeliveryQueueOptions) {
     this.catchUp = new CatchUp(o.seen, (m) => o.show(m, 'missed'));
   }
 
+  /**
+   * From a login (or reconnect) until its catch-up is queued, pushes wait:
+   * the catch-up from LoginOk.missed and the positions seen goes first, so
+   * what was missed shows before what came after it.
+   */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Queues the held pushes, after whatever was queued meanwhile (the catch-up). */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const m of held) this.enqueuePush(m);
+  }
+
   /** A pushed message: a hole before it is synced first. */
   push(m: ChatMessage): void {
     this.o.listener.received?.(m);
+    if (this.held) this.held.push(m);
+    else this.enqueuePush(m);
+  }
+
+  private enqueuePush(m: ChatMessage): void {
     void this.run(async () => {
       const gap = this.o.seen.gapBefore(m);
       // The message before it may still be on its way (e.g. the acknowledgement of our own send).
@@ -76,16 +100,6 @@ export class DeliveryQueue {
   catchUpAll(reported: readonly SyncPosition[], cause: CatchUpCause): Promise<CatchUpResult> {
     return this.run(() =>
       this.sync([...this.o.seen.positions(), ...reported.map((p) => this.from(p))], cause),
-    );
-  }
-
-  /** Syncs `positions` (a login's `missed`) in the queue. */
-  catchUpFrom(positions: readonly SyncPosition[], cause: CatchUpCause): Promise<CatchUpResult> {
-    return this.run(() =>
-      this.sync(
-        positions.map((p) => this.from(p)),
-        cause,
-      ),
     );
   }
 
@@ -137,11 +151,21 @@ export class DeliveryQueue {
     return { conversation: p.conversation, afterSeq: Math.min(p.afterSeq, seen.markOf(p.conversation)) };
   }
 
-  /** Where to sync a hole from. A conversation new to us: the last `lookback` seqs, the older ones are history. */
+  /**
+   * Where to sync a hole from. A conversation new to us: the last `lookback`
+   * seqs, the older ones are history. In a room, what was said before we
+   * logged in (or joined) is history too; a direct conversation's messages
+   * all show, since one that raced our login is in no LoginOk.missed.
+   */
   private positionOf(gap: Gap, seq: number): CatchUpPosition {
     if (!gap.fresh) return { conversation: gap.conversation, afterSeq: gap.afterSeq };
     const afterSeq = Math.max(0, seq - 1 - this.o.lookback);
     this.o.seen.settle(gap.conversation, afterSeq);
-    return { conversation: gap.conversation, afterSeq, sinceTs: this.o.sinceTs(gap.conversation) };
+    const direct = conversation.isDirect(gap.conversation);
+    return {
+      conversation: gap.conversation,
+      afterSeq,
+      sinceTs: direct ? 0 : this.o.sinceTs(gap.conversation),
+    };
   }
 }

@@ -20,8 +20,12 @@ export interface ReconnectorOptions {
   backoff: BackoffOptions;
   /** A new connection opened: subscribe to its pushes. */
   onInstalled: (client: ChatClient) => void;
+  /** A drop: reconnecting starts. */
+  onReconnecting: () => void;
   /** Logged in again after a drop: time to catch up. */
   onReconnected: (ok: LoginOk) => void;
+  /** Reconnecting ended without a connection. */
+  onGaveUp: () => void;
 }
 
 /** Close codes after which reconnecting would only be refused again, or would fight another login. */
@@ -91,6 +95,14 @@ export class Reconnector {
     if (client === this.current_) void client.terminate();
   }
 
+  /** Ends the session's connection without reconnecting; login() may start a new one later. */
+  async logout(): Promise<void> {
+    const client = this.current_;
+    this.current_ = undefined;
+    this.loggedIn = false;
+    if (client) await client.close(1000, 'logged out');
+  }
+
   async close(): Promise<void> {
     this.end('closed', 'Logged out.');
     const client = this.current_;
@@ -137,12 +149,18 @@ export class Reconnector {
     // Before login there is nothing to resume: the next login() connects again.
     if (!this.loggedIn) return;
     this.o.listener.lost?.({ nodeId: this.node, code, reason });
+    this.o.onReconnecting();
     this.reconnecting ??= this.reconnect(this.node).finally(() => {
       this.reconnecting = undefined;
     });
   }
 
   private async reconnect(lost: string): Promise<void> {
+    await this.tryReconnect(lost);
+    if (this.endedWith || !this.current_?.isOpen) this.o.onGaveUp();
+  }
+
+  private async tryReconnect(lost: string): Promise<void> {
     const deadline = Date.now() + this.o.windowMs;
     // Bounded: every failed attempt waits, and the loop ends at the deadline.
     for (let attempt = 1; !this.endedWith; attempt++) {

@@ -82,7 +82,12 @@ export class ResilientClient {
         client.on('message', (m) => this.queue.push(m));
         client.on('syncHint', (h) => this.queue.hint(h));
       },
-      onReconnected: (ok) => void this.queue.catchUpAll(ok.missed, 'reconnect').catch(() => undefined),
+      onReconnecting: () => this.queue.hold(),
+      onReconnected: (ok) => {
+        void this.queue.catchUpAll(ok.missed, 'reconnect').catch(() => undefined);
+        this.queue.release();
+      },
+      onGaveUp: () => this.queue.release(),
     });
   }
 
@@ -108,8 +113,13 @@ export class ResilientClient {
     return this.connection.connectFirst();
   }
 
-  /** Logs in (connecting first if needed). LoginOk.missed is for catchUpMissed(). */
+  /**
+   * Logs in (connecting first if needed). Pushes wait until catchUpMissed()
+   * is called with the LoginOk's `missed` (or []), so that what was missed
+   * shows before what came after it.
+   */
   async login(username: string, password: string): Promise<LoginOk> {
+    this.queue.hold();
     const ok = await this.connection.login(username, password);
     this.username = ok.user?.username ?? username;
     // The server's clock, so that "sent since we logged in" compares server timestamps only.
@@ -124,7 +134,10 @@ export class ResilientClient {
 
   /** Syncs what a login reported as missed (LoginOk.missed), in order with the pushes. */
   catchUpMissed(missed: readonly SyncPosition[]): Promise<CatchUpResult> {
-    return this.queue.catchUpFrom(missed, 'login');
+    // After a logout, also everything seen before it, from where we stopped.
+    const done = this.queue.catchUpAll(missed, 'login');
+    this.queue.release();
+    return done;
   }
 
   /** The live connection; waits while a reconnect is under way, rejects once the session is over. */
@@ -188,6 +201,14 @@ export class ResilientClient {
   /** Resolves once every push, catch-up and hole check received so far is done. */
   idle(): Promise<void> {
     return this.queue.idle();
+  }
+
+  /**
+   * Logs out: closes the connection and does not reconnect, but remembers
+   * what it saw, so a later login() catches up from there.
+   */
+  logout(): Promise<void> {
+    return this.connection.logout();
   }
 
   /** Closes the connection and stops reconnecting. Idempotent. */

@@ -24,8 +24,6 @@ export type SendOutcome = 'acknowledged' | 'stored' | 'given-up';
 
 export interface SendRecord {
   plan: PlannedSend;
-  /** The sender's n-th send: its order among the sender's sends. */
-  index: number;
   startedAt: number;
   /** The node the sender was connected to when the send started. */
   startNode: string;
@@ -46,6 +44,8 @@ export interface ShownRecord {
   at: number;
   /** The node the client was connected to. */
   node: string;
+  /** Which of the user's clients showed it. */
+  client: string;
 }
 
 const KEY_MARK = 'msg ';
