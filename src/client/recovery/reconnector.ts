@@ -28,6 +28,9 @@ export interface ReconnectorOptions {
   onGaveUp: () => void;
 }
 
+/** How long quitting waits for the server to confirm the logout. */
+const LOGOUT_TIMEOUT_MS = 2000;
+
 /** Close codes after which reconnecting would only be refused again, or would fight another login. */
 const FINAL_CLOSES = new Set<number>([CloseCode.KICKED, CloseCode.RATE_ABUSE, CloseCode.POLICY_VIOLATION]);
 
@@ -95,19 +98,21 @@ export class Reconnector {
     if (client === this.current_) void client.terminate();
   }
 
-  /** Ends the session's connection without reconnecting; login() may start a new one later. */
+  /** Ends the session (Logout, then close) without reconnecting; login() may start a new one later. */
   async logout(): Promise<void> {
     const client = this.current_;
+    const loggedIn = this.loggedIn;
     this.current_ = undefined;
     this.loggedIn = false;
-    if (client) await client.close(1000, 'logged out');
+    if (client) await endSession(client, loggedIn, 'logged out');
   }
 
+  /** Logs out (the server revokes the resume token and closes) and stops any reconnect. Idempotent. */
   async close(): Promise<void> {
     this.end('closed', 'Logged out.');
     const client = this.current_;
     this.current_ = undefined;
-    if (client) await client.close(1000, 'client quit');
+    if (client) await endSession(client, this.loggedIn, 'client quit');
   }
 
   private require(): ChatClient {
@@ -205,7 +210,11 @@ export class Reconnector {
         if (!expired || !this.password) throw error;
         ok = await client.login(this.username, this.password);
       }
-      if (this.endedWith) throw new ChatClientError(0, 'CLOSED', 'The session ended while reconnecting.');
+      if (this.endedWith) {
+        // Quit while reconnecting: the session just resumed ends too, with its new token.
+        await client.logout({ timeoutMs: LOGOUT_TIMEOUT_MS }).catch(() => undefined);
+        throw new ChatClientError(0, 'CLOSED', 'The session ended while reconnecting.');
+      }
       this.kickedReason = '';
       this.token = ok.resumeToken || this.token;
       this.install(client, ok.nodeId || server.nodeId);
@@ -222,4 +231,10 @@ export class Reconnector {
     this.stopping.abort();
     if (why !== 'closed') this.o.listener.ended?.({ why, message });
   }
+}
+
+/** Logout (the token stops working), then close. An unreachable node must not hold up quitting. */
+async function endSession(client: ChatClient, loggedIn: boolean, reason: string): Promise<void> {
+  if (loggedIn && client.isOpen) await client.logout({ timeoutMs: LOGOUT_TIMEOUT_MS }).catch(() => undefined);
+  await client.close(1000, reason);
 }
