@@ -13,6 +13,8 @@ import { credentials, Metadata } from '@grpc/grpc-js';
 import { AdminServiceClient } from '../../gen/chat/v1/cluster';
 import type { GetClusterInfoResponse } from '../../gen/chat/v1/cluster';
 import { ChatClient } from '../../src/client/chat-client';
+import { isRetryable } from '../../src/client/recovery';
+import { backoffDelay } from '../../src/core/backoff';
 import { conversation } from '../../src/core/names';
 import { DeliveryChecker, formatReport } from './checker';
 import type { CheckReport, StoreView } from './checker';
@@ -354,8 +356,17 @@ async function setUpRoom(cluster: TestCluster, room: WorkloadRoom): Promise<void
     const client = await ChatClient.connect(cluster.node(ids[index % ids.length] as string).wsUrl);
     try {
       await client.login(user, TEST_PASSWORD);
-      if (create) await client.createRoom(room.name);
-      else await client.joinRoom(room.name);
+      // Bounded: a busy room (ROOM_BUSY) or a settling leader answers 503 for a moment.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          if (create) await client.createRoom(room.name);
+          else await client.joinRoom(room.name);
+          break;
+        } catch (err) {
+          if (!isRetryable(err) || attempt >= 20) throw err;
+          await delay(backoffDelay(attempt, { initialMs: 50, maxMs: 500 }));
+        }
+      }
     } finally {
       await client.close();
     }

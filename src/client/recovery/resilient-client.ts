@@ -120,15 +120,15 @@ export class ResilientClient {
    */
   async login(username: string, password: string): Promise<LoginOk> {
     this.queue.hold();
+    const sentAt = Date.now();
     const ok = await this.connection.login(username, password);
     this.username = ok.user?.username ?? username;
-    // The server's clock, so that "sent since we logged in" compares server timestamps only.
+    // The server's clock when the login was sent (the pong's time, less what passed since), so
+    // that "stored since we logged in" compares server timestamps only.
     const client = await this.current();
-    this.loggedInAtLocal = Date.now();
-    this.loggedInAtServer = await client.ping().then(
-      (pong) => pong.serverTs,
-      () => Date.now(),
-    );
+    const pong = await client.ping().catch(() => undefined);
+    this.loggedInAtLocal = sentAt;
+    this.loggedInAtServer = pong ? pong.serverTs - (Date.now() - pong.rttMs / 2 - sentAt) : sentAt;
     return ok;
   }
 
