@@ -35,7 +35,7 @@ async function burst(s: Scenario, room: string, perUser: number, inFlight: numbe
     });
     await Promise.all(lanes);
   };
-  await Promise.all(members.map((u) => s.workload.agents.get(u)).map((a) => (a ? one(a) : undefined)));
+  await Promise.all(members.map((u) => one(s.workload.agent(u))));
 }
 
 /**

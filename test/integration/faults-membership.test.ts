@@ -12,9 +12,7 @@ const OWNERS = ['u1', 'u2', 'u3', 'u4'];
 const FLOATERS = Array.from({ length: 12 }, (_, i) => `u${i + 11}`);
 
 function agent(s: Scenario, user: string): UserAgent {
-  const a = s.workload.agents.get(user);
-  if (!a) throw new Error(`no agent for ${user}`);
-  return a;
+  return s.workload.agent(user);
 }
 
 /** A room command the checker sees start and end; a failure leaves the membership uncertain. */

@@ -60,9 +60,9 @@ describe('faults: Redis', () => {
     // After the snapshot: five users move to another node, three log out.
     const movers = ['u2', 'u6', 'u10', 'u14', 'u18'];
     const leavers = ['u4', 'u8', 'u12'];
-    await Promise.all(movers.map((u) => s.workload.agents.get(u)?.dropConnection()));
-    await Promise.all(leavers.map((u) => s.workload.agents.get(u)?.logout(true)));
-    await waitFor(() => movers.every((u) => s.workload.agents.get(u)?.client.connected) || undefined, {
+    await Promise.all(movers.map((u) => s.workload.agent(u).dropConnection()));
+    await Promise.all(leavers.map((u) => s.workload.agent(u).logout(true)));
+    await waitFor(() => movers.every((u) => s.workload.agent(u).client.connected) || undefined, {
       what: 'the movers reconnected elsewhere',
       timeoutMs: 10_000,
     });
@@ -76,7 +76,7 @@ describe('faults: Redis', () => {
     await serverListBack(scope, s, redis.url);
     await waitForAcks(s, 20, 'after Redis came back', Date.now(), 'direct');
     // The leavers come back on the same clients: what they saw before, plus LoginOk.missed.
-    await Promise.all(leavers.map((u) => s.workload.agents.get(u)?.login()));
+    await Promise.all(leavers.map((u) => s.workload.agent(u).login()));
     await waitForAcks(s, 20, 'after the leavers came back', Date.now(), 'direct');
 
     await finishScenario(s, { faultAt });

@@ -11,7 +11,7 @@ import type { UserAgent } from '../support/workload';
 async function dmStream(s: Scenario, from: string, to: string, until: number, everyMs = 100): Promise<void> {
   // Bounded by `until`; each send waits for its answer (retries included), then its turn.
   for (let next = Date.now(); Date.now() < until; next += everyMs) {
-    const agent = s.workload.agents.get(from) as UserAgent;
+    const agent = s.workload.agent(from);
     if (agent.client.ended) return;
     const key = agent.nextKey();
     await agent.send(
@@ -63,7 +63,7 @@ describe('faults: logins racing messages', () => {
     const races = racers.map(async (user, i) => {
       // Bounded: one cycle per ~1.5 s until `until`.
       for (let cycle = 0; Date.now() < until; cycle++) {
-        await s.workload.agents.get(user)?.logout();
+        await s.workload.agent(user).logout();
         await delay(Math.floor(Math.random() * 300));
         // A new device each time: nothing remembered but what the login says was missed.
         await s.workload.addAgent(user, i + cycle, `c${cycle}`);

@@ -103,6 +103,13 @@ export class Workload {
     return agent;
   }
 
+  /** The current agent of `user`. */
+  agent(user: string): UserAgent {
+    const agent = this.agents.get(user);
+    if (!agent) throw new Error(`no client of ${user} in the workload`);
+    return agent;
+  }
+
   /** Ends new sends now; sends in flight still retry until their deadline, then this resolves. */
   async stop(): Promise<void> {
     this.stopAt = Math.min(this.stopAt, Date.now());
