@@ -90,8 +90,8 @@ export async function measureFault(
       listener: shown ? { message: (m: ChatMessage) => void shown.set(m.id, performance.now()) } : {},
       backoff: { initialMs: 100, maxMs: 1000 },
     });
-    const ok = await client.login(user, BENCH_PASSWORD);
-    await client.catchUpMissed(ok.missed);
+    await client.login(user, BENCH_PASSWORD);
+    await client.loginCatchUp();
     return client;
   };
   const receivers: Receiver[] = [];

@@ -35,8 +35,8 @@ describe('ResilientClient in a one-process cluster', () => {
       gapGraceMs: 20,
     });
     resilient.push(client);
-    const ok = await client.login(user, MEMORY_PASSWORD);
-    await client.catchUpMissed(ok.missed);
+    await client.login(user, MEMORY_PASSWORD);
+    await client.loginCatchUp();
     return { client, shown, texts: () => shown.map((s) => s.m.text) };
   }
 

@@ -245,10 +245,10 @@ export class UserAgent {
 
   /** Logs in and syncs what the login lists as missed. */
   async login(): Promise<void> {
-    const ok = await this.client.login(this.user, this.load.options.password);
+    await this.client.login(this.user, this.load.options.password);
     this.loggedOut = false;
     this.load.options.checker.connection(this.clientId, this.user, this.client.nodeId);
-    await this.client.catchUpMissed(ok.missed).catch(() => undefined);
+    await this.client.loginCatchUp().catch(() => undefined);
   }
 
   nextKey(): string {

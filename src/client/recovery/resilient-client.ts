@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LoginOk, RoomInfo, RoomJoined, SendAck, SyncPosition } from '../../../gen/chat/v1/client';
+import type { LoginOk, RoomInfo, RoomJoined, SendAck } from '../../../gen/chat/v1/client';
 import type { BackoffOptions } from '../../core/backoff';
 import { conversation } from '../../core/names';
 import { ChatClient } from '../chat-client';
@@ -57,6 +57,7 @@ export class ResilientClient {
   private readonly queue: DeliveryQueue;
   private readonly connection: Reconnector;
   private readonly sendRetry: SendRetryOptions;
+  private lastCatchUp: Promise<CatchUpResult> = Promise.resolve({ missed: 0, incomplete: [], refused: [] });
 
   constructor(options: ResilientClientOptions) {
     this.seen = options.seen ?? new SeenLog();
@@ -114,30 +115,35 @@ export class ResilientClient {
   }
 
   /**
-   * Logs in (connecting first if needed). Pushes wait until catchUpMissed()
-   * is called with the LoginOk's `missed` (or []), so that what was missed
-   * shows before what came after it.
+   * Logs in (connecting first if needed) and queues the catch-up: what
+   * LoginOk.missed lists, and every conversation seen before (after a
+   * logout), from where we stopped. Pushes wait behind it, so what was
+   * missed shows first; `loginCatchUp()` says when it is done.
    */
   async login(username: string, password: string): Promise<LoginOk> {
     this.queue.hold();
-    const sentAt = Date.now();
-    const ok = await this.connection.login(username, password);
-    this.username = ok.user?.username ?? username;
-    // The server's clock when the login was sent (the pong's time, less what passed since), so
-    // that "stored since we logged in" compares server timestamps only.
-    const client = await this.current();
-    const pong = await client.ping().catch(() => undefined);
-    this.loggedInAtLocal = sentAt;
-    this.loggedInAtServer = pong ? pong.serverTs - (Date.now() - pong.rttMs / 2 - sentAt) : sentAt;
-    return ok;
+    try {
+      const sentAt = Date.now();
+      const ok = await this.connection.login(username, password);
+      this.username = ok.user?.username ?? username;
+      // The server's clock when the login was sent (the pong's time, less what passed since), so
+      // that "stored since we logged in" compares server timestamps only.
+      const client = await this.current();
+      const pong = await client.ping().catch(() => undefined);
+      this.loggedInAtLocal = sentAt;
+      this.loggedInAtServer = pong ? pong.serverTs - (Date.now() - pong.rttMs / 2 - sentAt) : sentAt;
+      this.lastCatchUp = this.queue.catchUpAll(ok.missed, 'login');
+      // Reported through the listener as well; a caller need not wait for it.
+      this.lastCatchUp.catch(() => undefined);
+      return ok;
+    } finally {
+      this.queue.release();
+    }
   }
 
-  /** Syncs what a login reported as missed (LoginOk.missed), in order with the pushes. */
-  catchUpMissed(missed: readonly SyncPosition[]): Promise<CatchUpResult> {
-    // After a logout, also everything seen before it, from where we stopped.
-    const done = this.queue.catchUpAll(missed, 'login');
-    this.queue.release();
-    return done;
+  /** The catch-up queued by the last login (rejects if it failed; the next gap or reconnect tries again). */
+  loginCatchUp(): Promise<CatchUpResult> {
+    return this.lastCatchUp;
   }
 
   /** The live connection; waits while a reconnect is under way, rejects once the session is over. */

@@ -26,8 +26,9 @@ export function loggedInLine(ok: LoginOk, fallbackUser: string): string {
 
 /**
  * After a login: the direct conversations that received messages while the
- * user was offline (the server lists them in LoginOk.missed) are fetched and
- * shown. A failure is printed; the session stays usable.
+ * user was offline (the server lists them in LoginOk.missed) are fetched by
+ * the login's catch-up and shown as they come; this says so and when it is
+ * done. A failure is printed; the session stays usable.
  */
 export async function showOfflineMessages(
   session: ResilientClient,
@@ -39,7 +40,7 @@ export async function showOfflineMessages(
   const n = ok.missed.length;
   print(renderer.info(`messages arrived while you were offline (${n} conversation${n === 1 ? '' : 's'}):`));
   try {
-    const { missed } = await session.catchUpMissed(ok.missed);
+    const { missed } = await session.loginCatchUp();
     print(renderer.info(`caught up: ${missed} missed message${missed === 1 ? '' : 's'}`));
   } catch (error) {
     print(renderer.error(error));
