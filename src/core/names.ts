@@ -8,6 +8,10 @@ export const conversation = {
   direct(a: string, b: string): string {
     return a < b ? `dm:${a}|${b}` : `dm:${b}|${a}`;
   },
+  /** True for a key built by `direct`. */
+  isDirect(key: string): boolean {
+    return key.startsWith('dm:');
+  },
   room(name: string): string {
     return `room:${name}`;
   },
