@@ -99,7 +99,12 @@ describe('Redis with an ACL user and TLS', () => {
       url: redis.url,
       open: (url, options, log) =>
         openRedis(
-          { url, username: ACL_USER.name, password: ACL_USER.password, tlsCaPath: redis.caFile },
+          {
+            url: url ?? redis.url,
+            username: ACL_USER.name,
+            password: ACL_USER.password,
+            tlsCaPath: redis.caFile,
+          },
           log,
           options,
         ),
