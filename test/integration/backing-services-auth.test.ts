@@ -8,7 +8,14 @@ import { RedisStreamSink, sessionRecord } from '../../src/export';
 import { openRedis } from '../../src/redis/connect';
 import type { RedisConnection } from '../../src/redis/connect';
 import { TestCluster } from '../support/cluster';
-import { connectZk, startOwnRedis, tempDir, useScope } from '../support';
+import {
+  connectZk,
+  startOwnRedis,
+  startOwnRedisCluster,
+  startOwnRedisSentinel,
+  tempDir,
+  useScope,
+} from '../support';
 import type { TestScope } from '../support';
 
 /**
@@ -206,4 +213,51 @@ describe('Redis with an ACL user and TLS', () => {
       expect(files).toEqual(files.map(() => expect.stringMatching(/^(600|700)$/)));
     });
   });
+});
+
+describe('Redis Cluster and Sentinel with passwords', () => {
+  const PASSWORD = 'cluster pw "quoted"';
+
+  /** SET and GET of keys in different slots through openRedis; resolves with the values or the error. */
+  async function roundTrip(connection: RedisConnection): Promise<string> {
+    const redis = openRedis(connection, logger, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      // Without it a client that cannot get past the sentinels starts over from the first one forever.
+      sentinelRetryStrategy: () => null,
+      connectTimeout: 2000,
+    });
+    try {
+      await redis.connect();
+      await Promise.all(['a', 'b', 'c'].map((k) => redis.set(`auth-test:${k}`, k)));
+      return (await Promise.all(['a', 'b', 'c'].map((k) => redis.get(`auth-test:${k}`)))).join('');
+    } catch (err) {
+      return `refused: ${(err as Error).message}`;
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  it('a Redis Cluster whose nodes require a password: served with it, refused without it', async () => {
+    const cluster = await startOwnRedisCluster(scope, { requirePass: PASSWORD });
+    const connection = { url: '', clusterNodes: cluster.seedNodes, password: PASSWORD };
+    expect(await roundTrip(connection)).toBe('abc');
+    expect(await roundTrip({ ...connection, password: 'wrong' })).toMatch(/^refused/);
+    expect(await roundTrip({ ...connection, password: undefined })).toMatch(/^refused/);
+  }, 60_000);
+
+  it('sentinels and a master that each require a password: served with both, refused without either', async () => {
+    const set = await startOwnRedisSentinel(scope, { requirePass: PASSWORD, sentinelPass: 'sentinel pw' });
+    const connection = {
+      url: '',
+      sentinels: set.sentinelNodes,
+      sentinelMaster: set.masterName,
+      password: PASSWORD,
+      sentinelPassword: 'sentinel pw',
+    };
+    expect(await roundTrip(connection)).toBe('abc');
+    expect(await roundTrip({ ...connection, sentinelPassword: undefined })).toMatch(/^refused: .*NOAUTH/);
+    expect(await roundTrip({ ...connection, password: undefined })).toMatch(/^refused/);
+  }, 60_000);
 });
