@@ -11,7 +11,6 @@ const shared = {
   roots: ['<rootDir>/test'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  testTimeout: 60000,
 };
 
 /** A project on another engine: its own setup module (jest runs each setup module once). */
@@ -58,4 +57,6 @@ module.exports = {
   ],
   // Integration tests start several nodes and real servers: two workers fit a 2-core machine.
   maxWorkers: 2,
+  // A run-wide option: inside a project it would be ignored.
+  testTimeout: 60000,
 };
