@@ -14,7 +14,7 @@ import { RedisResumeTokens } from '../../src/redis/resume-tokens';
 import { RedisServerRegistry } from '../../src/redis/server-registry';
 import { RedisSessionDirectory } from '../../src/redis/sessions';
 import type { RedisClient } from '../../src/redis/connect';
-import { connectRedis, deleteKeys, uniquePrefix, useScope } from '../support';
+import { connectRedis, deleteKeys, keysMatching, uniquePrefix, useScope } from '../support';
 import { runLoginAttemptsContract } from './login-attempts-contract';
 import { runRecentActivityContract } from './recent-activity-contract';
 import { runResumeTokensContract } from './resume-tokens-contract';
@@ -66,10 +66,11 @@ runRecentActivityContract('redis', async ({ flushMs }) => ({
   elapse,
 }));
 
-/** Every key under the prefix with its value (strings and hashes), as text. */
+/** Every key under the prefix (hash-tagged ones too) with its value (strings and hashes), as text. */
 async function storedText(prefix: string): Promise<string[]> {
   const text: string[] = [];
-  for (const key of await redis.keys(`${prefix}*`)) {
+  const keys = [...(await keysMatching(redis, `${prefix}*`)), ...(await keysMatching(redis, `{${prefix}*`))];
+  for (const key of keys) {
     const type = await redis.type(key);
     const value =
       type === 'string'

@@ -12,6 +12,7 @@ export {
   tempDir,
   connectRedis,
   deleteKeys,
+  keysMatching,
   connectZk,
   startOwnRedis,
   startOwnRedisCluster,

@@ -108,14 +108,16 @@ export async function connectRedis(
   return client;
 }
 
-/** Deletes every key matching `pattern`, on every master of a cluster (KEYS sees one node only). */
-export async function deleteKeys(client: RedisClient, pattern: string): Promise<void> {
+/** Every key matching `pattern`, from every master of a cluster (KEYS sees one node only). */
+export async function keysMatching(client: RedisClient, pattern: string): Promise<string[]> {
   const servers = client instanceof Cluster ? client.nodes('master') : [client];
-  for (const server of servers) {
-    const keys = await server.keys(pattern);
-    // One key per command: on a cluster the keys live in many slots.
-    await Promise.all(keys.map((key) => server.del(key)));
-  }
+  return (await Promise.all(servers.map((server) => server.keys(pattern)))).flat();
+}
+
+/** Deletes every key matching `pattern`, on every master of a cluster. */
+export async function deleteKeys(client: RedisClient, pattern: string): Promise<void> {
+  // One key per command: on a cluster the keys live in many slots.
+  await Promise.all((await keysMatching(client, pattern)).map((key) => client.del(key)));
 }
 
 /** A node-zookeeper-client with an established session, closed at scope close. */
