@@ -7,7 +7,7 @@ import { hashResumeSecret } from '../../src/core/resume-token';
 import { encodeClientFrame } from '../../src/protocol/codec';
 import { CloseCode } from '../../src/protocol/close-codes';
 import { TEST_PASSWORD, TestCluster } from '../support/cluster';
-import { redisFor } from '../support/services';
+import { keysMatching, redisFor } from '../support/services';
 import { RawClient } from '../support/raw-client';
 import { waitFor } from '../../src/core/wait-for';
 
@@ -229,7 +229,12 @@ describe('sessions', () => {
       const c = await cluster.connect(follower);
       const { resumeToken: token } = await c.login('carol', TEST_PASSWORD);
       const stored: string[] = [];
-      for (const key of await redis.keys(`${keys.prefix}*`)) {
+      // Every master of a Redis Cluster, and the hash-tagged keys ({<prefix>sessions}) too.
+      const all = [
+        ...(await keysMatching(redis, `${keys.prefix}*`)),
+        ...(await keysMatching(redis, `{${keys.prefix}*`)),
+      ];
+      for (const key of all) {
         const type = await redis.type(key);
         const value =
           type === 'string'
