@@ -51,6 +51,28 @@ export async function expectRedisStateWorks(scope: TestScope, s: Scenario, label
 }
 
 /**
+ * Starts listening for each node's `shared_state_back` log event (the node
+ * putting its sessions, load and server list back after Redis may have lost
+ * them); `waitForAll` waits until every node of the scenario has logged one.
+ */
+export function watchSharedStateRecovery(s: Scenario): { waitForAll(what: string): Promise<void> } {
+  const recovered = new Set<string>();
+  for (const node of s.cluster.nodes.values())
+    node.onLine((line) => {
+      if (line.includes('"event":"shared_state_back"')) recovered.add(node.nodeId);
+    });
+  return {
+    waitForAll: async (what) => {
+      await waitFor(() => recovered.size === s.cluster.nodes.size, {
+        what: `every node to restore its shared state ${what}`,
+        timeoutMs: 15_000,
+        describe: () => `restored: ${[...recovered].join(', ') || 'none'}`,
+      });
+    },
+  };
+}
+
+/**
  * Over the sampler's rounds: no node's epoch ever goes down, and whenever the
  * node that says it leads changes, the new one leads under a higher epoch
  * than every leader seen before. Returns the epochs leaders were seen with.

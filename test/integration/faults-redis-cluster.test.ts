@@ -1,7 +1,7 @@
 import { RedisKeys, conversation } from '../../src/core/names';
 import { startOwnRedisCluster, useScope } from '../support';
 import { finishScenario, startScenario, waitForAcks } from '../support/fault-scenario';
-import { expectRedisStateWorks } from './engine-faults-support';
+import { expectRedisStateWorks, watchSharedStateRecovery } from './engine-faults-support';
 
 /**
  * A Redis Cluster of the scenario's own (three masters, a replica each): the
@@ -25,9 +25,13 @@ describe('faults: Redis Cluster', () => {
     const keys = new RedisKeys(s.cluster.env.REDIS_PREFIX as string);
     const history = keys.history(conversation.room(s.room));
     const victim = await redis.masterOf(history);
+    const recovery = watchSharedStateRecovery(s);
     const faultAt = Date.now();
     await victim.kill();
     await redis.waitForFailover(victim);
+    // The replica may lack the master's last writes: a new master in the slot map makes every node
+    // put its entries back, as after a Redis restart.
+    await recovery.waitForAll('after the failover');
     const heir = await redis.masterOf(history);
     expect(heir.port).not.toBe(victim.port);
     await waitForAcks(s, 30, 'after the failover', Date.now());

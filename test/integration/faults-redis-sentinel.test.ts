@@ -1,6 +1,6 @@
 import { startOwnRedisSentinel, useScope } from '../support';
 import { finishScenario, startScenario, waitForAcks } from '../support/fault-scenario';
-import { expectRedisStateWorks } from './engine-faults-support';
+import { expectRedisStateWorks, watchSharedStateRecovery } from './engine-faults-support';
 
 /**
  * A master, its replica and three sentinels of the scenario's own: the master
@@ -20,9 +20,12 @@ describe('faults: Redis Sentinel', () => {
     await expectRedisStateWorks(scope, s, 'before');
 
     const master = await sentinel.master();
+    const recovery = watchSharedStateRecovery(s);
     const faultAt = Date.now();
     await master.kill();
     const promoted = await sentinel.waitForFailover(master);
+    // Reconnected to the promoted replica, which may lack the master's last writes.
+    await recovery.waitForAll('after the promotion');
     expect(promoted.port).not.toBe(master.port);
     await waitForAcks(s, 30, 'after the promotion', Date.now());
     await waitForAcks(s, 20, 'direct messages after the promotion', Date.now(), 'direct');
