@@ -44,16 +44,27 @@ export class ZooKeeperEnsemble {
     timeoutMs = 30_000,
     what = 'the ZooKeeper ensemble to elect a leader',
   ): Promise<ZooKeeperProcess> {
+    let seen = '';
     return waitFor(
       async () => {
         const running = this.servers.filter((s) => s.running);
         const modes = await Promise.all(running.map((s) => this.mode(s)));
+        seen = running.map((s, i) => `${s.port}: ${modes[i] ?? '?'}`).join(', ');
         if (running.length * 2 <= this.servers.length) return undefined;
         const leaders = running.filter((_, i) => modes[i] === 'leader');
         if (leaders.length !== 1 || modes.some((m) => m !== 'leader' && m !== 'follower')) return undefined;
         return leaders[0];
       },
-      { what, timeoutMs, intervalMs: 100 },
+      {
+        what,
+        timeoutMs,
+        intervalMs: 100,
+        describe: () =>
+          `last seen ${seen}\n${this.servers
+            .filter((s) => s.running)
+            .map((s) => `--- ${s.port}:\n${s.logTail(8)}`)
+            .join('\n')}`,
+      },
     );
   }
 

@@ -187,11 +187,14 @@ function sentinelOptions(config: RedisConnection, extra: RedisOptions): RedisOpt
 export function onRedisBack(client: RedisClient, back: () => void): void {
   client.on('ready', back);
   if (!(client instanceof Cluster)) return;
-  let masters = '';
+  const mastersNow = (): string =>
+    [...new Set(client.slots.map((owners) => owners[0] ?? ''))].sort().join(',');
+  // From the slot map as it is now: the first reload seen may already be the one after a failover.
+  let masters = mastersNow();
   // 'refresh' follows every reload of the slot map, several a second while a node is down; only
   // a new set of masters means a failover happened.
   client.on('refresh', () => {
-    const now = [...new Set(client.slots.map((owners) => owners[0] ?? ''))].sort().join(',');
+    const now = mastersNow();
     const changed = masters !== '' && now !== masters;
     masters = now;
     if (changed && client.status === 'ready') back();
