@@ -100,7 +100,7 @@ function zooKeeperSpec(host: string, options: ZooKeeperOptions): ServiceSpec {
       return {
         command: java,
         args: [
-          ...jvmFlags(factory, options.jvmArgs),
+          ...jvmFlags(factory, [...(options.quorum ? QUORUM_JVM_FLAGS : []), ...(options.jvmArgs ?? [])]),
           '-cp',
           classpath,
           options.quorum
@@ -134,6 +134,17 @@ export function zooCfg(o: ZooKeeperOptions & { host: string; port: number; dataD
     '',
   ].join('\n');
 }
+
+/**
+ * Election on loopback: a server that hears nothing re-sends its vote at
+ * most every 2 s (default: the interval doubles up to 60 s, so a busy test
+ * machine could wait that long after a leader died), and peers that do not
+ * answer a connection within 2 s are tried again.
+ */
+const QUORUM_JVM_FLAGS = [
+  '-Dzookeeper.fastleader.maxNotificationInterval=2000',
+  '-Dzookeeper.cnxTimeout=2000',
+];
 
 /** An ensemble's part of zoo.cfg: how long followers may take to connect and sync, and its members. */
 function quorumLines(quorum: ZooKeeperOptions['quorum']): string[] {
