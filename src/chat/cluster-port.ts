@@ -10,11 +10,14 @@ export interface ClusterPort {
   /** Whether a node is a live member right now (a crashed node's sessions count as offline). */
   isLive(nodeId: string): boolean;
   /**
-   * Hands a delivery to another node's sessions: over this node's link to it,
-   * through the leader when that link is down, or held until a link is back.
-   * False when nothing could take it: the recipient then gets it by sync.
+   * Hands a direct message to another node's sessions: over this node's link
+   * to it, through the leader when that link is down, or held until a link is
+   * back. Resolves true only when that node answered that it pushed the
+   * message to the recipient's connection; false when it did not, when
+   * nothing answered in time, or when the message went by the leader or was
+   * held (it may still arrive; the recipient gets it by sync otherwise).
    */
-  deliverTo(nodeId: string, order: DeliverOrder): boolean;
+  deliverDirect(nodeId: string, order: DeliverOrder): Promise<boolean>;
   /** Closes `sid` of `username` on `nodeId` (a newer login won). */
   kick(nodeId: string, username: string, sid: string, reason: string): void;
   /** Tells every node about a login or logout on this node. */

@@ -73,12 +73,16 @@ export class DirectChat {
     return this.deliver(message, to, reached);
   }
 
-  private deliver(message: StoredMessage, to: string, where: NonNullable<Whereabouts>): SendAck {
+  private async deliver(
+    message: StoredMessage,
+    to: string,
+    where: NonNullable<Whereabouts>,
+  ): Promise<SendAck> {
     const push = this.deps.codec.fromMessage(message);
     const delivered =
       where.nodeId === this.deps.cluster.nodeId
         ? this.deps.local.deliver(push, [to]) > 0
-        : this.deps.cluster.deliverTo(where.nodeId, {
+        : await this.deps.cluster.deliverDirect(where.nodeId, {
             push,
             recipients: [to],
             broadcast: false,

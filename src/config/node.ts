@@ -51,6 +51,8 @@ export interface NodeConfig {
     directRoute: 'direct' | 'leader';
     /** Operations waiting for one room's turn on the leader, past which more get 503 ROOM_BUSY. */
     roomQueueMax: number;
+    /** How long a direct message to another node waits for that node's confirmation of the push. */
+    deliveryConfirmMs: number;
   };
   plugins: PluginSettings;
   /** Undefined when export is off (EXPORT_SINK=off). */
@@ -244,6 +246,13 @@ export function readNodeConfig(env: NodeJS.ProcessEnv | Record<string, string | 
         'direct',
         'How a direct message reaches a user on another node: "direct" over the link between the two nodes (through the leader only while that link is down), or "leader" always through the leader.',
         ['direct', 'leader'],
+      ),
+      deliveryConfirmMs: v.int(
+        'DELIVERY_CONFIRM_MS',
+        1000,
+        "How long a direct message to a user on another node waits for that node to confirm it reached the user's connection; without the confirmation the sender is told delivered: false (the message is stored and reaches the user by sync).",
+        10,
+        60000,
       ),
     },
     plugins: readPluginSettings(v),

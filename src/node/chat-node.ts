@@ -42,10 +42,8 @@ export interface NodeHandle {
 /** How long a follower waits for the leader's answer. */
 const LEADER_TIMEOUT_MS = 5000;
 
-/**
- * The gateway stops sending clients here; clients finish what they sent and are told to reconnect
- * elsewhere; then leadership and membership go; then what was gathered for the shared state.
- */
+/** The gateway stops sending clients here; clients finish and are sent elsewhere; then leadership and
+ * membership go; then what was gathered for the shared state. */
 const STOP_ORDER = ['load', 'edge', 'duties', 'coordinator', 'hot-words-flush'] as const;
 type StopStep = (typeof STOP_ORDER)[number];
 
@@ -139,6 +137,8 @@ export class ChatNode {
       rpc,
       leader,
       route: config.chat.directRoute,
+      confirmMs: config.chat.deliveryConfirmMs,
+      clock,
     });
     const sessions = new SessionService({
       users: store.users,
@@ -177,6 +177,7 @@ export class ChatNode {
       leader,
       fence,
       codec: pushCodec,
+      confirmations: cluster.confirmations,
       snapshot: () => membership.snapshot(),
       logger: log,
     });

@@ -1,8 +1,10 @@
-import type { LeaderReply } from '../../gen/chat/v1/cluster';
+import type { Deliver, LeaderReply } from '../../gen/chat/v1/cluster';
 import type { ClusterPort } from '../chat/cluster-port';
 import type { Presence } from '../chat/presence';
 import type { Actor, DeliverOrder, LeaderCall, LeaderOpName, LeaderResultOf } from '../chat/types';
 import type { Coordinator } from '../cluster/coordination/types';
+import { DeliveryConfirmations } from '../cluster/delivery-confirmations';
+import type { Clock } from '../core/clock';
 import type { LeaderRpc } from '../cluster/leader-rpc';
 import type { FrameBody, PeerOutbox } from '../cluster/peer-outbox';
 import { Unavailable } from '../core/errors';
@@ -25,27 +27,40 @@ export interface ClusterOutboundDeps {
    * the leader (the original design; kept for comparison).
    */
   route: DirectRoute;
+  /** How long a direct message waits for its node to confirm the push (DELIVERY_CONFIRM_MS). */
+  confirmMs: number;
+  clock: Clock;
 }
 
 /** The chat domain's ClusterPort: what this node sends to other nodes. */
 export class ClusterOutbound implements ClusterPort {
   readonly nodeId: string;
+  /** Answers to the direct messages this node sent over its own links (PeerRouter settles them). */
+  readonly confirmations: DeliveryConfirmations;
 
   constructor(private readonly deps: ClusterOutboundDeps) {
     this.nodeId = deps.nodeId;
+    this.confirmations = new DeliveryConfirmations(deps.confirmMs, () => deps.clock.now());
   }
 
   isLive(nodeId: string): boolean {
     return this.deps.coordinator.members().some((member) => member.nodeId === nodeId);
   }
 
-  deliverTo(nodeId: string, order: DeliverOrder): boolean {
-    const deliver = deliverToWire(order);
-    return this.route(
-      nodeId,
-      { $case: 'deliver', value: deliver },
-      { $case: 'routeDirect', value: { targetNode: nodeId, deliver } },
-    );
+  deliverDirect(nodeId: string, order: DeliverOrder): Promise<boolean> {
+    const { outbox } = this.deps;
+    const relay = this.viaLeader(nodeId);
+    const peer = relay ?? nodeId;
+    if (!outbox.isOpen(peer)) {
+      // Held for the link: it may well arrive, but nothing confirms it in time.
+      outbox.send(peer, this.directFrame(nodeId, deliverToWire(order), relay));
+      return Promise.resolve(false);
+    }
+    // Through the leader, the leader answers for the target (PeerRouter.relay).
+    const { id, pushed } = this.confirmations.begin(peer);
+    if (outbox.send(peer, this.directFrame(nodeId, deliverToWire(order, 0, 0, id), relay)) !== 'sent')
+      this.confirmations.abandon(id);
+    return pushed;
   }
 
   kick(nodeId: string, username: string, sid: string, reason: string): void {
@@ -98,16 +113,31 @@ export class ClusterOutbound implements ClusterPort {
 
   /**
    * Sends `direct` to `target` over this node's link, or `viaLeader` to the
-   * leader to pass on (while the own link is down, or always with route
-   * 'leader'), or holds `direct` until the link is back. False when refused.
+   * leader to pass on, or holds `direct` until the link is back.
    */
-  private route(target: string, direct: FrameBody, viaLeader: FrameBody): boolean {
+  private route(target: string, direct: FrameBody, viaLeader: FrameBody): void {
+    const relay = this.viaLeader(target);
+    this.deps.outbox.send(relay ?? target, relay ? viaLeader : direct);
+  }
+
+  /** A Deliver for `target`, wrapped for the leader to pass on when it goes through `relay`. */
+  private directFrame(target: string, deliver: Deliver, relay: string | undefined): FrameBody {
+    return relay
+      ? { $case: 'routeDirect', value: { targetNode: target, deliver } }
+      : { $case: 'deliver', value: deliver };
+  }
+
+  /**
+   * The leader, when a frame for `target` goes through it: always with route
+   * 'leader', otherwise while this node's own link to `target` is down and
+   * the one to the leader is up.
+   */
+  private viaLeader(target: string): string | undefined {
     const { outbox } = this.deps;
     const relay = this.relay(target);
-    if (relay && this.deps.route === 'leader') return outbox.send(relay, viaLeader) !== 'refused';
-    if (outbox.isOpen(target)) return outbox.send(target, direct) === 'sent';
-    if (relay && outbox.isOpen(relay)) return outbox.send(relay, viaLeader) === 'sent';
-    return outbox.send(target, direct) !== 'refused';
+    if (!relay) return undefined;
+    if (this.deps.route === 'leader' || (!outbox.isOpen(target) && outbox.isOpen(relay))) return relay;
+    return undefined;
   }
 
   /** The leader, when it can pass a frame on to `target` (it is neither this node nor the target). */

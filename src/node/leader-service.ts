@@ -82,11 +82,12 @@ export class LeaderService {
   }
 
   /** A direct message for a node the sender has no link to: passed on as it came. */
-  relayDirect(from: string, route: RouteDirect): void {
-    if (!route.deliver || !this.deps.coordinator.isLeader()) return;
+  relayDirect(from: string, route: RouteDirect): boolean {
+    if (!route.deliver || !this.deps.coordinator.isLeader()) return false;
     const outcome = this.deps.outbox.send(route.targetNode, { $case: 'deliver', value: route.deliver });
     if (outcome === 'refused')
       this.log.warn({ event: 'relay_refused', from, to: route.targetNode }, 'could not pass on a delivery');
+    return outcome === 'sent';
   }
 
   /** A kick for a node the sender has no link to. */

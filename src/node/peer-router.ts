@@ -1,10 +1,12 @@
-import type { Deliver, PeerFrame } from '../../gen/chat/v1/cluster';
+import type { Deliver, PeerFrame, RouteDirect } from '../../gen/chat/v1/cluster';
 import type { LeaderReply } from '../../gen/chat/v1/cluster';
 import type { LocalSessions } from '../chat/local-sessions';
 import type { Presence } from '../chat/presence';
 import type { SessionService } from '../chat/sessions';
 import type { PushCodec } from '../chat/types';
 import type { Coordinator } from '../cluster/coordination/types';
+import { ConfirmReplies } from '../cluster/delivery-confirmations';
+import type { DeliveryConfirmations } from '../cluster/delivery-confirmations';
 import type { EpochFence } from '../cluster/epoch-fence';
 import type { LeaderRpc } from '../cluster/leader-rpc';
 import type { FrameBody, PeerOutbox } from '../cluster/peer-outbox';
@@ -25,6 +27,8 @@ export interface PeerRouterDeps {
   leader: LeaderService;
   fence: EpochFence;
   codec: PushCodec;
+  /** Answers to the direct messages this node sent (Deliver.confirm_id). */
+  confirmations: DeliveryConfirmations;
   /** This node's session snapshot, for a peer that asks. */
   snapshot: () => FrameBody;
   logger: Logger;
@@ -52,9 +56,12 @@ export interface RouterStats {
 export class PeerRouter {
   readonly stats: RouterStats = { staleFanOuts: 0, refused: 0 };
   private readonly log: Logger;
+  /** This node's answers to the direct messages it was sent. */
+  private readonly confirmReplies: ConfirmReplies;
 
   constructor(private readonly deps: PeerRouterDeps) {
     this.log = deps.logger.child({ component: 'peer-router' });
+    this.confirmReplies = new ConfirmReplies((peer, body) => deps.outbox.sendNow(peer, body));
   }
 
   handle(from: string, frame: PeerFrame): void {
@@ -76,7 +83,7 @@ export class PeerRouter {
         const deliver = body.value.deliver;
         if (!deliver || !this.sentBy(from, deliver)) return this.refuse(from, 'routeDirect');
         if (body.value.targetNode === deps.nodeId) return this.deliver(from, deliver);
-        return deps.leader.relayDirect(from, body.value);
+        return this.relay(from, body.value);
       }
       case 'kick': {
         const kick = body.value;
@@ -105,12 +112,21 @@ export class PeerRouter {
       case 'sessionEvent': {
         const user = body.value.user;
         if (!user) return;
-        if (body.value.online) deps.presence.online(from, user.username, user.sid, user.loginAt);
-        else deps.presence.offline(from, user.username, user.sid);
+        if (!body.value.online) return deps.presence.offline(from, user.username, user.sid);
+        const here = this.currentHere(user.username);
+        deps.presence.online(from, user.username, user.sid, user.loginAt);
+        // A newer login elsewhere closes the one here even when its kick does not come or is refused
+        // (two logins at once: the kick of this one comes from the node that lost the race).
+        if (here && deps.presence.get(user.username)?.sid === user.sid)
+          deps.sessions.kickLocal(user.username, here, 'You logged in somewhere else.');
         return;
       }
       case 'snapshotRequest':
         deps.outbox.send(from, deps.snapshot());
+        return;
+      case 'deliverConfirm':
+        for (const id of body.value.pushed) deps.confirmations.settle(from, id, true);
+        for (const id of body.value.notPushed) deps.confirmations.settle(from, id, false);
         return;
       case 'hello':
         return;
@@ -130,11 +146,71 @@ export class PeerRouter {
       }
       if (!this.isLeader(from)) return this.refuse(from, 'fan-out');
     } else if (!this.isLeader(from) && !this.sentBy(from, deliver)) {
-      return this.refuse(from, 'deliver');
+      this.refuse(from, 'deliver');
+      if (deliver.confirmId !== 0) {
+        this.hintUnverified(deliver);
+        this.confirmReplies.add(from, deliver.confirmId, false);
+      }
+      return;
     }
     const order = deliverFromWire(deliver, deps.codec);
     if (order.broadcast) deps.local.broadcast(order.push, order.alliance);
-    else deps.local.deliver(order.push, order.recipients);
+    else {
+      const pushed = deps.local.deliver(order.push, order.recipients);
+      if (deliver.confirmId !== 0) this.confirmReplies.add(from, deliver.confirmId, pushed > 0);
+    }
+  }
+
+  /**
+   * Passes a direct message on as the leader. When its sender asked for a
+   * confirmation, the leader asks the target for one of its own and answers
+   * the sender with what the target said (ids are each sender's own).
+   */
+  private relay(from: string, route: RouteDirect): void {
+    const deliver = route.deliver;
+    if (!deliver || deliver.confirmId === 0) {
+      this.deps.leader.relayDirect(from, route);
+      return;
+    }
+    const { id, pushed } = this.deps.confirmations.begin(route.targetNode);
+    if (!this.deps.leader.relayDirect(from, { ...route, deliver: { ...deliver, confirmId: id } }))
+      this.deps.confirmations.abandon(id);
+    void pushed.then((ok) => this.confirmReplies.add(from, deliver.confirmId, ok));
+  }
+
+  /**
+   * A direct message this node will not push: it cannot tell that its sender
+   * is on the node that sent it (that node's ZooKeeper session expired while
+   * its links stayed up, and its sessions are not known here until it
+   * rejoins). The message is in the store if the sender is genuine, so the
+   * recipient is told to sync the conversation; a forged frame costs the
+   * recipient one read of a conversation it may read anyway.
+   */
+  private hintUnverified(deliver: Deliver): void {
+    let message;
+    try {
+      message = this.deps.codec.fromBytes(deliver.push).message();
+    } catch {
+      return;
+    }
+    for (const username of deliver.recipients) {
+      const session = this.deps.local.get(username);
+      if (!session || (message.to !== username && message.from !== username)) continue;
+      session.peer.hint({
+        positions: [{ conversation: message.conversation, afterSeq: Math.max(0, message.seq - 1) }],
+        all: false,
+        reason: 'a direct message from a node that is rejoining the cluster',
+      });
+    }
+  }
+
+  /** The sid of `username`'s session here when it is their current, announced login. */
+  private currentHere(username: string): string | undefined {
+    const session = this.deps.local.get(username);
+    const entry = this.deps.presence.get(username);
+    return session && entry?.nodeId === this.deps.nodeId && entry.sid === session.sid
+      ? session.sid
+      : undefined;
   }
 
   /** Whether `username`'s current session is on node `from`. */

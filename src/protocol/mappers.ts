@@ -38,9 +38,10 @@ export function messageFromWire(message: ChatMessage): StoredMessage {
 }
 
 /** A delivery for another node: the push travels as the bytes clients receive. */
-export function deliverToWire(order: DeliverOrder, hops = 0, ownerEpoch = 0): Deliver {
+export function deliverToWire(order: DeliverOrder, hops = 0, ownerEpoch = 0, confirmId = 0): Deliver {
   return {
     ownerEpoch,
+    confirmId,
     recipients: [...order.recipients],
     broadcast: order.broadcast,
     // A view, not a copy: the push was encoded once and is only read from here on.

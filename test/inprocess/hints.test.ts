@@ -39,7 +39,8 @@ describe('sync hints and stale sessions', () => {
     };
     const sending = amy.sendDirect('bo', 'lost in flight');
     const ack = await sending;
-    expect(ack.delivered).toBe(true);
+    // Written into the link, but f2 never confirmed pushing it to bo: not delivered.
+    expect(ack.delivered).toBe(false);
     transport.send = send;
     cluster.bus.heal(f1, f2);
     const hint = await waitFor(() => boHints.find((h) => h.all), {
@@ -51,6 +52,39 @@ describe('sync hints and stale sessions', () => {
     expect(hint.positions).toContainEqual({ conversation: ack.conversation, afterSeq: ack.seq - 1 });
     const synced = await bo.sync(hint.positions);
     expect(synced.conversations[0]?.messages.map((m) => m.text)).toEqual(['lost in flight']);
+  });
+
+  it('a direct message whose sender the recipient node does not know on the sending node: not pushed, delivered:false, the recipient told to sync it', async () => {
+    const bo = await cluster.login(f2, 'bo');
+    const boHints = hints(bo);
+    // f2 never hears of amy's login on f1, as when f1's ZooKeeper session expired while its
+    // links stayed up and f2 dropped its users: f2 cannot tell the message is genuinely amy's.
+    const transport = cluster.node(f1).transport;
+    const send = transport.send.bind(transport);
+    transport.send = (to, frame) => (to === f2 && frame.body?.$case === 'sessionEvent') || send(to, frame);
+    const amy = await cluster.login(f1, 'amy');
+    const ack = await amy.sendDirect('bo', 'from a node rejoining');
+    expect(ack.delivered).toBe(false);
+    const hint = await waitFor(() => boHints.find((h) => !h.all), {
+      what: 'a sync hint for bo',
+      timeoutMs: 2000,
+      intervalMs: 5,
+    });
+    expect(bo.received()).toEqual([]);
+    expect(hint.positions).toEqual([{ conversation: ack.conversation, afterSeq: ack.seq - 1 }]);
+    const synced = await bo.sync(hint.positions);
+    expect(synced.conversations[0]?.messages.map((m) => m.text)).toEqual(['from a node rejoining']);
+    transport.send = send;
+  });
+
+  it('a direct message confirmed by the recipient node is delivered:true, also through the leader', async () => {
+    const amy = await cluster.login(f1, 'amy');
+    const bo = await cluster.login(f2, 'bo');
+    expect((await amy.sendDirect('bo', 'straight')).delivered).toBe(true);
+    cluster.bus.cut(f1, f2);
+    expect((await amy.sendDirect('bo', 'relayed')).delivered).toBe(true);
+    await waitFor(() => bo.received().length === 2, { what: 'both pushes', timeoutMs: 2000, intervalMs: 5 });
+    cluster.bus.heal(f1, f2);
   });
 
   it('does not deliver to a directory entry the node it names does not have', async () => {

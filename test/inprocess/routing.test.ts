@@ -105,6 +105,20 @@ describe('a three-node cluster in one process', () => {
     await third.waitForMessage((m) => m.id === ack.id);
   });
 
+  it('closes an older login when a newer one is announced, even if the kick never comes', async () => {
+    const first = await cluster.login(f1, 'amy');
+    // As when the kick came from the node that lost a race of two logins, and f1 refused it.
+    const transport = cluster.node(f2).transport;
+    const send = transport.send.bind(transport);
+    transport.send = (to, frame) => frame.body?.$case === 'kick' || send(to, frame);
+    const second = await cluster.login(f2, 'amy');
+    expect(await first.waitClosed()).toMatchObject({ code: CloseCode.REPLACED });
+    transport.send = send;
+    const bo = await cluster.login(leader, 'bo');
+    const ack = await bo.sendDirect('amy', 'still here?');
+    await second.waitForMessage((m) => m.id === ack.id);
+  });
+
   it('stores a retried send once and acknowledges it the same way', async () => {
     const amy = await cluster.login(f1, 'amy');
     await cluster.login(f2, 'bo');

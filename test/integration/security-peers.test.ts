@@ -58,7 +58,7 @@ function directPush(from: string, to: string, text: string): PeerFrame {
     epoch: 0,
     body: {
       $case: 'deliver',
-      value: { recipients: [to], broadcast: false, push, alliance: '', hops: 0, ownerEpoch: 0 },
+      value: { recipients: [to], broadcast: false, push, alliance: '', hops: 0, ownerEpoch: 0, confirmId: 0 },
     },
   };
 }

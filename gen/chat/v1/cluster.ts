@@ -116,6 +116,7 @@ export interface PeerFrame {
     | { $case: "sessionSnapshot"; value: SessionSnapshot }
     | { $case: "sessionEvent"; value: SessionEvent }
     | { $case: "snapshotRequest"; value: SnapshotRequest }
+    | { $case: "deliverConfirm"; value: DeliverConfirm }
     | undefined;
 }
 
@@ -159,6 +160,24 @@ export interface Deliver {
    * deposed leader that has not noticed yet). 0 for direct messages.
    */
   ownerEpoch: number;
+  /**
+   * A direct message sent over the sender's own link: non-zero asks the
+   * receiving node to answer DeliverConfirm with this id once it has pushed
+   * the message to the recipient's connection, or found it could not. The
+   * sender acknowledges `delivered: true` only on that answer.
+   */
+  confirmId: number;
+}
+
+/**
+ * The answer to Deliver.confirm_id, for every such Deliver a node handled in
+ * one turn: `pushed` reached the recipient's connection; `not_pushed` did not
+ * (the recipient is not here, or the sender's session was not known here;
+ * the recipient is then told to sync the conversation).
+ */
+export interface DeliverConfirm {
+  pushed: number[];
+  notPushed: number[];
 }
 
 /**
@@ -605,6 +624,9 @@ export const PeerFrame: MessageFns<PeerFrame> = {
       case "snapshotRequest":
         SnapshotRequest.encode(message.body.value, writer.uint32(90).fork()).join();
         break;
+      case "deliverConfirm":
+        DeliverConfirm.encode(message.body.value, writer.uint32(106).fork()).join();
+        break;
     }
     return writer;
   },
@@ -702,6 +724,14 @@ export const PeerFrame: MessageFns<PeerFrame> = {
             message.body = { $case: "snapshotRequest", value: SnapshotRequest.decode(reader, reader.uint32()) };
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.body = { $case: "deliverConfirm", value: DeliverConfirm.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -743,6 +773,10 @@ export const PeerFrame: MessageFns<PeerFrame> = {
         ? { $case: "snapshotRequest", value: SnapshotRequest.fromJSON(object.snapshotRequest) }
         : isSet(object.snapshot_request)
         ? { $case: "snapshotRequest", value: SnapshotRequest.fromJSON(object.snapshot_request) }
+        : isSet(object.deliverConfirm)
+        ? { $case: "deliverConfirm", value: DeliverConfirm.fromJSON(object.deliverConfirm) }
+        : isSet(object.deliver_confirm)
+        ? { $case: "deliverConfirm", value: DeliverConfirm.fromJSON(object.deliver_confirm) }
         : undefined,
     };
   },
@@ -770,6 +804,8 @@ export const PeerFrame: MessageFns<PeerFrame> = {
       obj.sessionEvent = SessionEvent.toJSON(message.body.value);
     } else if (message.body?.$case === "snapshotRequest") {
       obj.snapshotRequest = SnapshotRequest.toJSON(message.body.value);
+    } else if (message.body?.$case === "deliverConfirm") {
+      obj.deliverConfirm = DeliverConfirm.toJSON(message.body.value);
     }
     return obj;
   },
@@ -832,6 +868,12 @@ export const PeerFrame: MessageFns<PeerFrame> = {
       case "snapshotRequest": {
         if (object.body?.value !== undefined && object.body?.value !== null) {
           message.body = { $case: "snapshotRequest", value: SnapshotRequest.fromPartial(object.body.value) };
+        }
+        break;
+      }
+      case "deliverConfirm": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "deliverConfirm", value: DeliverConfirm.fromPartial(object.body.value) };
         }
         break;
       }
@@ -1047,7 +1089,15 @@ export const NodeInfo: MessageFns<NodeInfo> = {
 };
 
 function createBaseDeliver(): Deliver {
-  return { recipients: [], broadcast: false, push: Buffer.alloc(0), alliance: "", hops: 0, ownerEpoch: 0 };
+  return {
+    recipients: [],
+    broadcast: false,
+    push: Buffer.alloc(0),
+    alliance: "",
+    hops: 0,
+    ownerEpoch: 0,
+    confirmId: 0,
+  };
 }
 
 export const Deliver: MessageFns<Deliver> = {
@@ -1069,6 +1119,9 @@ export const Deliver: MessageFns<Deliver> = {
     }
     if (message.ownerEpoch !== 0) {
       writer.uint32(56).uint64(message.ownerEpoch);
+    }
+    if (message.confirmId !== 0) {
+      writer.uint32(64).uint64(message.confirmId);
     }
     return writer;
   },
@@ -1134,6 +1187,14 @@ export const Deliver: MessageFns<Deliver> = {
             message.ownerEpoch = longToNumber(reader.uint64());
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.confirmId = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1160,6 +1221,11 @@ export const Deliver: MessageFns<Deliver> = {
         : isSet(object.owner_epoch)
         ? globalThis.Number(object.owner_epoch)
         : 0,
+      confirmId: isSet(object.confirmId)
+        ? globalThis.Number(object.confirmId)
+        : isSet(object.confirm_id)
+        ? globalThis.Number(object.confirm_id)
+        : 0,
     };
   },
 
@@ -1183,6 +1249,9 @@ export const Deliver: MessageFns<Deliver> = {
     if (message.ownerEpoch !== 0) {
       obj.ownerEpoch = Math.round(message.ownerEpoch);
     }
+    if (message.confirmId !== 0) {
+      obj.confirmId = Math.round(message.confirmId);
+    }
     return obj;
   },
 
@@ -1197,6 +1266,124 @@ export const Deliver: MessageFns<Deliver> = {
     message.alliance = object.alliance ?? "";
     message.hops = object.hops ?? 0;
     message.ownerEpoch = object.ownerEpoch ?? 0;
+    message.confirmId = object.confirmId ?? 0;
+    return message;
+  },
+};
+
+function createBaseDeliverConfirm(): DeliverConfirm {
+  return { pushed: [], notPushed: [] };
+}
+
+export const DeliverConfirm: MessageFns<DeliverConfirm> = {
+  encode(message: DeliverConfirm, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pushed.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.pushed) {
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    if (message.notPushed.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.notPushed) {
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeliverConfirm {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeliverConfirm();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.pushed.push(longToNumber(reader.uint64()));
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.pushed.push(longToNumber(reader.uint64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.notPushed.push(longToNumber(reader.uint64()));
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.notPushed.push(longToNumber(reader.uint64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeliverConfirm {
+    return {
+      pushed: globalThis.Array.isArray(object?.pushed) ? object.pushed.map((e: any) => globalThis.Number(e)) : [],
+      notPushed: globalThis.Array.isArray(object?.notPushed)
+        ? object.notPushed.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.not_pushed)
+        ? object.not_pushed.map((e: any) => globalThis.Number(e))
+        : [],
+    };
+  },
+
+  toJSON(message: DeliverConfirm): unknown {
+    const obj: any = {};
+    if (message.pushed?.length) {
+      obj.pushed = message.pushed.map((e) => Math.round(e));
+    }
+    if (message.notPushed?.length) {
+      obj.notPushed = message.notPushed.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeliverConfirm>): DeliverConfirm {
+    return DeliverConfirm.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeliverConfirm>): DeliverConfirm {
+    const message = createBaseDeliverConfirm();
+    message.pushed = object.pushed?.map((e) => e) || [];
+    message.notPushed = object.notPushed?.map((e) => e) || [];
     return message;
   },
 };
