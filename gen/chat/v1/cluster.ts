@@ -101,9 +101,10 @@ export interface LinkResponse {
 export interface PeerFrame {
   /**
    * The leader epoch the sender knows: on frames from the leader, its own.
-   * Frames that only the leader may send (room fan-out, replies) are dropped
-   * when older than the newest epoch the receiver knows; requests stamped
-   * with an epoch other than the leader's own are refused (STALE_EPOCH).
+   * With rooms on the leader (ROOM_OWNERSHIP=leader), frames that only the
+   * leader may send (room fan-out, replies) are dropped when older than the
+   * newest epoch the receiver knows, and requests stamped with an epoch other
+   * than the leader's own are refused (STALE_EPOCH).
    */
   epoch: number;
   body:
@@ -116,7 +117,19 @@ export interface PeerFrame {
     | { $case: "sessionSnapshot"; value: SessionSnapshot }
     | { $case: "sessionEvent"; value: SessionEvent }
     | { $case: "snapshotRequest"; value: SnapshotRequest }
+    | { $case: "viewAnnounce"; value: ViewAnnounce }
     | undefined;
+}
+
+/**
+ * Rooms spread over the nodes (ROOM_OWNERSHIP=spread): the sender applied
+ * this membership version, stopped running every room and channel it does
+ * not own in it, and what was running in them has finished. A node runs the
+ * rooms it gained in a version once every other member announced that
+ * version (or a session timeout passed).
+ */
+export interface ViewAnnounce {
+  version: number;
 }
 
 /** First frame of a link, from the node that dialled it. */
@@ -154,9 +167,12 @@ export interface Deliver {
    */
   hops: number;
   /**
-   * Room and channel fan-out: the epoch of the leader that ran the room. A
-   * node drops a fan-out from an epoch older than the newest it knows (a
-   * deposed leader that has not noticed yet). 0 for direct messages.
+   * Room and channel fan-out: the epoch of the node that ran the room: the
+   * leader's epoch with rooms on the leader, the membership version the owner
+   * ran it at with rooms spread. A node drops a fan-out from an epoch older
+   * than the newest it knows (leader), or from a node that is not the room's
+   * owner at that version and at its own (spread): a deposed owner that has
+   * not noticed yet. 0 for direct messages.
    */
   ownerEpoch: number;
 }
@@ -215,8 +231,9 @@ export interface SnapshotRequest {
 }
 
 /**
- * Work that only the leader may do (rooms and channels), asked by a follower
- * on behalf of one of its users. Answered by a LeaderReply with the same id.
+ * Work that only the node running a room or channel may do (the leader, or
+ * the room's owner with rooms spread), asked by another node on behalf of one
+ * of its users. Answered by a LeaderReply with the same id.
  */
 export interface LeaderRequest {
   requestId: number;
@@ -230,6 +247,11 @@ export interface LeaderRequest {
     | { $case: "sendRoom"; value: SendRoom }
     | { $case: "sendChannel"; value: SendChannel }
     | undefined;
+  /**
+   * Rooms spread: the membership version the sender computed the owner at
+   * (named in the refusal when the owner does not run the room).
+   */
+  viewVersion: number;
 }
 
 export interface LeaderReply {
@@ -605,6 +627,9 @@ export const PeerFrame: MessageFns<PeerFrame> = {
       case "snapshotRequest":
         SnapshotRequest.encode(message.body.value, writer.uint32(90).fork()).join();
         break;
+      case "viewAnnounce":
+        ViewAnnounce.encode(message.body.value, writer.uint32(98).fork()).join();
+        break;
     }
     return writer;
   },
@@ -702,6 +727,14 @@ export const PeerFrame: MessageFns<PeerFrame> = {
             message.body = { $case: "snapshotRequest", value: SnapshotRequest.decode(reader, reader.uint32()) };
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.body = { $case: "viewAnnounce", value: ViewAnnounce.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -743,6 +776,10 @@ export const PeerFrame: MessageFns<PeerFrame> = {
         ? { $case: "snapshotRequest", value: SnapshotRequest.fromJSON(object.snapshotRequest) }
         : isSet(object.snapshot_request)
         ? { $case: "snapshotRequest", value: SnapshotRequest.fromJSON(object.snapshot_request) }
+        : isSet(object.viewAnnounce)
+        ? { $case: "viewAnnounce", value: ViewAnnounce.fromJSON(object.viewAnnounce) }
+        : isSet(object.view_announce)
+        ? { $case: "viewAnnounce", value: ViewAnnounce.fromJSON(object.view_announce) }
         : undefined,
     };
   },
@@ -770,6 +807,8 @@ export const PeerFrame: MessageFns<PeerFrame> = {
       obj.sessionEvent = SessionEvent.toJSON(message.body.value);
     } else if (message.body?.$case === "snapshotRequest") {
       obj.snapshotRequest = SnapshotRequest.toJSON(message.body.value);
+    } else if (message.body?.$case === "viewAnnounce") {
+      obj.viewAnnounce = ViewAnnounce.toJSON(message.body.value);
     }
     return obj;
   },
@@ -835,7 +874,80 @@ export const PeerFrame: MessageFns<PeerFrame> = {
         }
         break;
       }
+      case "viewAnnounce": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "viewAnnounce", value: ViewAnnounce.fromPartial(object.body.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseViewAnnounce(): ViewAnnounce {
+  return { version: 0 };
+}
+
+export const ViewAnnounce: MessageFns<ViewAnnounce> = {
+  encode(message: ViewAnnounce, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== 0) {
+      writer.uint32(8).uint64(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ViewAnnounce {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseViewAnnounce();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.version = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ViewAnnounce {
+    return { version: isSet(object.version) ? globalThis.Number(object.version) : 0 };
+  },
+
+  toJSON(message: ViewAnnounce): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ViewAnnounce>): ViewAnnounce {
+    return ViewAnnounce.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ViewAnnounce>): ViewAnnounce {
+    const message = createBaseViewAnnounce();
+    message.version = object.version ?? 0;
     return message;
   },
 };
@@ -1783,7 +1895,7 @@ export const SnapshotRequest: MessageFns<SnapshotRequest> = {
 };
 
 function createBaseLeaderRequest(): LeaderRequest {
-  return { requestId: 0, username: "", alliance: "", op: undefined };
+  return { requestId: 0, username: "", alliance: "", op: undefined, viewVersion: 0 };
 }
 
 export const LeaderRequest: MessageFns<LeaderRequest> = {
@@ -1816,6 +1928,9 @@ export const LeaderRequest: MessageFns<LeaderRequest> = {
       case "sendChannel":
         SendChannel.encode(message.op.value, writer.uint32(74).fork()).join();
         break;
+    }
+    if (message.viewVersion !== 0) {
+      writer.uint32(80).uint64(message.viewVersion);
     }
     return writer;
   },
@@ -1905,6 +2020,14 @@ export const LeaderRequest: MessageFns<LeaderRequest> = {
             message.op = { $case: "sendChannel", value: SendChannel.decode(reader, reader.uint32()) };
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.viewVersion = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1951,6 +2074,11 @@ export const LeaderRequest: MessageFns<LeaderRequest> = {
         : isSet(object.send_channel)
         ? { $case: "sendChannel", value: SendChannel.fromJSON(object.send_channel) }
         : undefined,
+      viewVersion: isSet(object.viewVersion)
+        ? globalThis.Number(object.viewVersion)
+        : isSet(object.view_version)
+        ? globalThis.Number(object.view_version)
+        : 0,
     };
   },
 
@@ -1977,6 +2105,9 @@ export const LeaderRequest: MessageFns<LeaderRequest> = {
       obj.sendRoom = SendRoom.toJSON(message.op.value);
     } else if (message.op?.$case === "sendChannel") {
       obj.sendChannel = SendChannel.toJSON(message.op.value);
+    }
+    if (message.viewVersion !== 0) {
+      obj.viewVersion = Math.round(message.viewVersion);
     }
     return obj;
   },
@@ -2027,6 +2158,7 @@ export const LeaderRequest: MessageFns<LeaderRequest> = {
         break;
       }
     }
+    message.viewVersion = object.viewVersion ?? 0;
     return message;
   },
 };
