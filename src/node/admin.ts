@@ -9,6 +9,7 @@ import type { Logger } from '../core/logger';
 import { roomToWire } from '../protocol/mappers';
 import { clusterMetrics } from './cluster-metrics';
 import type { NodePorts } from './node-ports';
+import type { NodeOwnership } from './ownership';
 import { nodeStatus, roleOf, wholeMs } from './node-status';
 import { describeCluster, drainNode, kickUser } from './operator-actions';
 import type { OperatorDeps } from './operator-actions';
@@ -25,6 +26,7 @@ export interface OperatorParts {
   presence: Presence;
   local: LocalSessions;
   groups: GroupService;
+  ownership: NodeOwnership;
   outbox: PeerOutbox;
   connections: () => number;
   /** ChatNode.stop: what DrainNode does unless the ports say otherwise. */
@@ -50,6 +52,7 @@ export function operatorApi(ports: NodePorts, parts: OperatorParts): AdminApi {
     drain: ports.drain ?? parts.stop,
     // The rooms this node runs: every room on the leader, or this node's share with rooms spread.
     ownedRooms: () => groups.list().map((r) => r.name),
+    ownership: () => parts.ownership.describe(),
   };
   clusterMetrics(ports.metrics, deps);
   return adminApi(deps);

@@ -254,6 +254,7 @@ export class ChatNode {
       presence,
       local,
       groups,
+      ownership,
       outbox,
       connections: () => edge.connectionCount,
       stop: () => this.stop(),

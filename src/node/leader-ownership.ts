@@ -2,7 +2,7 @@ import type { Coordinator } from '../cluster/coordination/types';
 import type { EpochFence } from '../cluster/epoch-fence';
 import { Unavailable } from '../core/errors';
 import type { ChatError } from '../core/errors';
-import type { FanOutVerdict, NodeOwnership, OwnerRoute } from './ownership';
+import type { FanOutVerdict, NodeOwnership, OwnerRoute, OwnershipStatus } from './ownership';
 
 /**
  * Every room and channel on the leader (ROOM_OWNERSHIP=leader, the original
@@ -71,6 +71,10 @@ export class LeaderOwnership implements NodeOwnership {
 
   announced(): void {
     // Views are not announced with rooms on the leader.
+  }
+
+  describe(): OwnershipStatus {
+    return { mode: 'leader', version: 0, waitingFor: [] };
   }
 
   release(): Promise<void> {

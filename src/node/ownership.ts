@@ -4,6 +4,14 @@ import type { ChatError } from '../core/errors';
 /** Where an operation on a key runs: here, or on a peer (at the epoch this node routed by). */
 export type OwnerRoute = { local: true } | { local: false; nodeId: string; epoch: number };
 
+export interface OwnershipStatus {
+  mode: 'leader' | 'spread';
+  /** Spread: the membership version rooms run at; 0 with rooms on the leader. */
+  version: number;
+  /** Spread: members whose announcement of that version has not come yet. */
+  waitingFor: string[];
+}
+
 /** What a receiver makes of a room or channel fan-out. */
 export type FanOutVerdict = 'ok' | 'stale' | 'refused';
 
@@ -32,6 +40,8 @@ export interface NodeOwnership extends RoomOwnership {
   checkFanOut(from: string, epoch: number, key: () => string): FanOutVerdict;
   /** `from` announced that it applied membership version `version`. */
   announced(from: string, version: number): void;
+  /** For operators: the mode, the ownership version and who this node waits for (NodeStatus). */
+  describe(): OwnershipStatus;
   /** A clean stop: this node runs nothing from now on; resolves when what was running has finished. */
   release(): Promise<void>;
   stop(): void;

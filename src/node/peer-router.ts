@@ -1,5 +1,5 @@
 import type { Deliver, PeerFrame } from '../../gen/chat/v1/cluster';
-import type { LeaderReply } from '../../gen/chat/v1/cluster';
+import type { LeaderReply, LeaderRequest } from '../../gen/chat/v1/cluster';
 import type { LocalSessions } from '../chat/local-sessions';
 import type { Presence } from '../chat/presence';
 import type { SessionService } from '../chat/sessions';
@@ -9,7 +9,8 @@ import type { LeaderRpc } from '../cluster/leader-rpc';
 import type { FrameBody, PeerOutbox } from '../cluster/peer-outbox';
 import type { PresenceReadiness } from '../cluster/presence-readiness';
 import type { Logger } from '../core/logger';
-import { deliverFromWire } from '../protocol/mappers';
+import { Unavailable } from '../core/errors';
+import { deliverFromWire, leaderErrorToWire } from '../protocol/mappers';
 import type { LeaderService } from './leader-service';
 import type { NodeOwnership } from './ownership';
 import type { RoomHost } from './room-host';
@@ -91,7 +92,7 @@ export class PeerRouter {
         return deps.leader.relayKick(kick);
       }
       case 'request':
-        if (!this.speaksFor(from, body.value.username)) return this.refuse(from, 'request');
+        if (!this.speaksFor(from, body.value.username)) return this.refuseRequest(from, body.value);
         return deps.host.answer(from, epoch, body.value);
       case 'viewAnnounce':
         return deps.ownership.announced(from, body.value.version);
@@ -168,6 +169,21 @@ export class PeerRouter {
   private isLeader(nodeId: string): boolean {
     const view = this.deps.coordinator.leader();
     return view !== null && view.nodeId === nodeId;
+  }
+
+  /**
+   * Answered, not only dropped: after this node lost and rebuilt its view of
+   * `from`'s sessions (a new ZooKeeper session), a genuine request can come
+   * before `from`'s snapshot, and its sender should retry at once rather than
+   * wait for its timeout.
+   */
+  private refuseRequest(from: string, request: LeaderRequest): void {
+    this.refuse(from, 'request');
+    const err = new Unavailable(
+      `Node ${this.deps.nodeId} does not know a session of ${request.username} on ${from} (yet); try again.`,
+      'UNKNOWN_SESSION',
+    );
+    this.deps.outbox.send(from, { $case: 'reply', value: leaderErrorToWire(request.requestId, err) });
   }
 
   private refuse(from: string, kind: string): void {

@@ -6,7 +6,7 @@ import type { Clock } from '../core/clock';
 import { Unavailable } from '../core/errors';
 import type { ChatError } from '../core/errors';
 import type { Logger } from '../core/logger';
-import type { FanOutVerdict, NodeOwnership, OwnerRoute } from './ownership';
+import type { FanOutVerdict, NodeOwnership, OwnerRoute, OwnershipStatus } from './ownership';
 
 export interface SpreadOwnershipDeps {
   nodeId: string;
@@ -144,10 +144,8 @@ export class SpreadOwnership implements NodeOwnership {
     this.handover.stop();
   }
 
-  /** Diagnostics: the current version, whether its handover completed, who it waits for. */
-  status(): { version: number; complete: boolean; waitingFor: string[] } {
-    const h = this.handover;
-    return { version: h.version, complete: h.complete, waitingFor: h.waitingFor() };
+  describe(): OwnershipStatus {
+    return { mode: 'spread', version: this.handover.version, waitingFor: this.handover.waitingFor() };
   }
 
   private apply(view: MembershipView): void {

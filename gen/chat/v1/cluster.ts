@@ -392,8 +392,8 @@ export interface NodeStatus {
   /** This node's link to every other member it knows. */
   links: LinkStatus[];
   /**
-   * Rooms this node runs (today the leader runs every room); at most 100
-   * names, by name, and the full count.
+   * Rooms this node runs (every room on the leader, or this node's share with
+   * rooms spread); at most 100 names, by name, and the full count.
    */
   ownedRoomCount: number;
   ownedRooms: string[];
@@ -419,6 +419,18 @@ export interface NodeStatus {
   heldFrames: number;
   framesRefusedTotal: number;
   framesExpiredTotal: number;
+  /**
+   * Where rooms and channels run: "spread" over the nodes or on the "leader"
+   * (ROOM_OWNERSHIP).
+   */
+  roomOwnership: string;
+  /**
+   * Spread: the membership version this node runs rooms at, and the members
+   * whose announcement of it this node still waits for before it runs the
+   * rooms it gained there (empty once that handover is complete).
+   */
+  ownershipVersion: number;
+  handoverWaitingFor: string[];
 }
 
 export interface GetNodeStatusRequest {
@@ -3941,6 +3953,9 @@ function createBaseNodeStatus(): NodeStatus {
     heldFrames: 0,
     framesRefusedTotal: 0,
     framesExpiredTotal: 0,
+    roomOwnership: "",
+    ownershipVersion: 0,
+    handoverWaitingFor: [],
   };
 }
 
@@ -3999,6 +4014,15 @@ export const NodeStatus: MessageFns<NodeStatus> = {
     }
     if (message.framesExpiredTotal !== 0) {
       writer.uint32(144).uint64(message.framesExpiredTotal);
+    }
+    if (message.roomOwnership !== "") {
+      writer.uint32(154).string(message.roomOwnership);
+    }
+    if (message.ownershipVersion !== 0) {
+      writer.uint32(160).uint64(message.ownershipVersion);
+    }
+    for (const v of message.handoverWaitingFor) {
+      writer.uint32(170).string(v!);
     }
     return writer;
   },
@@ -4160,6 +4184,30 @@ export const NodeStatus: MessageFns<NodeStatus> = {
             message.framesExpiredTotal = longToNumber(reader.uint64());
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.roomOwnership = reader.string();
+            continue;
+          }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.ownershipVersion = longToNumber(reader.uint64());
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.handoverWaitingFor.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4242,6 +4290,21 @@ export const NodeStatus: MessageFns<NodeStatus> = {
         : isSet(object.frames_expired_total)
         ? globalThis.Number(object.frames_expired_total)
         : 0,
+      roomOwnership: isSet(object.roomOwnership)
+        ? globalThis.String(object.roomOwnership)
+        : isSet(object.room_ownership)
+        ? globalThis.String(object.room_ownership)
+        : "",
+      ownershipVersion: isSet(object.ownershipVersion)
+        ? globalThis.Number(object.ownershipVersion)
+        : isSet(object.ownership_version)
+        ? globalThis.Number(object.ownership_version)
+        : 0,
+      handoverWaitingFor: globalThis.Array.isArray(object?.handoverWaitingFor)
+        ? object.handoverWaitingFor.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.handover_waiting_for)
+        ? object.handover_waiting_for.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -4301,6 +4364,15 @@ export const NodeStatus: MessageFns<NodeStatus> = {
     if (message.framesExpiredTotal !== 0) {
       obj.framesExpiredTotal = Math.round(message.framesExpiredTotal);
     }
+    if (message.roomOwnership !== "") {
+      obj.roomOwnership = message.roomOwnership;
+    }
+    if (message.ownershipVersion !== 0) {
+      obj.ownershipVersion = Math.round(message.ownershipVersion);
+    }
+    if (message.handoverWaitingFor?.length) {
+      obj.handoverWaitingFor = message.handoverWaitingFor;
+    }
     return obj;
   },
 
@@ -4329,6 +4401,9 @@ export const NodeStatus: MessageFns<NodeStatus> = {
     message.heldFrames = object.heldFrames ?? 0;
     message.framesRefusedTotal = object.framesRefusedTotal ?? 0;
     message.framesExpiredTotal = object.framesExpiredTotal ?? 0;
+    message.roomOwnership = object.roomOwnership ?? "";
+    message.ownershipVersion = object.ownershipVersion ?? 0;
+    message.handoverWaitingFor = object.handoverWaitingFor?.map((e) => e) || [];
     return message;
   },
 };

@@ -107,7 +107,10 @@ export class MembershipWatch {
   }
 
   private async read(): Promise<void> {
-    const { children: names, stat } = await this.session.getChildrenWithStat(this.paths.nodes(), this.watcher);
+    const { children: names, stat } = await this.session.getChildrenWithStat(
+      this.paths.nodes(),
+      this.watcher,
+    );
     const datas = await Promise.all(names.map((name) => this.session.getData(this.paths.node(name))));
     const members: NodeDescriptor[] = [];
     for (const [i, name] of names.entries()) {

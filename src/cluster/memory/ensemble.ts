@@ -27,6 +27,7 @@ interface Registration {
 export class MemoryEnsemble {
   private readonly registrations = new Map<string, Registration>();
   private readonly coordinators = new Set<MemoryCoordinator>();
+  private readonly held = new Set<string>();
   private nextSequence = 0;
   /** The cversion of the members' parent: one more for every registration and every departure. */
   private version = 0;
@@ -45,6 +46,19 @@ export class MemoryEnsemble {
     this.registrations.delete(nodeId);
     this.version++;
     registration.coordinator.sessionLost();
+    this.changed();
+  }
+
+  /**
+   * Holds back the watches of `nodeId`'s coordinator: it keeps its current view
+   * (as a node whose ZooKeeper notifications are late) until `deliverWatches`.
+   */
+  holdWatches(nodeId: string): void {
+    this.held.add(nodeId);
+  }
+
+  deliverWatches(nodeId: string): void {
+    this.held.delete(nodeId);
     this.changed();
   }
 
@@ -94,7 +108,8 @@ export class MemoryEnsemble {
   private changed(): void {
     // Watches fire asynchronously.
     setImmediate(() => {
-      for (const coordinator of this.coordinators) coordinator.refresh();
+      for (const coordinator of this.coordinators)
+        if (!this.held.has(coordinator.self.nodeId)) coordinator.refresh();
     });
   }
 }
