@@ -21,7 +21,9 @@ measure the cluster (3 nodes), Socket.IO 4 + @socket.io/redis-adapter (3 process
 relay (1 process) in the same run, with the same load generator, and print same-run ratios.
   dm        direct messages: closed loop, paced rates offered, many users at a human rate; idle memory
   room      a room of --members over 3 nodes at --room-rates, then the world channel with --online users
-  failover  SIGKILL the leader --runs times; time to a new leader and to the first room delivery
+  failover  SIGKILL the leader --runs times; time to a new leader and to the first room delivery;
+            then a follower cut from ZooKeeper only, a follower reload and a leader reload (SIGINT,
+            start again): time to the first delivery to its users and messages never shown
   storm     --clients logged in on one follower, SIGKILL it; time until all resumed on the survivors
 
 Options (each applies to the scenarios that use it):

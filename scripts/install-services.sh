@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the servers the tests and the dev cluster launch are installed:
-# redis-server, ZooKeeper (jar + java), and with --with-rabbitmq, rabbitmq-server.
+# redis-server with redis-cli (Redis Cluster set-up) and redis-sentinel, ZooKeeper
+# (jar + java), and with --with-rabbitmq, rabbitmq-server.
 # With --with-test-tools also what the operator tests drive: promtool (Debian
 # package prometheus) and chromium (the console's browser test, /usr/bin/chromium).
 # tmux (the terminal the interactive client test drives) is optional: installed
@@ -30,6 +31,9 @@ for arg in "$@"; do
 done
 
 have_redis() { command -v redis-server >/dev/null 2>&1; }
+# redis-cli creates the test Redis Cluster (Debian: redis-tools, a dependency of redis-server).
+have_redis_cli() { command -v redis-cli >/dev/null 2>&1; }
+have_redis_sentinel() { command -v redis-sentinel >/dev/null 2>&1; }
 
 have_java() {
   if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then return 0; fi
@@ -57,6 +61,8 @@ have_rabbitmq() { command -v rabbitmq-server >/dev/null 2>&1 || [[ -x /usr/sbin/
 missing_packages() {
   local packages=()
   have_redis || packages+=(redis-server)
+  have_redis_cli || packages+=(redis-tools)
+  have_redis_sentinel || packages+=(redis-sentinel)
   if ! have_zookeeper_jar; then
     packages+=(zookeeper) # depends on a JRE
   elif ! have_java; then
@@ -114,7 +120,7 @@ fi
 brew_packages=()
 for package in "${missing[@]}"; do
   case "$package" in
-    redis-server) brew_packages+=(redis) ;;
+    redis-server | redis-tools | redis-sentinel) brew_packages+=(redis) ;;
     zookeeper | default-jre-headless) brew_packages+=(zookeeper) ;; # brings openjdk
     rabbitmq-server) brew_packages+=(rabbitmq) ;;
     prometheus) brew_packages+=(prometheus) ;;

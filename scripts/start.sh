@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
-if [ -z "${REDIS_URL:-}" ] || [ -z "${ZK_HOSTS:-}" ]; then
+if [ -z "${REDIS_URL:-}${REDIS_CLUSTER_NODES:-}${REDIS_SENTINELS:-}" ] || [ -z "${ZK_HOSTS:-}" ]; then
   bash scripts/install-services.sh
 fi
 bash scripts/ensure-built.sh

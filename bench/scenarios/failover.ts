@@ -12,6 +12,8 @@ import { startServices } from '../support/services';
 import { waitFor } from '../../src/core/wait-for';
 import { sleep } from '../support/wait';
 import type { ScenarioContext, ScenarioResult } from './context';
+import { FAULT_KINDS, measureFault, zooKeeperProxies } from './failover-faults';
+import type { FaultRun } from './failover-faults';
 
 export interface FailoverOptions {
   runs: number;
@@ -53,18 +55,27 @@ export interface FailoverRun {
 /** SIGKILL the leader `runs` times; each time measure how long the cluster needs to serve the room again. */
 export async function runFailover(ctx: ScenarioContext, options: FailoverOptions): Promise<ScenarioResult> {
   const userOf = (run: number, node: number, member: number): string => `f${run}n${node}m${member}`;
+  const faultUserOf = (fault: number, node: number, member: number): string => `g${fault}n${node}m${member}`;
   const users: string[] = [];
   for (let run = 0; run < options.runs; run++)
     for (let node = 0; node < NODE_IDS.length; node++)
       for (let m = 0; m < MEMBERS_PER_NODE; m++) users.push(userOf(run, node, m));
+  for (let fault = 0; fault < FAULT_KINDS.length; fault++)
+    for (let node = 0; node < NODE_IDS.length; node++)
+      for (let m = 0; m < MEMBERS_PER_NODE; m++) users.push(faultUserOf(fault, node, m));
 
   const services = await startServices(path.join(ctx.workDir, 'services'), ctx.teardown);
-  const byBuild: Array<{ label: string; runs: FailoverRun[] }> = [];
+  const byBuild: Array<{ label: string; runs: FailoverRun[]; faults: FaultRun[] }> = [];
   for (const [b, build] of options.builds.entries()) {
     const sqlitePath = path.join(ctx.workDir, `chat-${b}.db`);
     await seedStore(sqlitePath, { users, rooms: [{ name: ROOM, members: users }] });
     ctx.progress(
       `failover: starting 3 chat nodes of ${build.label} (ZooKeeper session timeout ${options.sessionTimeoutMs} ms)`,
+    );
+    // Each node reaches ZooKeeper through a proxy of its own, which the follower-zk-cut run blackholes.
+    const proxies = await zooKeeperProxies(services.zk.hosts, NODE_IDS);
+    ctx.teardown.add(`${build.label} ZooKeeper proxies`, () =>
+      Promise.all([...proxies.values()].map((p) => p.close())),
     );
     const cluster = await BenchCluster.start({
       workDir: ctx.workDir,
@@ -75,6 +86,7 @@ export async function runFailover(ctx: ScenarioContext, options: FailoverOptions
       sessionTimeoutMs: options.sessionTimeoutMs,
       teardown: ctx.teardown,
       build,
+      nodeEnv: (id) => ({ ZK_HOSTS: proxies.get(id)?.address ?? services.zk.hosts }),
     });
 
     const runs: FailoverRun[] = [];
@@ -111,24 +123,48 @@ export async function runFailover(ctx: ScenarioContext, options: FailoverOptions
       const killed = runs[runs.length - 1]?.killed ?? before.leaderId;
       if (!cluster.nodes.has(killed)) await cluster.startNode(killed);
     }
+    const faults: FaultRun[] = [];
+    for (const [f, kind] of FAULT_KINDS.entries()) {
+      const result = await measureFault(
+        cluster,
+        proxies,
+        kind,
+        ROOM,
+        (node, member) => faultUserOf(f, node, member),
+        options.sessionTimeoutMs,
+      );
+      faults.push(result);
+      ctx.progress(
+        `failover: ${kind} of ${result.target}: first delivery after ${
+          result.firstDeliveryMs === undefined ? 'none' : `${fmt.ms(result.firstDeliveryMs)} ms`
+        }, ${result.missing} missing of ${result.acked} acknowledged`,
+      );
+    }
     await cluster.stop();
-    byBuild.push({ label: build.label, runs });
+    byBuild.push({ label: build.label, runs, faults });
   }
 
   return {
     scenario: 'failover',
-    table: byBuild.map((b) => render(options, b.label, b.runs)).join('\n\n'),
+    table: byBuild
+      .map((b) => `${render(options, b.label, b.runs)}\n\n${renderFaults(options, b.label, b.faults)}`)
+      .join('\n\n'),
     chart: chart(options, byBuild),
     data: {
       options: { ...options, builds: byBuild.map((b) => b.label) },
-      builds: byBuild.map((b) => ({ label: b.label, runs: b.runs, summary: summarize(b.runs) })),
+      builds: byBuild.map((b) => ({
+        label: b.label,
+        runs: b.runs,
+        faults: b.faults,
+        summary: summarize(b.runs),
+      })),
     },
   };
 }
 
 function chart(
   options: FailoverOptions,
-  builds: ReadonlyArray<{ label: string; runs: FailoverRun[] }>,
+  builds: ReadonlyArray<{ label: string; runs: FailoverRun[]; faults: FaultRun[] }>,
 ): string {
   const runs = Math.max(...builds.map((b) => b.runs.length), 0);
   const groups = Array.from({ length: runs }, (_, i) => `run ${i + 1}`);
@@ -155,6 +191,17 @@ function chart(
           name: b.label,
           color: colorOf('cluster', i),
           values: b.runs.map((r) => r.firstDeliveryMs),
+        })),
+      },
+      {
+        kind: 'bar',
+        title: 'other faults → first delivery to a user of the node',
+        yLabel: 'ms',
+        groups: [...FAULT_KINDS],
+        bars: builds.map((b, i) => ({
+          name: b.label,
+          color: colorOf('cluster', i),
+          values: FAULT_KINDS.map((k) => b.faults.find((f) => f.kind === k)?.firstDeliveryMs ?? 0),
         })),
       },
     ],
@@ -332,4 +379,29 @@ function render(options: FailoverOptions, label: string, runs: readonly Failover
             .join(', ')}`
         : ''),
   ].join('\n');
+}
+
+function renderFaults(options: FailoverOptions, label: string, faults: readonly FaultRun[]): string {
+  const rows = faults.map((f) => [
+    f.kind,
+    f.target,
+    f.firstDeliveryMs === undefined ? 'none' : fmt.ms(f.firstDeliveryMs),
+    fmt.ms(f.longestGapMs),
+    fmt.int(f.acked),
+    fmt.int(f.missing),
+    Object.entries(f.errors)
+      .map(([reason, n]) => `${reason} ${n}`)
+      .join(', ') || 'none',
+  ]);
+  return (
+    table(
+      `failover, ${label}: other faults under a room message every 50 ms, receivers are ResilientClients ` +
+        `(ZooKeeper session timeout ${options.sessionTimeoutMs} ms)`,
+      ['fault', 'node', 'first delivery ms', 'longest gap ms', 'acked', 'missing', 'send errors'],
+      rows,
+    ) +
+    '\nfirst delivery: from the fault (the ZooKeeper cut: from its end) to the first message sent after it shown to a user of ' +
+    'that node; longest gap: between the sends of two messages in a row that reached them; missing: (receiver, ' +
+    'acknowledged message) pairs never shown (should be 0)'
+  );
 }

@@ -47,6 +47,8 @@ export interface BenchClusterOptions {
   build?: ClusterBuild;
   /** Extra environment for every node. */
   env?: Record<string, string>;
+  /** Extra environment per node (e.g. ZK_HOSTS through a proxy of its own). */
+  nodeEnv?: (nodeId: string) => Record<string, string>;
 }
 
 /**
@@ -60,6 +62,7 @@ export class BenchCluster {
   private constructor(
     private readonly local: LocalChatCluster,
     readonly build: ClusterBuild,
+    private readonly nodeEnv: (nodeId: string) => Record<string, string>,
   ) {}
 
   /** Creates the certificates (cached across runs), then starts the nodes one after another. */
@@ -91,7 +94,7 @@ export class BenchCluster {
       // Logs go to files: the load generator in this process must not spend CPU on them.
       logDir: options.workDir,
     });
-    const cluster = new BenchCluster(local, build);
+    const cluster = new BenchCluster(local, build, options.nodeEnv ?? (() => ({})));
     options.teardown.add(`${build.label} nodes`, () => cluster.stop());
     for (const nodeId of options.nodeIds) await cluster.startNode(nodeId);
     return cluster;
@@ -115,7 +118,7 @@ export class BenchCluster {
 
   /** Starts a node; resolves once its AdminService sees itself in a cluster with a leader. */
   async startNode(nodeId: string): Promise<BenchNode> {
-    const node = await this.local.startNode(nodeId);
+    const node = await this.local.startNode(nodeId, this.nodeEnv(nodeId));
     try {
       await waitFor(
         async () => {
@@ -148,6 +151,21 @@ export class BenchCluster {
   /** SIGKILL, as when a machine dies: no deregistration, no cleanup. Resolves once it is gone. */
   kill(nodeId: string): Promise<void> {
     return this.local.kill(nodeId);
+  }
+
+  /** SIGINT, as pm2 stops or reloads a node: it drains and exits on its own. Resolves once it is gone. */
+  async interrupt(nodeId: string, timeoutMs = 15_000): Promise<void> {
+    const node = this.local.node(nodeId);
+    node.child.kill('SIGINT');
+    const exited = await Promise.race([
+      node.exited.then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref()),
+    ]);
+    if (!exited) {
+      await this.local.kill(nodeId);
+      throw new Error(`${nodeId} did not exit within ${timeoutMs} ms of SIGINT`);
+    }
+    this.local.nodes.delete(nodeId);
   }
 
   pids(): Array<{ name: string; pid: number }> {

@@ -15,7 +15,7 @@ import { linkTrafficMetrics } from '../node/cluster-metrics';
 import { createRegistry, serveMetrics, storeCommitLatency } from '../node/metrics';
 import { RedisRecentActivity } from '../redis/activity';
 import { RedisSessionDirectory } from '../redis/sessions';
-import { openRedis } from '../redis/connect';
+import { closeRedis, onRedisBack, openRedis } from '../redis/connect';
 import { RedisLoginBackoff } from '../redis/login-backoff';
 import { RedisResumeTokens } from '../redis/resume-tokens';
 import { RedisServerRegistry } from '../redis/server-registry';
@@ -77,7 +77,7 @@ export async function composeNode(config: NodeConfig, logger: Logger): Promise<C
       enableAutoPipelining: true,
     });
     await redis.connect();
-    closers.push({ name: 'redis', close: () => redis.quit() });
+    closers.push({ name: 'redis', close: () => closeRedis(redis) });
     const keys = new RedisKeys(config.redis.prefix);
 
     // Set once the coordinator exists: only live members may link.
@@ -173,8 +173,9 @@ export async function composeNode(config: NodeConfig, logger: Logger): Promise<C
       await adminConsole.listen();
       closers.push({ name: 'console', close: () => adminConsole.close() });
     }
-    // Redis may come back empty after an outage: the node puts its entries back.
-    redis.on('ready', () => void node.sharedStateRecovered());
+    // Redis may come back empty after an outage (or a failover that missed the last writes):
+    // the node puts its entries back.
+    onRedisBack(redis, () => void node.sharedStateRecovered());
 
     return { node, rpcAddress, stop, drained };
   } catch (err) {

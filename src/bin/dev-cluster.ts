@@ -14,7 +14,8 @@ import { DEV_PASSWORD, seed } from './seed-data';
 
 /**
  * `npm start` / `npm stop`: the whole cluster on this machine under pm2:
- * Redis and ZooKeeper (unless REDIS_URL / ZK_HOSTS point elsewhere), three
+ * Redis and ZooKeeper (unless REDIS_URL, REDIS_CLUSTER_NODES or
+ * REDIS_SENTINELS / ZK_HOSTS point elsewhere), three
  * chat nodes and the gateway. Starting twice does not start a second cluster.
  */
 const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -57,7 +58,9 @@ async function prepareServices(config: DevClusterConfig): Promise<{ redisUrl: st
   const apps: Array<{ name: string; command: string; args: string[]; cwd: string }> = [];
   let redisUrl = config.redisUrl ?? '';
   let zkHosts = config.zkHosts ?? '';
-  if (!redisUrl) {
+  // A Redis Cluster or Sentinel set reaches the processes through their own REDIS_* variables.
+  const redisElsewhere = config.redisClusterNodes ?? config.redisSentinels;
+  if (!redisUrl && !redisElsewhere) {
     const dir = path.join(DATA, 'redis');
     await privateDir(dir);
     // A dump left by a run before umask 077 keeps its old mode otherwise.
@@ -115,11 +118,15 @@ async function prepareServices(config: DevClusterConfig): Promise<{ redisUrl: st
     JSON.stringify({ redisUrl, zkHosts, apps }, null, 2),
   );
   if (apps.length > 0) pm2(['start', ECOSYSTEM, '--only', apps.map((a) => a.name).join(',')]);
-  const redis = new URL(redisUrl);
-  await waitFor(() => redisPing(redis.hostname, Number(redis.port || 6379)), {
-    what: `Redis at ${redisUrl}`,
-    ...STARTUP_WAIT,
-  });
+  if (redisElsewhere) {
+    redisUrl = config.redisClusterNodes ? `cluster ${redisElsewhere}` : `sentinels ${redisElsewhere}`;
+  } else {
+    const redis = new URL(redisUrl);
+    await waitFor(() => redisPing(redis.hostname, Number(redis.port || 6379)), {
+      what: `Redis at ${redisUrl}`,
+      ...STARTUP_WAIT,
+    });
+  }
   const [zkHost, zkPort] = (zkHosts.split(',')[0] ?? '').split(':');
   await waitFor(
     async () => (await zkFourLetterWord(zkHost ?? '127.0.0.1', Number(zkPort ?? 2181), 'ruok')) === 'imok',

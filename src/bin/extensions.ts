@@ -29,8 +29,13 @@ export async function startExtensions(
     const publisher = createExportPublisher(config.export, {
       logger: log,
       registry,
-      // The export's Redis gets the chat Redis's user, password and CA.
-      openRedis: (url, options, sinkLog) => openRedis({ ...config.redis, url }, sinkLog, options),
+      // The chat's own Redis deployment, or the single EXPORT_REDIS_URL with the chat's user, password and CA.
+      openRedis: (url, options, sinkLog) =>
+        openRedis(
+          url === undefined ? config.redis : { ...config.redis, url, clusterNodes: [], sentinels: [] },
+          sinkLog,
+          options,
+        ),
     });
     plugins.push(exportPlugin(publisher, { nodeId: config.nodeId }));
     log.info(

@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import type { MessageStore } from '../store/types';
 import type { ChatEvents, RecentActivity } from './ports';
 import type { StoredMessage } from './types';
@@ -47,8 +48,16 @@ export class MessageRecorder {
   async record(draft: MessageDraft): Promise<RecordResult> {
     const { idempotencyKey, ...fields } = draft;
     const text = this.deps.filter.clean(fields.text);
-    const id = idempotencyKey ? idempotentId(fields.from, fields.conversation, idempotencyKey) : randomUUID();
-    const result = await this.deps.store.appendNext({ ...fields, text, id, ts: this.now() });
+    // Time-ordered ids (UUIDv7) land at the end of the store's id index; a retry is
+    // recognised by its idempotency, the same on whichever node the retry arrives.
+    const idempotency = idempotencyKey ? idempotentId(fields.from, fields.conversation, idempotencyKey) : '';
+    const result = await this.deps.store.appendNext({
+      ...fields,
+      text,
+      id: uuidv7(),
+      idempotency,
+      ts: this.now(),
+    });
     if (result.created) {
       // Counting the filtered text keeps masked words off the leaderboard.
       const words = this.deps.words(text).filter((word) => !word.includes('*'));
@@ -60,8 +69,8 @@ export class MessageRecorder {
 }
 
 /**
- * The same (sender, conversation, key) always gives the same message id, so the
- * store recognises a retry even when the first attempt's node died after
+ * The same (sender, conversation, key) always gives the same idempotency, so
+ * the store recognises a retry even when the first attempt's node died after
  * storing and before answering.
  */
 export function idempotentId(from: string, conversationKey: string, key: string): string {

@@ -1,110 +1,59 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { RawData } from 'ws';
-import { Channel } from '../../gen/chat/v1/client';
+import type { Channel } from '../../gen/chat/v1/client';
 import type {
   ChatMessage,
   ClientFrame,
   HistoryPage,
-  Kicked,
   LoginOk,
   Pong,
   RoomInfo,
   RoomJoined,
   SendAck,
-  ServerFrame,
   SyncPosition,
-  SyncHint,
   SyncResult,
   UserInfo,
   WordCount,
 } from '../../gen/chat/v1/client';
-import {
-  decodeServerFrame,
-  decodeServerFrameJson,
-  encodeClientFrame,
-  encodeClientFrameJson,
-} from '../protocol/codec';
-import { SUBPROTOCOL_BINARY, SUBPROTOCOL_JSON, closeCodeName } from '../protocol/close-codes';
+import { encodeClientFrame, encodeClientFrameJson } from '../protocol/codec';
+import { closeCodeName } from '../protocol/close-codes';
+import { ChatClientError } from './client-error';
+import { channelOf, historyTargetOf } from './client-types';
+import type {
+  ChannelName,
+  ChatClientEvents,
+  ChatClientOptions,
+  ClientCommand,
+  ClientSideSocket,
+  EventOf,
+  HistoryTarget,
+  ServerEvent,
+} from './client-types';
+import { MessageInbox } from './message-inbox';
+import { decodeFrame, openSocket } from './open-socket';
+import { PendingRequests } from './pending-requests';
 
-export type ClientCommand = NonNullable<ClientFrame['cmd']>;
-export type ServerEvent = NonNullable<ServerFrame['event']>;
-type EventOf<K extends ServerEvent['$case']> = Extract<ServerEvent, { $case: K }>['value'];
-
-/**
- * A failed request. `code`/`reason` come from the server's Error reply; local
- * failures use code 0 with reason TIMEOUT, CLOSED, CONNECT_FAILED or UNEXPECTED_REPLY.
- */
-export class ChatClientError extends Error {
-  constructor(
-    readonly code: number,
-    readonly reason: string,
-    message: string,
-    /** The command that failed, when there was one. */
-    readonly command?: string,
-    /** For a 429 that names its delay (Error.retry_after_ms); 0 otherwise. */
-    readonly retryAfterMs = 0,
-  ) {
-    super(message);
-    this.name = 'ChatClientError';
-  }
-}
-
-export interface ChatClientOptions {
-  /** Speak the chat.v1.json text subprotocol instead of binary protobuf. */
-  json?: boolean;
-  /** Default time to wait for a reply; 10 s. */
-  requestTimeoutMs?: number;
-  /** Time to wait for the WebSocket to open; 10 s. */
-  connectTimeoutMs?: number;
-  /** Received messages kept for waitForMessage; 1000. */
-  inboxSize?: number;
-  /** Local address to connect from (e.g. another loopback address in tests of per-address limits). */
-  localAddress?: string;
-}
-
-export interface ChatClientEvents {
-  /** A chat message pushed by the server. */
-  message: [ChatMessage];
-  /** The server removed this login (e.g. a newer login elsewhere); a close follows. */
-  kicked: [Kicked];
-  /** The server says messages may have missed this client: sync what it lists. */
-  syncHint: [SyncHint];
-  close: [code: number, reason: string];
-  /** An Error the server sent without a request id (e.g. an undecodable frame). */
-  serverError: [ChatClientError];
-}
-
-/** What a ChatClient needs of its socket: a `ws` WebSocket, or an in-process MemorySocket. */
-export interface ClientSideSocket {
-  readonly readyState: number;
-  send(data: Uint8Array | string, options?: { binary?: boolean }): void;
-  close(code?: number, reason?: string): void;
-  terminate(): void;
-  on(event: 'message', listener: (data: RawData, isBinary: boolean) => void): unknown;
-  on(event: 'close', listener: (code: number, reason: Buffer) => void): unknown;
-  on(event: 'error', listener: (err: Error) => void): unknown;
-}
-
-interface Pending {
-  command: string;
-  resolve: (event: ServerEvent) => void;
-  reject: (err: ChatClientError) => void;
-  timer: NodeJS.Timeout;
-}
+export { ChatClientError } from './client-error';
+export type {
+  ChatClientEvents,
+  ChatClientOptions,
+  ClientCommand,
+  ClientSideSocket,
+  ServerEvent,
+} from './client-types';
 
 /**
  * Node client for the chat WebSocket protocol, used by the terminal client,
  * tests and benchmarks. Requests are matched to replies by id; pushes arrive
- * as events.
+ * as events. One connection: src/client/recovery/ keeps a user's stay across
+ * connections.
  */
 export class ChatClient {
   private readonly emitter = new EventEmitter();
-  private readonly pending = new Map<number, Pending>();
-  private readonly inbox: ChatMessage[] = [];
+  private readonly pending: PendingRequests;
+  private readonly inbox: MessageInbox;
   private readonly requestTimeoutMs: number;
-  private readonly inboxSize: number;
-  private nextId = 0;
   private closeInfo: { code: number; reason: string } | undefined;
   private readonly closed: Promise<{ code: number; reason: string }>;
 
@@ -115,16 +64,18 @@ export class ChatClient {
     options: ChatClientOptions,
   ) {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
-    this.inboxSize = options.inboxSize ?? 1000;
+    this.pending = new PendingRequests(url);
+    this.inbox = new MessageInbox(this, options.inboxSize ?? 1000);
     // Many listeners (one per waitForMessage) are normal in tests.
     this.emitter.setMaxListeners(0);
-    socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    socket.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     this.closed = new Promise((resolve) => {
       socket.on('close', (code, reason) => {
-        this.closeInfo = { code, reason: reason.toString('utf8') };
-        this.failPending();
-        this.emitter.emit('close', code, this.closeInfo.reason);
-        resolve(this.closeInfo);
+        const info = { code, reason: reason.toString('utf8') };
+        this.closeInfo = info;
+        this.pending.failAll(`${closeCodeName(code)}${info.reason ? `: ${info.reason}` : ''}`);
+        this.emitter.emit('close', code, info.reason);
+        resolve(info);
       });
     });
     // Errors surface through 'close' and rejected requests.
@@ -137,38 +88,9 @@ export class ChatClient {
   }
 
   /** Opens a connection; rejects with CONNECT_FAILED naming the URL. */
-  static connect(url: string, options: ChatClientOptions = {}): Promise<ChatClient> {
-    const json = options.json ?? false;
-    const timeoutMs = options.connectTimeoutMs ?? 10_000;
-    const socket = new WebSocket(url, [json ? SUBPROTOCOL_JSON : SUBPROTOCOL_BINARY], {
-      perMessageDeflate: false,
-      maxPayload: 8 * 1024 * 1024,
-      handshakeTimeout: timeoutMs,
-      localAddress: options.localAddress,
-    });
-    return new Promise((resolve, reject) => {
-      const detach = (): void => {
-        socket.off('open', onOpen);
-        socket.off('error', onError);
-        socket.off('unexpected-response', onResponse);
-      };
-      const fail = (detail: string): void => {
-        detach();
-        socket.on('error', () => undefined);
-        socket.terminate();
-        reject(new ChatClientError(0, 'CONNECT_FAILED', `Cannot connect to ${url}: ${detail}`));
-      };
-      const onOpen = (): void => {
-        detach();
-        resolve(new ChatClient(socket, url, json, options));
-      };
-      const onError = (err: Error): void => fail(err.message);
-      const onResponse = (_req: unknown, res: { statusCode?: number }): void =>
-        fail(`HTTP ${res.statusCode ?? '?'} instead of a WebSocket upgrade`);
-      socket.on('open', onOpen);
-      socket.on('error', onError);
-      socket.on('unexpected-response', onResponse);
-    });
+  static async connect(url: string, options: ChatClientOptions = {}): Promise<ChatClient> {
+    const socket = await openSocket(url, options);
+    return new ChatClient(socket, url, options.json ?? false, options);
   }
 
   get isOpen(): boolean {
@@ -202,24 +124,10 @@ export class ChatClient {
         new ChatClientError(0, 'CLOSED', `Cannot send ${cmd.$case}: the connection is closed.`, cmd.$case),
       );
     }
-    const id = this.allocateId();
-    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(
-          new ChatClientError(
-            0,
-            'TIMEOUT',
-            `No reply to ${cmd.$case} (request ${id}) from ${this.url} within ${timeoutMs} ms.`,
-            cmd.$case,
-          ),
-        );
-      }, timeoutMs);
-      this.pending.set(id, { command: cmd.$case, resolve, reject, timer });
-      const frame: ClientFrame = { id, cmd };
-      this.socket.send(this.json ? encodeClientFrameJson(frame) : encodeClientFrame(frame));
-    });
+    const { id, reply } = this.pending.open(cmd, options.timeoutMs ?? this.requestTimeoutMs);
+    const frame: ClientFrame = { id, cmd };
+    this.socket.send(this.json ? encodeClientFrameJson(frame) : encodeClientFrame(frame));
+    return reply;
   }
 
   /** Sends bytes (binary) or text as they are: for tests of the server's input handling. */
@@ -258,13 +166,8 @@ export class ChatClient {
     return this.call({ $case: 'sendRoom', value: { room, text, idempotencyKey } }, 'sendAck');
   }
 
-  sendChannel(channel: 'world' | 'alliance' | Channel, text: string, idempotencyKey = ''): Promise<SendAck> {
-    const value =
-      channel === 'world'
-        ? Channel.CHANNEL_WORLD
-        : channel === 'alliance'
-          ? Channel.CHANNEL_ALLIANCE
-          : channel;
+  sendChannel(channel: ChannelName | Channel, text: string, idempotencyKey = ''): Promise<SendAck> {
+    const value = channelOf(channel);
     return this.call({ $case: 'sendChannel', value: { channel: value, text, idempotencyKey } }, 'sendAck');
   }
 
@@ -292,14 +195,8 @@ export class ChatClient {
     return (await this.call({ $case: 'getPopular', value: { limit } }, 'popular')).words;
   }
 
-  history(
-    target: { room: string } | { peer: string },
-    options: { limit?: number; cursor?: string } = {},
-  ): Promise<HistoryPage> {
-    const t =
-      'room' in target
-        ? { $case: 'room' as const, value: target.room }
-        : { $case: 'peer' as const, value: target.peer };
+  history(target: HistoryTarget, options: { limit?: number; cursor?: string } = {}): Promise<HistoryPage> {
+    const t = historyTargetOf(target);
     return this.call(
       { $case: 'getHistory', value: { target: t, limit: options.limit ?? 0, cursor: options.cursor ?? '' } },
       'history',
@@ -312,7 +209,7 @@ export class ChatClient {
 
   /** The last `inboxSize` messages received, oldest first. */
   received(): ChatMessage[] {
-    return [...this.inbox];
+    return [...this.inbox.messages];
   }
 
   /**
@@ -320,43 +217,12 @@ export class ChatClient {
    * `inboxSize` messages already received, else the next one to arrive.
    */
   waitForMessage(predicate: (m: ChatMessage) => boolean, timeoutMs = 5000): Promise<ChatMessage> {
-    const seen = this.inbox.find(predicate);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        this.off('message', onMessage);
-        this.off('close', onClose);
-      };
-      const onMessage = (m: ChatMessage): void => {
-        if (!predicate(m)) return;
-        cleanup();
-        resolve(m);
-      };
-      const onClose = (code: number): void => {
-        cleanup();
-        reject(
-          new ChatClientError(
-            0,
-            'CLOSED',
-            `Connection to ${this.url} closed (${closeCodeName(code)}) while waiting for a message.`,
-          ),
-        );
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(
-          new ChatClientError(0, 'TIMEOUT', `No matching message from ${this.url} within ${timeoutMs} ms.`),
-        );
-      }, timeoutMs);
-      this.on('message', onMessage);
-      this.on('close', onClose);
-    });
+    return this.inbox.waitFor(predicate, timeoutMs);
   }
 
   /** Messages received so far (the last `inboxSize`), oldest first. */
   get messages(): readonly ChatMessage[] {
-    return this.inbox;
+    return this.inbox.messages;
   }
 
   /** Closes the connection; resolves when it is closed. */
@@ -367,6 +233,12 @@ export class ChatClient {
       const timer = setTimeout(() => this.socket.terminate(), 2000);
       void this.closed.then(() => clearTimeout(timer));
     }
+    return this.closed;
+  }
+
+  /** Drops the connection at once, without a closing handshake (a node that stopped answering). */
+  terminate(): Promise<{ code: number; reason: string }> {
+    this.socket.terminate();
     return this.closed;
   }
 
@@ -383,58 +255,32 @@ export class ChatClient {
     return event.value as EventOf<K>;
   }
 
-  private allocateId(): number {
-    // Ids are uint32 and 0 means "no request"; skip ids still in flight after wrapping.
-    for (let tries = 0; tries < 1000; tries++) {
-      this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1;
-      if (!this.pending.has(this.nextId)) return this.nextId;
-    }
-    throw new ChatClientError(0, 'TOO_MANY_PENDING', 'Too many requests in flight.');
-  }
-
-  private onMessage(data: RawData, isBinary: boolean): void {
-    let frame: ServerFrame;
-    try {
-      const bytes = Buffer.isBuffer(data)
-        ? data
-        : Array.isArray(data)
-          ? Buffer.concat(data)
-          : Buffer.from(data);
-      frame = isBinary ? decodeServerFrame(bytes) : decodeServerFrameJson(bytes.toString('utf8'));
-    } catch (err) {
-      const detail = err instanceof Error ? err.message : String(err);
-      this.emitter.emit(
-        'serverError',
-        new ChatClientError(0, 'MALFORMED_FRAME', `Unreadable frame from the server: ${detail}`),
-      );
+  private onFrame(data: RawData, isBinary: boolean): void {
+    const frame = decodeFrame(data, isBinary);
+    if (frame instanceof ChatClientError) {
+      this.emitter.emit('serverError', frame);
       return;
     }
     const event = frame.event;
     if (event === undefined) return;
     if (frame.replyTo !== 0) {
-      const pending = this.pending.get(frame.replyTo);
-      if (pending === undefined) return; // timed out already
-      this.pending.delete(frame.replyTo);
-      clearTimeout(pending.timer);
-      if (event.$case === 'error') {
-        const e = event.value;
-        pending.reject(new ChatClientError(e.code, e.reason, e.message, pending.command, e.retryAfterMs));
-      } else {
-        pending.resolve(event);
-      }
+      this.pending.settle(frame.replyTo, event);
       return;
     }
+    this.onPush(event);
+  }
+
+  private onPush(event: ServerEvent): void {
     switch (event.$case) {
       case 'message':
-        this.inbox.push(event.value);
-        if (this.inbox.length > this.inboxSize) this.inbox.shift();
+        this.inbox.add(event.value);
         this.emitter.emit('message', event.value);
-        return;
-      case 'kicked':
-        this.emitter.emit('kicked', event.value);
         return;
       case 'syncHint':
         this.emitter.emit('syncHint', event.value);
+        return;
+      case 'kicked':
+        this.emitter.emit('kicked', event.value);
         return;
       case 'error':
         this.emitter.emit(
@@ -445,22 +291,5 @@ export class ChatClient {
       default:
         return;
     }
-  }
-
-  private failPending(): void {
-    const { code, reason } = this.closeInfo ?? { code: 1006, reason: '' };
-    const why = `${closeCodeName(code)}${reason ? `: ${reason}` : ''}`;
-    for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(
-        new ChatClientError(
-          0,
-          'CLOSED',
-          `Connection to ${this.url} closed (${why}) before the reply to ${p.command} (request ${id}).`,
-          p.command,
-        ),
-      );
-    }
-    this.pending.clear();
   }
 }

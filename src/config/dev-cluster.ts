@@ -9,8 +9,11 @@ import type { VariableDoc } from './env-reader';
  * own config.
  */
 export interface DevClusterConfig {
-  /** An existing Redis; undefined = start one on the dev port. */
+  /** An existing Redis; undefined (and no cluster or sentinels) = start one on the dev port. */
   redisUrl: string | undefined;
+  /** An existing Redis Cluster or Sentinel set, which the processes reach through their own config. */
+  redisClusterNodes: string | undefined;
+  redisSentinels: string | undefined;
   /** An existing ZooKeeper; undefined = start one on the dev port. */
   zkHosts: string | undefined;
   /** When set, the store to seed is MongoDB. */
@@ -25,7 +28,18 @@ export function readDevClusterConfig(
 ): { config: DevClusterConfig; variables: VariableDoc[]; finish: () => void } {
   const v = new EnvReader(env);
   const config: DevClusterConfig = {
-    redisUrl: v.optional('REDIS_URL', 'npm start: an existing Redis; unset = it runs its own on port 6390.'),
+    redisUrl: v.optional(
+      'REDIS_URL',
+      'npm start: an existing Redis; unset (and no REDIS_CLUSTER_NODES or REDIS_SENTINELS) = it runs its own on port 6390.',
+    ),
+    redisClusterNodes: v.optional(
+      'REDIS_CLUSTER_NODES',
+      'npm start: an existing Redis Cluster; no Redis of its own.',
+    ),
+    redisSentinels: v.optional(
+      'REDIS_SENTINELS',
+      'npm start: an existing Sentinel set; no Redis of its own.',
+    ),
     zkHosts: v.optional(
       'ZK_HOSTS',
       'npm start: an existing ZooKeeper; unset = it runs its own on port 2190.',

@@ -16,16 +16,16 @@ export interface ExportConfig {
   batchMax: number;
   /** Longest a record waits for its batch. */
   flushMs: number;
-  redis: { url: string; stream: string; maxLen: number };
+  /** `url` undefined: the chat's own Redis (single, Cluster or Sentinel, as REDIS_* say). */
+  redis: { url: string | undefined; stream: string; maxLen: number };
   rabbitmq: { url: string; exchange: string };
 }
 
 /**
  * Reads the EXPORT_* variables into `v` (so their problems are reported with
- * the rest of the node's config). `redisUrl` is the chat's own Redis, the
- * default for EXPORT_REDIS_URL.
+ * the rest of the node's config).
  */
-export function readExportConfig(v: EnvReader, defaults: { redisUrl: string }): ExportConfig | undefined {
+export function readExportConfig(v: EnvReader): ExportConfig | undefined {
   const sink = v.oneOf(
     'EXPORT_SINK',
     'off',
@@ -53,10 +53,9 @@ export function readExportConfig(v: EnvReader, defaults: { redisUrl: string }): 
     0,
     60_000,
   );
-  const redisUrl = v.string(
+  const redisUrl = v.optional(
     'EXPORT_REDIS_URL',
-    defaults.redisUrl,
-    'Redis for EXPORT_SINK=redis (default: REDIS_URL). The exporter opens its own connection.',
+    "A single Redis for EXPORT_SINK=redis; unset = the chat's own Redis (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS). The exporter opens its own connection.",
   );
   const stream = v.string('EXPORT_STREAM', 'chat:export', 'Redis stream key for exported records.');
   const maxLen = v.int(
@@ -94,9 +93,7 @@ export function parseExportEnv(
   env: NodeJS.ProcessEnv | Record<string, string | undefined>,
 ): ExportConfig | undefined {
   const v = new EnvReader(env);
-  const redisUrl =
-    env.REDIS_URL !== undefined && env.REDIS_URL !== '' ? env.REDIS_URL : 'redis://127.0.0.1:6379';
-  const config = readExportConfig(v, { redisUrl });
+  const config = readExportConfig(v);
   v.finish();
   return config;
 }

@@ -260,7 +260,7 @@ export function readNodeConfig(env: NodeJS.ProcessEnv | Record<string, string | 
     admin: readAdminConsoleConfig(v),
     log: readLogConfig(v),
   };
-  config.export = readExportConfig(v, { redisUrl: config.redis.url });
+  config.export = readExportConfig(v);
   return { config, variables: v.variables, finish: () => v.finish() };
 }
 

@@ -8,6 +8,10 @@ export const conversation = {
   direct(a: string, b: string): string {
     return a < b ? `dm:${a}|${b}` : `dm:${b}|${a}`;
   },
+  /** True for a key built by `direct`. */
+  isDirect(key: string): boolean {
+    return key.startsWith('dm:');
+  },
   room(name: string): string {
     return `room:${name}`;
   },
@@ -19,13 +23,21 @@ export const conversation = {
   },
 };
 
-/** Redis keys under one configurable prefix (default `chat:`). */
+/**
+ * Redis keys under one configurable prefix (default `chat:`). Keys that one
+ * command, transaction or script touches together share a hash tag (the part
+ * in braces), so that a Redis Cluster keeps them in one slot: the sessions
+ * hash and the last-seen hash (the release script writes both), and the
+ * failure counter and wait of one login pair (a success deletes both). The
+ * prefix goes inside the tag, so several chat clusters sharing a Redis
+ * Cluster spread over its slots. Every other key is used alone.
+ */
 export class RedisKeys {
   constructor(readonly prefix: string) {}
 
   /** Hash: username → JSON {nodeId, loginAt, sid}. */
   sessions(): string {
-    return `${this.prefix}sessions`;
+    return `{${this.prefix}sessions}`;
   }
   /** String: JSON array of live nodes {nodeId, url}, written by the leader. */
   servers(): string {
@@ -33,7 +45,7 @@ export class RedisKeys {
   }
   /** Hash: username → when their last session ended (ms), for messages missed while offline. */
   lastSeen(): string {
-    return `${this.prefix}lastseen`;
+    return `{${this.prefix}sessions}:lastseen`;
   }
   /** Hash: nodeId → current WebSocket connection count. */
   load(): string {
@@ -53,6 +65,14 @@ export class RedisKeys {
    */
   resumeToken(username: string): string {
     return `${this.prefix}resume-token:${username}`;
+  }
+  /** Counter with TTL: consecutive failed logins of one (account, address) pair. */
+  loginPairFailures(username: string, address: string): string {
+    return `{${this.prefix}login:${username}|${address}}:fails`;
+  }
+  /** String with TTL: the pair must wait until it expires. */
+  loginPairWait(username: string, address: string): string {
+    return `{${this.prefix}login:${username}|${address}}:wait`;
   }
   /** Counter with TTL: failed logins of one account. */
   loginFailuresUser(username: string): string {

@@ -18,7 +18,13 @@ export interface ChatNodeBuild {
 }
 
 export interface ChatClusterSettings {
+  /** A single Redis; unused when redisClusterNodes or redisSentinels is set. */
   redisUrl: string;
+  /** REDIS_CLUSTER_NODES: a Redis Cluster's nodes (host:port,host:port). */
+  redisClusterNodes?: string;
+  /** REDIS_SENTINELS and REDIS_SENTINEL_MASTER: a Sentinel-managed master. */
+  redisSentinels?: string;
+  redisSentinelMaster?: string;
   redisPrefix: string;
   zkHosts: string;
   zkRoot: string;
@@ -50,6 +56,10 @@ export interface LeaderState {
 export function chatNodeEnv(settings: ChatClusterSettings, checkout: string): Record<string, string> {
   return {
     REDIS_URL: settings.redisUrl,
+    // Set, empty or not, so that a value in the launcher's own environment never leaks into a node.
+    REDIS_CLUSTER_NODES: settings.redisClusterNodes ?? '',
+    REDIS_SENTINELS: settings.redisSentinels ?? '',
+    REDIS_SENTINEL_MASTER: settings.redisSentinelMaster ?? 'mymaster',
     REDIS_PREFIX: settings.redisPrefix,
     ZK_HOSTS: settings.zkHosts,
     ZK_ROOT: settings.zkRoot,

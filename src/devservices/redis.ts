@@ -21,8 +21,11 @@ export interface RedisOptions {
   extraArgs?: string[];
   /** `requirepass`: clients AUTH with this password (as the default user). */
   requirePass?: string;
-  /** An ACL user with every right; the default user is then switched off. */
-  aclUser?: { name: string; password: string };
+  /**
+   * An ACL user with every command; the default user is then switched off.
+   * `keys`: its key patterns (default `~*`, every key).
+   */
+  aclUser?: { name: string; password: string; keys?: string[] };
   /** TLS only (no plaintext port): the server's certificate and key, and the CA clients verify it with. */
   tls?: { certFile: string; keyFile: string; caFile: string };
   startTimeoutMs?: number;
@@ -119,9 +122,9 @@ function authArgs(options: RedisOptions): string[] {
   const args: string[] = [];
   if (options.requirePass !== undefined) args.push('--requirepass', options.requirePass);
   if (options.aclUser !== undefined) {
-    const { name, password } = options.aclUser;
+    const { name, password, keys = ['~*'] } = options.aclUser;
     // One argument per ACL rule: redis-server quotes each command-line argument as one token.
-    args.push('--user', name, 'on', `>${password}`, '~*', '&*', '+@all', '--user', 'default', 'off');
+    args.push('--user', name, 'on', `>${password}`, ...keys, '&*', '+@all', '--user', 'default', 'off');
   }
   return args;
 }

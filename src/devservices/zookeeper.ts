@@ -8,6 +8,17 @@ import { ServiceProcess } from './service-process';
 import type { ServiceSpec } from './service-process';
 import { findJava, findZooKeeper } from './zookeeper-classpath';
 
+/** One server of an ensemble as every member's zoo.cfg lists it (`server.<id>=host:quorum:election`). */
+export interface QuorumServer {
+  id: number;
+  host: string;
+  clientPort: number;
+  /** Followers connect to the leader here. */
+  quorumPort: number;
+  /** Leader election. */
+  electionPort: number;
+}
+
 export interface ZooKeeperOptions {
   /** Fixed port; by default a free one. */
   port?: number;
@@ -33,9 +44,15 @@ export interface ZooKeeperOptions {
   startTimeoutMs?: number;
   stopTimeoutMs?: number;
   logger?: Logger;
+  /**
+   * Member `myid` of an ensemble of `servers` (this one among them, on
+   * `port`): the server runs QuorumPeerMain with server.N lines and a myid
+   * file instead of a standalone server.
+   */
+  quorum?: { myid: number; servers: readonly QuorumServer[] };
 }
 
-/** A standalone ZooKeeper server we launched. `hosts` is the connection string (ZK_HOSTS). */
+/** A ZooKeeper server we launched (standalone, or one member of an ensemble). `hosts` is the connection string (ZK_HOSTS). */
 export class ZooKeeperProcess extends ServiceProcess {
   get hosts(): string {
     return `${this.host}:${this.port}`;
@@ -79,13 +96,16 @@ function zooKeeperSpec(host: string, options: ZooKeeperOptions): ServiceSpec {
       const dataDir = path.join(options.dataDir, 'data');
       await fs.mkdir(dataDir, { recursive: true });
       await fs.writeFile(cfgFile, zooCfg({ ...options, host, port, dataDir }));
+      if (options.quorum) await fs.writeFile(path.join(dataDir, 'myid'), `${options.quorum.myid}\n`);
       return {
         command: java,
         args: [
-          ...jvmFlags(factory, options.jvmArgs),
+          ...jvmFlags(factory, [...(options.quorum ? QUORUM_JVM_FLAGS : []), ...(options.jvmArgs ?? [])]),
           '-cp',
           classpath,
-          'org.apache.zookeeper.server.ZooKeeperServerMain',
+          options.quorum
+            ? 'org.apache.zookeeper.server.quorum.QuorumPeerMain'
+            : 'org.apache.zookeeper.server.ZooKeeperServerMain',
           cfgFile,
         ],
         cwd: options.dataDir,
@@ -110,8 +130,31 @@ export function zooCfg(o: ZooKeeperOptions & { host: string; port: number; dataD
     'maxClientCnxns=0',
     'admin.enableServer=false',
     '4lw.commands.whitelist=ruok,srvr,stat',
+    ...quorumLines(o.quorum),
     '',
   ].join('\n');
+}
+
+/**
+ * Election on loopback: a server that hears nothing re-sends its vote at
+ * most every 2 s (default: the interval doubles up to 60 s, so a busy test
+ * machine could wait that long after a leader died), and peers that do not
+ * answer a connection within 2 s are tried again.
+ */
+const QUORUM_JVM_FLAGS = [
+  '-Dzookeeper.fastleader.maxNotificationInterval=2000',
+  '-Dzookeeper.cnxTimeout=2000',
+];
+
+/** An ensemble's part of zoo.cfg: how long followers may take to connect and sync, and its members. */
+function quorumLines(quorum: ZooKeeperOptions['quorum']): string[] {
+  if (!quorum) return [];
+  return [
+    // In ticks: a follower connects and syncs within 10, and falls behind at most 5.
+    'initLimit=10',
+    'syncLimit=5',
+    ...quorum.servers.map((s) => `server.${s.id}=${s.host}:${s.quorumPort}:${s.electionPort}`),
+  ];
 }
 
 export function jvmFlags(factory: string | undefined, extra: string[] = []): string[] {

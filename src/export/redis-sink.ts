@@ -1,17 +1,22 @@
 import { Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 import type { Logger } from '../core/logger';
+import { closeRedis } from '../redis/connect';
+import type { RedisClient } from '../redis/connect';
 import { encodeRecord, recordTopic } from './records';
 import type { ExportFormat } from '../config/export';
 import type { ExportRecord } from './records';
 import { PartialBatchError } from './sink';
 import type { RecordSink } from './sink';
 
-/** Opens a Redis client for `url` with the sink's `options`, logging problems to `logger`. */
-export type RedisOpener = (url: string, options: RedisOptions, logger: Logger) => Redis;
+/**
+ * Opens a Redis client for `url` (undefined: the opener's default, the chat's
+ * own Redis) with the sink's `options`, logging problems to `logger`.
+ */
+export type RedisOpener = (url: string | undefined, options: RedisOptions, logger: Logger) => RedisClient;
 
 const plainRedis: RedisOpener = (url, options, logger) => {
-  const redis = new Redis(url, options);
+  const redis = new Redis(url ?? 'redis://127.0.0.1:6379', options);
   let lastLogAt = 0;
   redis.on('error', (err: Error) => {
     // Each failed reconnect emits one; the publisher reports the failing batches.
@@ -23,8 +28,8 @@ const plainRedis: RedisOpener = (url, options, logger) => {
 };
 
 export interface RedisStreamSinkOptions {
-  /** ioredis URL; the sink opens a connection of its own. */
-  url: string;
+  /** ioredis URL of a single Redis; unset = the opener's default. The sink opens a connection of its own. */
+  url?: string | undefined;
   /**
    * Opens that connection. The node passes its openRedis (src/redis/connect.ts) so that the
    * export authenticates and verifies TLS like the chat's own connection; the default is plain.
@@ -49,7 +54,7 @@ export interface RedisStreamSinkOptions {
  */
 export class RedisStreamSink implements RecordSink {
   readonly name = 'redis';
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: RedisStreamSinkOptions) {
@@ -90,10 +95,7 @@ export class RedisStreamSink implements RecordSink {
   }
 
   close(): Promise<void> {
-    this.closing ??= this.redis.quit().then(
-      () => undefined,
-      () => this.redis.disconnect(),
-    );
+    this.closing ??= closeRedis(this.redis);
     return this.closing;
   }
 }

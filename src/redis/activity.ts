@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
 import type { HotWords, RecentActivity, WordCount } from '../chat/ports';
 import type { RedisKeys } from '../core/names';
 import { RECENT_LIMIT, WORD_FLUSH_MS } from '../core/recent-activity';
 import type { StoredMessage } from '../store/types';
+import type { RedisClient } from './connect';
 
 // One call per turn for every conversation that got messages: push the new
 // entries (oldest first, so the newest ends up at the head), trim to the limit.
@@ -26,7 +27,10 @@ interface PendingList {
 /**
  * Recent history lists and hot-word counts. The messages recorded within one
  * event-loop turn go out together as one script call (one command, one round
- * trip) that pushes every conversation's new messages and trims its list. Word counts
+ * trip) that pushes every conversation's new messages and trims its list. On
+ * a Redis Cluster a script may only touch keys of one slot, so the turn's
+ * lists go out as one call per slot instead (auto-pipelining still sends the
+ * calls for one node in one write). Word counts
  * are summed in memory and flushed every WORD_FLUSH_MS as one ZINCRBY per
  * distinct word, so a busy node sends a few commands a second for the
  * leaderboard instead of a dozen per message; `popular` lags by at most that.
@@ -39,7 +43,7 @@ export class RedisRecentActivity implements RecentActivity, HotWords {
   private readonly pushRecentSha = createHash('sha1').update(PUSH_RECENT).digest('hex');
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly recentLimit = RECENT_LIMIT,
     private readonly flushMs = WORD_FLUSH_MS,
@@ -58,11 +62,24 @@ export class RedisRecentActivity implements RecentActivity, HotWords {
     return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
   }
 
-  /** One script call for the turn (one command, one round trip), whatever the number of conversations. */
+  /** One script call for the turn, whatever the number of conversations (on a cluster: one per slot). */
   private flushLists(): void {
     this.listFlush = undefined;
     const lists = this.pendingLists;
     this.pendingLists = new Map();
+    if (!this.redis.isCluster) return this.pushLists(lists);
+    const bySlot = new Map<number, Map<string, PendingList>>();
+    for (const [key, list] of lists) {
+      const slot = calculateSlot(key);
+      let group = bySlot.get(slot);
+      if (!group) bySlot.set(slot, (group = new Map()));
+      group.set(key, list);
+    }
+    for (const group of bySlot.values()) this.pushLists(group);
+  }
+
+  /** One PUSH_RECENT call for `lists`, settling their waiters with its outcome. */
+  private pushLists(lists: Map<string, PendingList>): void {
     const keys = [...lists.keys()];
     const args: Array<string | number> = [this.recentLimit];
     for (const list of lists.values()) args.push(list.entries.length, ...list.entries);
@@ -77,7 +94,7 @@ export class RedisRecentActivity implements RecentActivity, HotWords {
       () => settle(null),
       (err: unknown) => {
         if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) return settle(err);
-        // First use on this server (or after a restart): send the script itself.
+        // First use on this server (or after a restart or a failover): send the script itself.
         this.redis.eval(PUSH_RECENT, keys.length, ...keys, ...args).then(() => settle(null), settle);
       },
     );

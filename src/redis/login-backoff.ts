@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
 import type { LoginAttempts } from '../chat/ports';
 import { backoffRefusal, waitAfterFailure } from '../core/login-limits';
 import type { LoginBackoffPolicy } from '../core/login-limits';
 import type { RedisKeys } from '../core/names';
+import type { RedisClient } from './connect';
 
 /**
  * Failed logins slow down the one (account, address) pair that fails, instead
@@ -19,50 +19,50 @@ import type { RedisKeys } from '../core/names';
  * after a single failure. Right passwords still get in at once.
  *
  * The wait is a key with a TTL, so nodes with skewed clocks agree on it.
+ * Each counter is incremented and given its TTL in one transaction of its
+ * own: nothing relates the three counters but the decision read from them,
+ * so on a Redis Cluster they may live in different slots.
  */
 export class RedisLoginBackoff implements LoginAttempts {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly config: LoginBackoffPolicy,
   ) {}
 
   async check(username: string, address: string): Promise<void> {
-    const waitMs = await this.redis.pttl(this.waitKey(username, address));
+    const waitMs = await this.redis.pttl(this.keys.loginPairWait(username, address));
     if (waitMs > 0) throw backoffRefusal(waitMs);
   }
 
   /** Counts a failure; returns the wait it imposes on the pair (0 while failures are free). */
   async recordFailure(username: string, address: string): Promise<number> {
     const windowS = this.config.failureWindowS;
-    const pair = this.failKey(username, address);
-    const userKey = this.keys.loginFailuresUser(username);
-    const addrKey = this.keys.loginFailuresAddress(address);
-    const replies = await this.redis
-      .multi()
-      .incr(pair)
+    const [pair, user, fromAddress] = await Promise.all([
       // Consecutive failures of the pair are remembered for a window after the last one.
-      .expire(pair, windowS)
-      .incr(userKey)
-      .expire(userKey, windowS, 'NX')
-      .incr(addrKey)
-      .expire(addrKey, windowS, 'NX')
-      .exec();
-    const count = (i: number): number => Number(replies?.[i]?.[1] ?? 0);
-    const waitMs = waitAfterFailure({ pair: count(0), user: count(2), address: count(4) }, this.config);
-    if (waitMs > 0) await this.redis.set(this.waitKey(username, address), '1', 'PX', waitMs);
+      this.count(this.keys.loginPairFailures(username, address), windowS, 'always'),
+      this.count(this.keys.loginFailuresUser(username), windowS, 'first'),
+      this.count(this.keys.loginFailuresAddress(address), windowS, 'first'),
+    ]);
+    const waitMs = waitAfterFailure({ pair, user, address: fromAddress }, this.config);
+    if (waitMs > 0) await this.redis.set(this.keys.loginPairWait(username, address), '1', 'PX', waitMs);
     return waitMs;
   }
 
   async recordSuccess(username: string, address: string): Promise<void> {
-    await this.redis.del(this.failKey(username, address), this.waitKey(username, address));
+    // One slot (one hash tag): a single DEL on a Redis Cluster too.
+    await this.redis.del(
+      this.keys.loginPairFailures(username, address),
+      this.keys.loginPairWait(username, address),
+    );
   }
 
-  private failKey(username: string, address: string): string {
-    return `${this.keys.prefix}login-backoff:fails:${username}|${address}`;
-  }
-
-  private waitKey(username: string, address: string): string {
-    return `${this.keys.prefix}login-backoff:wait:${username}|${address}`;
+  /** INCR and EXPIRE in one transaction, so no counter is ever left without its TTL. */
+  private async count(key: string, windowS: number, ttl: 'always' | 'first'): Promise<number> {
+    const tx = this.redis.multi().incr(key);
+    const replies = await (ttl === 'always' ? tx.expire(key, windowS) : tx.expire(key, windowS, 'NX')).exec();
+    const failed = replies?.find(([err]) => err !== null);
+    if (failed) throw failed[0];
+    return Number(replies?.[0]?.[1] ?? 0);
   }
 }

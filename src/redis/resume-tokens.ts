@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { ResumeTokens, TokenSession } from '../chat/ports';
 import type { RedisKeys } from '../core/names';
+import type { RedisClient } from './connect';
 import { newResumeToken, parseResumeToken } from '../core/resume-token';
 
 // Compare-and-delete on the user's one record: the token is used up by the
@@ -27,7 +27,7 @@ return 1`;
  */
 export class RedisResumeTokens implements ResumeTokens {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 

@@ -1,11 +1,11 @@
-import type { Redis } from 'ioredis';
 import type { ServerRegistry } from '../chat/ports';
 import type { RedisKeys } from '../core/names';
+import type { RedisClient } from './connect';
 
 /** The server list (one JSON string) and the per-node connection counts (a hash) the gateway reads. */
 export class RedisServerRegistry implements ServerRegistry {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 

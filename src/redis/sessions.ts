@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { GlobalSession, SessionDirectory } from '../chat/ports';
 import type { RedisKeys } from '../core/names';
+import type { RedisClient } from './connect';
 
 // Atomic swap: the caller learns which session it replaced, even when two
 // nodes log the same user in at the same moment.
@@ -33,7 +33,7 @@ return n`;
 
 export class RedisSessionDirectory implements SessionDirectory {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 

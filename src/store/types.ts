@@ -76,8 +76,12 @@ export interface RoomStore {
   delete(name: string): Promise<void>;
 }
 
-/** A message before the store numbers it. */
-export type NewMessage = Omit<StoredMessage, 'seq'>;
+/**
+ * A message before the store numbers it. `idempotency` (optional, '' = none)
+ * identifies a send across retries: a second appendNext with the same
+ * (conversation, idempotency) stores nothing and returns the first write.
+ */
+export type NewMessage = Omit<StoredMessage, 'seq'> & { idempotency?: string };
 
 export interface AppendResult {
   /** As stored: on a repeated id, the first write (its seq, text and ts). */
@@ -90,8 +94,9 @@ export interface MessageStore {
   /**
    * Numbers and stores a message in one atomic step: seq = the conversation's
    * highest + 1, so stored sequence numbers have no gaps and an acknowledged
-   * message is a stored one. The same id again returns the first write
-   * (`created: false`), which is how retried sends are stored once.
+   * message is a stored one. The same id, or the same idempotency in the
+   * same conversation, again returns the first write (`created: false`),
+   * which is how retried sends are stored once.
    */
   appendNext(message: NewMessage): Promise<AppendResult>;
   /**

@@ -75,6 +75,19 @@ export function runRecentActivityContract(
         expect((await activity.recent(lobby, 10)).map((m) => m.id)).toEqual([`${lobby}#2`, `${lobby}#1`]);
       });
 
+      it('takes the messages of many conversations recorded in one turn, each into its own list in order', async () => {
+        // On a Redis Cluster these keys spread over many slots; the braced two share one.
+        const conversations = [
+          ...Array.from({ length: 20 }, (_, i) => conversation.room(`turn${i}`)),
+          'room:{shared}a',
+          'room:{shared}b',
+        ];
+        const recorded = conversations.flatMap((conv) => [1, 2, 3].map((seq) => message(conv, seq)));
+        await Promise.all(recorded.map((m) => activity.record(m, [])));
+        for (const conv of conversations)
+          expect((await activity.recent(conv, 10)).map((m) => m.seq)).toEqual([3, 2, 1]);
+      });
+
       it('hands out copies: changing an answer does not change the list', async () => {
         const sent = message(lobby, 1);
         await activity.record(sent, []);

@@ -1,9 +1,9 @@
 /**
- * The Redis adapters against their port contracts, on the run's shared Redis
- * (REDIS_URL from the harness), each test under a key prefix of its own.
+ * The Redis adapters against their port contracts, on the project's shared
+ * Redis (a single server, a Redis Cluster or a Sentinel-managed master; see
+ * test/support/engines.ts), each test under a key prefix of its own.
  * Integration weight: run it through `heavy`.
  */
-import type { Redis } from 'ioredis';
 import { RedisKeys } from '../../src/core/names';
 import { silentLogger } from '../../src/core/logger';
 import { waitFor } from '../../src/core/wait-for';
@@ -13,7 +13,8 @@ import { RedisLoginBackoff } from '../../src/redis/login-backoff';
 import { RedisResumeTokens } from '../../src/redis/resume-tokens';
 import { RedisServerRegistry } from '../../src/redis/server-registry';
 import { RedisSessionDirectory } from '../../src/redis/sessions';
-import { connectRedis, uniquePrefix, useScope } from '../support';
+import type { RedisClient } from '../../src/redis/connect';
+import { connectRedis, deleteKeys, keysMatching, uniquePrefix, useScope } from '../support';
 import { runLoginAttemptsContract } from './login-attempts-contract';
 import { runRecentActivityContract } from './recent-activity-contract';
 import { runResumeTokensContract } from './resume-tokens-contract';
@@ -21,16 +22,17 @@ import { runServerRegistryContract } from './server-registry-contract';
 import { runSessionDirectoryContract } from './session-directory-contract';
 
 const scope = useScope('all');
-let redis: Redis;
+let redis: RedisClient;
 const prefixes: string[] = [];
 
 beforeAll(async () => {
   redis = await connectRedis(scope);
   // Registered after the connection, so it runs before the connection is quit.
   scope.defer(async () => {
+    // Tagged keys start with the brace: `{<prefix>sessions}`.
     for (const prefix of prefixes) {
-      const keys = await redis.keys(`${prefix}*`);
-      if (keys.length > 0) await redis.del(...keys);
+      await deleteKeys(redis, `${prefix}*`);
+      await deleteKeys(redis, `{${prefix}*`);
     }
   }, 'delete the contract keys');
 });
@@ -64,10 +66,11 @@ runRecentActivityContract('redis', async ({ flushMs }) => ({
   elapse,
 }));
 
-/** Every key under the prefix with its value (strings and hashes), as text. */
+/** Every key under the prefix (hash-tagged ones too) with its value (strings and hashes), as text. */
 async function storedText(prefix: string): Promise<string[]> {
   const text: string[] = [];
-  for (const key of await redis.keys(`${prefix}*`)) {
+  const keys = [...(await keysMatching(redis, `${prefix}*`)), ...(await keysMatching(redis, `{${prefix}*`))];
+  for (const key of keys) {
     const type = await redis.type(key);
     const value =
       type === 'string'

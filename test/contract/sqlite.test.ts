@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { SCHEMA_VERSION } from '../../src/store/sqlite/schema';
 import { silentLogger } from '../../src/core/logger';
 import { openStore } from '../../src/store';
 import { openSqliteStore } from '../../src/store/sqlite';
@@ -55,9 +56,40 @@ describe('SQLite adapter', () => {
     const raw = new Database(path, { readonly: true });
     try {
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(raw.pragma('user_version', { simple: true })).toBe(1);
+      expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     } finally {
       raw.close();
+    }
+  });
+
+  it('upgrades a version 1 file: the idempotency column is added and old rows keep working', async () => {
+    const path = join(dir, 'v1.db');
+    const v1 = new Database(path);
+    v1.pragma('journal_mode = WAL');
+    v1.exec(`CREATE TABLE messages (
+      id TEXT PRIMARY KEY, conversation TEXT NOT NULL, seq INTEGER NOT NULL,
+      kind TEXT NOT NULL CHECK (kind IN ('direct', 'room', 'world', 'alliance')),
+      sender TEXT NOT NULL, recipient TEXT NOT NULL, text TEXT NOT NULL, ts INTEGER NOT NULL,
+      UNIQUE (conversation, seq)) STRICT`);
+    v1.prepare(`INSERT INTO messages VALUES ('old', 'world', 1, 'world', 'amy', 'world', 'before', 1)`).run();
+    v1.pragma('user_version = 1');
+    v1.close();
+    const store = await openStore({ sqlitePath: path, logger: silentLogger(), scrypt: TEST_SCRYPT });
+    try {
+      const next = await store.messages.appendNext({
+        id: 'new',
+        conversation: 'world',
+        kind: 'world',
+        from: 'amy',
+        to: 'world',
+        text: 'after',
+        ts: 2,
+        idempotency: 'k',
+      });
+      expect(next.message.seq).toBe(2);
+      expect((await store.messages.after('world', 0, 10)).map((m) => m.text)).toEqual(['before', 'after']);
+    } finally {
+      await store.close();
     }
   });
 

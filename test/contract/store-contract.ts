@@ -232,6 +232,31 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
           ]);
         });
 
+        it('returns the first write for a repeated idempotency in a conversation, whatever the id', async () => {
+          const first = await store.messages.appendNext({ ...draft('try-1'), idempotency: 'send-7' });
+          const again = await store.messages.appendNext({
+            ...draft('try-2'),
+            idempotency: 'send-7',
+            text: 'retry',
+          });
+          expect(again).toEqual({ message: first.message, created: false });
+          expect(first.message.id).toBe('try-1');
+          // The same idempotency in another conversation is another send.
+          const elsewhere = await store.messages.appendNext({
+            ...draft('try-3', conversation.room('lobby')),
+            idempotency: 'send-7',
+          });
+          expect(elsewhere.created).toBe(true);
+          // Within one batch too.
+          const [a, b] = await Promise.all([
+            store.messages.appendNext({ ...draft('batch-1'), idempotency: 'send-8' }),
+            store.messages.appendNext({ ...draft('batch-2'), idempotency: 'send-8' }),
+          ]);
+          expect(a?.created).toBe(true);
+          expect(b).toEqual({ message: a?.message, created: false });
+          expect(await store.messages.latestSeq(WORLD)).toBe(2);
+        });
+
         it('finds the direct conversations a user missed since a time', async () => {
           const dm = (id: string, from: string, to: string, ts: number) => ({
             id,

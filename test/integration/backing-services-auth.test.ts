@@ -5,10 +5,22 @@ import type { ACL, Client as ZkClient } from 'node-zookeeper-client';
 import { createCa, issueCertificate } from '../../src/cluster/tls/certs';
 import { silentLogger } from '../../src/core/logger';
 import { RedisStreamSink, sessionRecord } from '../../src/export';
+import { RedisKeys } from '../../src/core/names';
+import { RedisRecentActivity } from '../../src/redis/activity';
 import { openRedis } from '../../src/redis/connect';
 import type { RedisConnection } from '../../src/redis/connect';
+import { RedisLoginBackoff } from '../../src/redis/login-backoff';
+import { RedisResumeTokens } from '../../src/redis/resume-tokens';
+import { RedisSessionDirectory } from '../../src/redis/sessions';
 import { TestCluster } from '../support/cluster';
-import { connectZk, startOwnRedis, tempDir, useScope } from '../support';
+import {
+  connectZk,
+  startOwnRedis,
+  startOwnRedisCluster,
+  startOwnRedisSentinel,
+  tempDir,
+  useScope,
+} from '../support';
 import type { TestScope } from '../support';
 
 /**
@@ -99,7 +111,12 @@ describe('Redis with an ACL user and TLS', () => {
       url: redis.url,
       open: (url, options, log) =>
         openRedis(
-          { url, username: ACL_USER.name, password: ACL_USER.password, tlsCaPath: redis.caFile },
+          {
+            url: url ?? redis.url,
+            username: ACL_USER.name,
+            password: ACL_USER.password,
+            tlsCaPath: redis.caFile,
+          },
           log,
           options,
         ),
@@ -200,5 +217,95 @@ describe('Redis with an ACL user and TLS', () => {
       );
       expect(files).toEqual(files.map(() => expect.stringMatching(/^(600|700)$/)));
     });
+  });
+});
+
+describe('Redis Cluster and Sentinel with passwords', () => {
+  const PASSWORD = 'cluster pw "quoted"';
+
+  /** SET and GET of keys in different slots through openRedis; resolves with the values or the error. */
+  async function roundTrip(connection: RedisConnection): Promise<string> {
+    const redis = openRedis(connection, logger, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      // Without it a client that cannot get past the sentinels starts over from the first one forever.
+      sentinelRetryStrategy: () => null,
+      connectTimeout: 2000,
+    });
+    try {
+      await redis.connect();
+      await Promise.all(['a', 'b', 'c'].map((k) => redis.set(`auth-test:${k}`, k)));
+      return (await Promise.all(['a', 'b', 'c'].map((k) => redis.get(`auth-test:${k}`)))).join('');
+    } catch (err) {
+      return `refused: ${(err as Error).message}`;
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  it('a Redis Cluster whose nodes require a password: served with it, refused without it', async () => {
+    const cluster = await startOwnRedisCluster(scope, { requirePass: PASSWORD });
+    const connection = { url: '', clusterNodes: cluster.seedNodes, password: PASSWORD };
+    expect(await roundTrip(connection)).toBe('abc');
+    expect(await roundTrip({ ...connection, password: 'wrong' })).toMatch(/^refused/);
+    expect(await roundTrip({ ...connection, password: undefined })).toMatch(/^refused/);
+  }, 60_000);
+
+  it('sentinels and a master that each require a password: served with both, refused without either', async () => {
+    const set = await startOwnRedisSentinel(scope, { requirePass: PASSWORD, sentinelPass: 'sentinel pw' });
+    const connection = {
+      url: '',
+      sentinels: set.sentinelNodes,
+      sentinelMaster: set.masterName,
+      password: PASSWORD,
+      sentinelPassword: 'sentinel pw',
+    };
+    expect(await roundTrip(connection)).toBe('abc');
+    expect(await roundTrip({ ...connection, sentinelPassword: undefined })).toMatch(/^refused: .*NOAUTH/);
+    expect(await roundTrip({ ...connection, password: undefined })).toMatch(/^refused/);
+  }, 60_000);
+});
+
+describe('an ACL user confined to one chat cluster’s keys (docs/security.md)', () => {
+  it('may do everything the Redis adapters do under ~<prefix>* ~{<prefix>*, and nothing under another prefix', async () => {
+    const prefix = 'chat:';
+    const user = { name: 'chat', password: 'confined pw', keys: [`~${prefix}*`, `~{${prefix}*`] };
+    const own = await startOwnRedis(scope, { aclUser: user });
+    const redis = openRedis({ url: own.url, username: user.name, password: user.password }, logger, {
+      maxRetriesPerRequest: 0,
+    });
+    scope.defer(() => redis.disconnect(), 'confined redis client');
+    const keys = new RedisKeys(prefix);
+    const sessions = new RedisSessionDirectory(redis, keys);
+    await sessions.claim('amy', { nodeId: 'n1', loginAt: 1, sid: 's1' });
+    expect(await sessions.release('amy', 's1', 2)).toBe(true);
+    expect(await sessions.lastSeen('amy')).toBe(2);
+    const attempts = new RedisLoginBackoff(redis, keys, {
+      freeFailures: 1,
+      backoffBaseMs: 1000,
+      backoffMaxS: 10,
+      maxFailuresPerUser: 100,
+      maxFailuresPerAddress: 100,
+      failureWindowS: 60,
+    });
+    await attempts.recordFailure('amy', '10.0.0.1');
+    await attempts.recordSuccess('amy', '10.0.0.1');
+    const activity = new RedisRecentActivity(redis, keys);
+    const message = {
+      id: 'm1',
+      conversation: 'room:lobby',
+      seq: 1,
+      kind: 'room' as const,
+      from: 'amy',
+      to: 'lobby',
+      text: 'hi',
+      ts: 1,
+    };
+    await activity.record(message, ['hi']);
+    await activity.flushWords();
+    expect(await activity.top(1)).toEqual([{ word: 'hi', count: 1 }]);
+    await new RedisResumeTokens(redis, keys).issue('amy', 's1', 60);
+    await expect(redis.set('other:key', '1')).rejects.toThrow(/NOPERM/);
   });
 });

@@ -1,16 +1,17 @@
-import { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/redis/connect';
 import { RedisKeys } from '../../src/core/names';
 import { TestCluster } from '../support/cluster';
+import { redisFor } from '../support/services';
 import { waitFor } from '../../src/core/wait-for';
 
 describe('three chat nodes: leader, server list and direct messages', () => {
   let cluster: TestCluster;
-  let redis: Redis;
+  let redis: RedisClient;
   let keys: RedisKeys;
 
   beforeAll(async () => {
     cluster = await TestCluster.start({ name: 'dm' });
-    redis = new Redis(cluster.env.REDIS_URL as string);
+    redis = redisFor(cluster.env);
     keys = new RedisKeys(cluster.env.REDIS_PREFIX as string);
     for (const name of ['alice', 'bob', 'carol', 'dave']) await cluster.createUser(name);
   }, 90_000);

@@ -2,20 +2,33 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../../src/core/logger';
 import { ExportPublisher, RedisStreamSink, sessionRecord } from '../../src/export';
 import type { ExportFormat } from '../../src/config/export';
-import { connectRedis, redisUrl, startOwnRedis, uniquePrefix, useScope, waitFor } from '../support';
+import { openRedis } from '../../src/redis/connect';
+import {
+  connectRedis,
+  redisConnectionOf,
+  redisEnv,
+  startOwnRedis,
+  uniquePrefix,
+  useScope,
+  waitFor,
+} from '../support';
 import type { TestScope } from '../support';
 import { expectDeliveredOnceInOrder, makeMessageRecords, readStream } from './export-support';
 
 const logger = silentLogger();
 
+/** An exporter to the single Redis at `url`, or by default to the project's shared Redis (of any kind). */
 function redisExporter(
   scope: TestScope,
-  options: { url: string; format?: ExportFormat; bufferMax?: number; batchMax?: number },
+  options: { url?: string; format?: ExportFormat; bufferMax?: number; batchMax?: number },
 ) {
   const stream = `${uniquePrefix('export')}stream`;
   const registry = new Registry();
   const sink = new RedisStreamSink({
     url: options.url,
+    // The node's opener: the chat's own Redis (Cluster and Sentinel included) unless a URL is given.
+    open: (url, sinkOptions, log) =>
+      openRedis(url === undefined ? redisConnectionOf(redisEnv()) : { url }, log, sinkOptions),
     stream,
     maxLen: 1_000_000,
     format: options.format ?? 'protobuf',
@@ -44,7 +57,7 @@ describe('export to a Redis stream', () => {
   const scope = useScope();
 
   it('delivers 2,000 records over 10 conversations once each, in order per conversation', async () => {
-    const { stream, publisher } = redisExporter(scope, { url: redisUrl() });
+    const { stream, publisher } = redisExporter(scope, {});
     const sent = makeMessageRecords(2000, 10);
     for (const record of sent) publisher.publish(record);
     await expect(publisher.flush(20_000)).resolves.toBe(true);
@@ -59,7 +72,7 @@ describe('export to a Redis stream', () => {
   });
 
   it('writes JSON when asked, with the kind field per record', async () => {
-    const { stream, publisher } = redisExporter(scope, { url: redisUrl(), format: 'json' });
+    const { stream, publisher } = redisExporter(scope, { format: 'json' });
     const sent = [
       ...makeMessageRecords(20, 4, 'direct'),
       sessionRecord(true, { username: 'u1', alliance: 'red', loginAt: 10, at: 10 }, 'node-test'),

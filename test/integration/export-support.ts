@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { decodeRecord, messageRecord } from '../../src/export';
 import type { ExportFormat } from '../../src/config/export';
 import type { ExportRecord } from '../../src/export';
 import type { MessageKind } from '../../src/store/types';
+import type { RedisClient } from '../../src/redis/connect';
 
 /**
  * `count` message records spread round-robin over `conversations` rooms (or
@@ -85,7 +85,7 @@ export interface StreamEntry {
  * copies would be seen too), or `timeoutMs` passed.
  */
 export async function readStream(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   format: ExportFormat,
   expected: number,

@@ -6,12 +6,13 @@ import { RedisKeys } from '../../src/core/names';
 import { CachedDirectory, createStrategy, Gateway, RedisServerDirectory } from '../../src/gateway';
 import type { ServerDirectory, ServerEntry, StrategyName } from '../../src/gateway';
 import type { GatewayLimits } from '../../src/gateway/limits';
+import type { RedisClient } from '../../src/redis/connect';
 import { connectRedis, startOwnRedis, uniquePrefix, useScope, waitFor } from '../support';
 import type { TestScope } from '../support';
 
 interface Fixture {
   base: string;
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
   /** Reads of the Redis-backed directory (not of the cache in front of it). */
   reads: () => number;
@@ -22,7 +23,7 @@ interface FixtureOptions {
   strategy?: StrategyName;
   cacheMs?: number;
   /** A client of the test's own (default: the shared Redis, keys deleted at the end). */
-  redis?: Redis;
+  redis?: RedisClient;
   timeoutMs?: number;
   limits?: Partial<GatewayLimits>;
 }
@@ -45,7 +46,11 @@ async function startGateway(scope: TestScope, name: string, options: FixtureOpti
   let redis = options.redis;
   if (!redis) {
     const shared = await connectRedis(scope);
-    scope.defer(() => shared.del(keys.servers(), keys.load()), 'delete gateway keys');
+    // One DEL each: on a Redis Cluster the two keys live in different slots.
+    scope.defer(
+      () => Promise.all([shared.del(keys.servers()), shared.del(keys.load())]),
+      'delete gateway keys',
+    );
     redis = shared;
   }
   let clock = 0;

@@ -1,15 +1,16 @@
-import { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/redis/connect';
 import { Channel } from '../../gen/chat/v1/client';
 import type { ChatClient } from '../../src/client/chat-client';
 import { RedisKeys, conversation } from '../../src/core/names';
 import { TestCluster } from '../support/cluster';
+import { redisFor } from '../support/services';
 import { waitFor } from '../../src/core/wait-for';
 
 const NODES = ['n1', 'n2', 'n3'];
 
 describe('rooms, world and alliance channels, history and hot words across three nodes', () => {
   let cluster: TestCluster;
-  let redis: Redis;
+  let redis: RedisClient;
   let keys: RedisKeys;
   const clients = new Map<string, ChatClient>();
 
@@ -19,7 +20,7 @@ describe('rooms, world and alliance channels, history and hot words across three
       name: 'rooms',
       env: { RATE_LIMIT_PER_SEC: '1000', RATE_LIMIT_BURST: '1000' },
     });
-    redis = new Redis(cluster.env.REDIS_URL as string);
+    redis = redisFor(cluster.env);
     keys = new RedisKeys(cluster.env.REDIS_PREFIX as string);
     const alliances = ['red', 'blue', 'red', 'blue', 'red', 'blue'];
     for (let i = 0; i < 6; i++) await cluster.createUser(`u${i}`, alliances[i]);

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/redis/connect';
 import type { Kicked } from '../../gen/chat/v1/client';
 import { ChatClientError } from '../../src/client/chat-client';
 import type { ChatClient } from '../../src/client/chat-client';
@@ -7,6 +7,7 @@ import { hashResumeSecret } from '../../src/core/resume-token';
 import { encodeClientFrame } from '../../src/protocol/codec';
 import { CloseCode } from '../../src/protocol/close-codes';
 import { TEST_PASSWORD, TestCluster } from '../support/cluster';
+import { keysMatching, redisFor } from '../support/services';
 import { RawClient } from '../support/raw-client';
 import { waitFor } from '../../src/core/wait-for';
 
@@ -21,7 +22,7 @@ import { waitFor } from '../../src/core/wait-for';
  */
 describe('sessions', () => {
   let cluster: TestCluster;
-  let redis: Redis;
+  let redis: RedisClient;
   let keys: RedisKeys;
   let leader: string;
   let follower: string;
@@ -41,7 +42,7 @@ describe('sessions', () => {
       }),
       cluster.startNode('n4'),
     ]);
-    redis = new Redis(cluster.env.REDIS_URL as string);
+    redis = redisFor(cluster.env);
     keys = new RedisKeys(cluster.env.REDIS_PREFIX as string);
     const users = [
       'alice',
@@ -228,7 +229,12 @@ describe('sessions', () => {
       const c = await cluster.connect(follower);
       const { resumeToken: token } = await c.login('carol', TEST_PASSWORD);
       const stored: string[] = [];
-      for (const key of await redis.keys(`${keys.prefix}*`)) {
+      // Every master of a Redis Cluster, and the hash-tagged keys ({<prefix>sessions}) too.
+      const all = [
+        ...(await keysMatching(redis, `${keys.prefix}*`)),
+        ...(await keysMatching(redis, `{${keys.prefix}*`)),
+      ];
+      for (const key of all) {
         const type = await redis.type(key);
         const value =
           type === 'string'

@@ -1,439 +1,404 @@
 import type { ChatMessage, SendAck } from '../../gen/chat/v1/client';
+import type { ShownOrigin } from '../../src/client/recovery';
+import { MembershipModel } from './delivery/membership';
+import type { MembershipOp } from './delivery/membership';
+import { ConnectionLog, keyOf } from './delivery/records';
+import type { PlannedSend, SendOutcome, SendRecord, ShownRecord } from './delivery/records';
+import { checkStore } from './delivery/store-check';
+import type { StoreView } from './delivery/store-check';
+
+export { textFor, keyOf } from './delivery/records';
+export type { PlannedSend, SendKind, SendOutcome } from './delivery/records';
+export type { StoreView } from './delivery/store-check';
+export { formatReport } from './delivery/report';
 
 /**
- * A Jepsen-style set checker for chat delivery. The workload tells it every
- * send attempt (by idempotency key), every acknowledgement, every message a
- * recipient saw pushed live and everything the final `sync` returned; `check()`
- * then says whether an acknowledged message went missing, was stored twice,
- * left a hole in a conversation's numbering, or appeared without being sent.
- *
- * Message texts carry the idempotency key (`textFor`), so any message seen
- * anywhere maps back to the send that produced it.
+ * A delivery checker that sees what the users see. The fault suite's clients
+ * are ResilientClients (src/client/recovery), the recovery the client library
+ * ships; the checker records every send and its outcome, every message each
+ * client showed (and every raw push), when each client was connected where,
+ * and every room join and leave. `check()` then reads the store directly (no
+ * client ever re-reads a conversation from the start) and counts, per
+ * scenario: acknowledged; missing at the recipient, split into stored but
+ * never shown and not stored at all; duplicates shown; per (sender,
+ * conversation) order violations; room messages pushed to non-members;
+ * acknowledgements that said `delivered: true` for a push that never came;
+ * and the time from the fault to the first delivery across nodes.
  */
-
-export type SendKind = 'direct' | 'room';
-
-export interface PlannedSend {
-  /** Idempotency key, unique in the run. */
-  key: string;
-  kind: SendKind;
-  from: string;
-  /** Recipient user (direct) or room name. */
-  to: string;
-  conversation: string;
-  text: string;
-}
-
-/** How a send ended; 'stored' is a 404 USER_OFFLINE answer: not acknowledged, but stored by contract. */
-export type SendOutcome = 'acknowledged' | 'stored' | 'given-up';
-
 export interface CheckReport {
   scenario: string;
   /** Sends the workload started. */
   sent: number;
   /** Sends with a SendAck. */
   acknowledged: number;
-  /** Direct sends answered USER_OFFLINE (stored; the recipient syncs them). */
+  /** Direct sends answered USER_OFFLINE (stored; the recipient gets them through LoginOk.missed). */
   storedOffline: number;
-  /** Sends abandoned at the deadline (allowed: not acknowledged). */
+  /** Sends that gave up (allowed: not acknowledged). */
   unacknowledged: number;
-  /** Send attempts beyond the first (retries with the same key). */
+  /** Failed attempts that were retried with the same key. */
   retries: number;
-  /** Distinct (recipient, message) pairs first seen as a live push (the sender's own copies aside). */
-  deliveredLive: number;
-  /** Distinct (recipient, message) pairs that only the final sync brought (the sender's own aside). */
-  deliveredAfterSync: number;
-  /** (recipient, acknowledged or stored message) pairs in no final view. */
-  missing: number;
-  /** Live pushes of a message a recipient had already been pushed (at-least-once). */
-  duplicatesRaw: number;
-  /** After de-dup by id: one key stored under two ids, or one id at two seqs. */
-  duplicates: number;
-  /** Sequence numbers missing from 1..n in a conversation, plus incomplete syncs from 0. */
+  /** (recipient, message) pairs that had to be shown: acknowledged or stored, recipient a member. */
+  expected: number;
+  /** Of those, first shown as a live push / only through a sync (gap, reconnect, hint, missed). */
+  shownLive: number;
+  shownAfterSync: number;
+  /** Expected pairs never shown: the message is in the store / is not in the store. */
+  missingStored: number;
+  missingUnstored: number;
+  /** One message shown more than once by one client (a key under two ids counts too). */
+  duplicatesShown: number;
+  /** A message shown after one its sender sent once it was answered (same conversation). */
+  orderViolations: number;
+  /** Room messages pushed to a user who was not a member while it was sent. */
+  nonMemberDeliveries: number;
+  /** Direct acks with `delivered: true` whose recipient, connected throughout, was never pushed the message. */
+  falseDelivered: number;
+  /** Direct sends answered USER_OFFLINE while the recipient was connected throughout. */
+  offlineWhileOnline: number;
+  /** Acknowledged messages the store does not have. */
+  lostAcks: number;
+  /** A key stored under two ids. */
+  storedTwice: number;
+  /** Stored seqs missing from 1..n in a conversation. */
   gaps: number;
-  /** Messages seen that the workload never sent. */
+  /** Messages shown that the workload never sent. */
   phantoms: number;
   /** Acknowledgements whose id/seq differ from what is stored. */
   ackMismatches: number;
-  /** Fault to the first room message acknowledged through the new leader, in ms. */
-  failoverMs?: number;
-  /** One line per problem, capped, for the assertion message. */
+  /** Fault to the first message shown live across nodes that was sent after the fault, in ms. */
+  firstCrossNodeMs?: number;
+  /** One line per problem, capped, naming message, time from the fault and nodes. */
   problems: string[];
 }
 
-interface SendState {
-  plan: PlannedSend;
-  attempts: number;
-  outcome: SendOutcome | undefined;
-  acks: SendAck[];
-  /** Local time the first acknowledgement arrived. */
-  ackedAt: number | undefined;
-  /** Local time of the attempt that got acknowledged. */
-  ackAttemptAt: number | undefined;
-}
-
-const KEY_MARK = 'msg ';
-const MAX_PROBLEMS = 25;
-
-/** The text a workload sends for `key`; the checker reads the key back from any message. */
-export function textFor(key: string): string {
-  return `${KEY_MARK}${key}`;
-}
-
-export function keyOf(message: { text: string }): string | undefined {
-  return message.text.startsWith(KEY_MARK) ? message.text.slice(KEY_MARK.length) : undefined;
-}
+/** Problem lines kept per kind (missing, order, ...), so one kind cannot hide the others. */
+const MAX_PROBLEMS_PER_KIND = 8;
+const PROBLEM_ORDER = [
+  'missing',
+  'order',
+  'duplicate',
+  'non-member',
+  'false-delivered',
+  'store',
+  'phantom',
+  'offline',
+];
+/** How long after an acknowledgement a recipient must stay connected to count as online for it. */
+const ONLINE_AFTER_ACK_MS = 2000;
 
 export class DeliveryChecker {
-  private readonly sends = new Map<string, SendState>();
-  /** recipient → message id → how many live pushes. */
-  private readonly live = new Map<string, Map<string, number>>();
-  /** recipient → message id → message (live ∪ sync). */
-  private readonly views = new Map<string, Map<string, ChatMessage>>();
-  /** recipient → ids that came through sync only. */
-  private readonly syncOnly = new Map<string, Set<string>>();
-  /** conversation → id → seqs seen (from any recipient, live or sync). */
-  private readonly stored = new Map<string, Map<string, Set<number>>>();
-  private readonly incompleteSyncs: string[] = [];
-  private readonly members = new Map<string, string[]>();
+  readonly membership = new MembershipModel();
+  readonly connections = new ConnectionLog();
+  private readonly sends = new Map<string, SendRecord>();
+  private readonly shownBy = new Map<string, ShownRecord[]>();
+  private readonly pushedBy = new Map<string, Map<string, number>>();
+  /** Local time of the fault, for the problems' timestamps and the cross-node delivery time. */
+  faultAt: number | undefined;
 
-  /** Declares who should see a room's messages (every member). */
-  room(conversation: string, memberNames: string[]): void {
-    this.members.set(conversation, [...memberNames]);
+  /** Declares the members a room starts with. */
+  room(conversation: string, members: string[]): void {
+    this.membership.room(conversation, members);
   }
 
-  attempt(plan: PlannedSend): void {
-    const state = this.sends.get(plan.key);
-    if (state) {
-      state.attempts++;
-      return;
-    }
+  /** A send started (one call per key; retries are reported by attemptFailed). */
+  started(plan: PlannedSend, node: string, at = Date.now()): void {
+    if (this.sends.has(plan.key)) throw new Error(`checker: key ${plan.key} started twice`);
     this.sends.set(plan.key, {
       plan,
-      attempts: 1,
+      startedAt: at,
+      startNode: node,
+      failures: [],
       outcome: undefined,
-      acks: [],
-      ackedAt: undefined,
-      ackAttemptAt: undefined,
+      ack: undefined,
+      endedAt: undefined,
+      endNode: '',
+      lastError: '',
     });
   }
 
-  acknowledged(key: string, ack: SendAck, attemptAt: number, at = Date.now()): void {
-    const state = this.require(key);
-    state.acks.push(ack);
-    if (state.outcome !== 'acknowledged') {
-      state.outcome = 'acknowledged';
-      state.ackedAt = at;
-      state.ackAttemptAt = attemptAt;
-    }
+  /** True for a send's key (room commands retry under other names). */
+  knows(key: string): boolean {
+    return this.sends.has(key);
   }
 
-  /** A direct send answered USER_OFFLINE: stored, so it must turn up in the recipient's sync. */
-  storedOffline(key: string): void {
-    const state = this.require(key);
-    state.outcome ??= 'stored';
+  attemptFailed(key: string, reason: string): void {
+    this.require(key).failures.push(reason);
   }
 
-  gaveUp(key: string): void {
-    const state = this.require(key);
-    state.outcome ??= 'given-up';
+  acknowledged(key: string, ack: SendAck, node: string, at = Date.now()): void {
+    this.end(key, 'acknowledged', node, at).ack = ack;
   }
 
-  /** A live push seen by `recipient`. */
-  delivered(recipient: string, message: ChatMessage): void {
-    const counts = mapOf(this.live, recipient);
-    counts.set(message.id, (counts.get(message.id) ?? 0) + 1);
-    this.see(recipient, message, false);
+  /** A direct send answered USER_OFFLINE: stored, so the recipient must get it. */
+  storedOffline(key: string, node: string, at = Date.now()): void {
+    this.end(key, 'stored', node, at);
   }
 
-  /** A message returned by the final sync of `recipient`. */
-  synced(recipient: string, message: ChatMessage): void {
-    this.see(recipient, message, true);
+  gaveUp(key: string, error: string, at = Date.now()): void {
+    this.end(key, 'given-up', '', at).lastError = error;
   }
 
-  /** A sync from seq 0 that did not start at seq 1. */
-  incompleteSync(recipient: string, conversation: string): void {
-    this.incompleteSyncs.push(`${recipient}:${conversation}`);
+  /** A message client `client` of `user` showed (after its de-duplication). */
+  shown(
+    client: string,
+    user: string,
+    m: ChatMessage,
+    origin: ShownOrigin,
+    node: string,
+    at = Date.now(),
+  ): void {
+    listOf(this.shownBy, user).push({ m, origin, at, node, client });
   }
 
-  /** Messages only the final sync brought, by recipient: for diagnosing live delivery. */
-  syncOnlyMessages(): Array<{ recipient: string; message: ChatMessage }> {
-    const out: Array<{ recipient: string; message: ChatMessage }> = [];
-    for (const [recipient, ids] of this.syncOnly) {
-      const view = this.views.get(recipient);
-      for (const id of ids) {
-        const message = view?.get(id);
-        if (message) out.push({ recipient, message });
-      }
-    }
-    return out;
+  /** A raw push as it arrived at a client of `user`, before any de-duplication. */
+  pushed(user: string, m: ChatMessage): void {
+    const counts = mapOf(this.pushedBy, user);
+    counts.set(m.id, (counts.get(m.id) ?? 0) + 1);
   }
 
-  /** Sends that ended with `outcome` so far. */
+  /** A client of `user` connected to `node`, or (undefined) lost its connection. */
+  connection(client: string, user: string, node: string | undefined, at = Date.now()): void {
+    this.connections.note(client, user, node, at);
+  }
+
+  /** A room join or leave started; the returned function marks it acknowledged. */
+  membershipStarted(user: string, conversation: string, op: MembershipOp, at = Date.now()): () => void {
+    const done = this.membership.started(user, conversation, op, at);
+    return () => done(Date.now());
+  }
+
   outcomeCount(outcome: SendOutcome): number {
     let n = 0;
     for (const s of this.sends.values()) if (s.outcome === outcome) n++;
     return n;
   }
 
-  /** Acknowledged sends so far (of `kind`, with their acknowledgement after `since`). */
-  acknowledgedCount(kind?: SendKind, since = 0): number {
+  /** Sends acknowledged (of `kind`) whose acknowledgement came after `since`. */
+  acknowledgedCount(kind?: PlannedSend['kind'], since = 0): number {
     let n = 0;
     for (const s of this.sends.values()) {
-      if (s.ackedAt === undefined || s.ackedAt < since) continue;
+      if (s.outcome !== 'acknowledged' || (s.endedAt ?? 0) < since) continue;
       if (kind === undefined || s.plan.kind === kind) n++;
     }
     return n;
   }
 
-  /** The longest time without a room acknowledgement between `from` and `to` (the room outage). */
-  longestRoomAckGap(from: number, to: number): number {
-    const times = [...this.sends.values()]
-      .filter((s) => s.plan.kind === 'room' && s.ackedAt !== undefined)
-      .map((s) => s.ackedAt as number)
-      .filter((t) => t >= from && t <= to)
-      .sort((a, b) => a - b);
-    let longest = 0;
-    let previous = from;
-    for (const t of [...times, to]) {
-      longest = Math.max(longest, t - previous);
-      previous = t;
-    }
-    return longest;
-  }
-
-  /** Room acknowledgements whose attempt started after `since` (local time), earliest first. */
-  firstRoomAckAfter(since: number): number | undefined {
-    let first: number | undefined;
+  /** Pairs still owed: every expected delivery not shown yet (for waiting until the clients settle). */
+  owed(): number {
+    let n = 0;
     for (const s of this.sends.values()) {
-      if (s.plan.kind !== 'room' || s.ackedAt === undefined || s.ackAttemptAt === undefined) continue;
-      if (s.ackAttemptAt < since) continue;
-      if (first === undefined || s.ackedAt < first) first = s.ackedAt;
+      for (const r of this.expectedRecipients(s)) if (!this.shownTo(r, s)) n++;
     }
-    return first;
+    return n;
   }
 
-  check(scenario: string, failoverMs?: number): CheckReport {
-    const problems: string[] = [];
-    const problem = (line: string): void => {
-      if (problems.length < MAX_PROBLEMS) problems.push(line);
+  async check(scenario: string, store: StoreView): Promise<CheckReport> {
+    const byKind = new Map<string, string[]>();
+    const problem = (line: string, kind = 'store'): void => {
+      const list = listOf(byKind, kind);
+      if (list.length < MAX_PROBLEMS_PER_KIND) list.push(line);
     };
-    let acknowledged = 0;
-    let storedOffline = 0;
-    let unacknowledged = 0;
-    let retries = 0;
-    let missing = 0;
-    let ackMismatches = 0;
-    let duplicates = 0;
+    const t = (at: number | undefined): string =>
+      at === undefined ? '?' : `${this.faultAt === undefined ? at : at - this.faultAt} ms`;
+    const r = emptyReport(scenario);
+    const stored = await checkStore([...this.sends.values()], store, problem);
+    Object.assign(r, stored.counts);
 
-    const storedIdOf = (conversation: string, key: string, from: string): string[] => {
-      const ids: string[] = [];
-      for (const [id, message] of this.messagesOf(conversation)) {
-        if (keyOf(message) === key && message.from === from) ids.push(id);
-      }
-      return ids;
-    };
-
-    for (const state of this.sends.values()) {
-      const { plan } = state;
-      retries += state.attempts - 1;
-      if (state.outcome === 'acknowledged') acknowledged++;
-      else if (state.outcome === 'stored') storedOffline++;
-      else unacknowledged++;
-
-      // (b) one key, one id: every acknowledgement of a key names the same message.
-      const ackIds = new Set(state.acks.map((a) => a.id));
-      if (ackIds.size > 1) {
-        duplicates += ackIds.size - 1;
-        problem(`key ${plan.key} was acknowledged with ${ackIds.size} ids: ${[...ackIds].join(', ')}`);
-      }
-      const ids = storedIdOf(plan.conversation, plan.key, plan.from);
-      if (ids.length > 1) {
-        duplicates += ids.length - 1;
-        problem(`key ${plan.key} is stored ${ids.length} times: ${ids.join(', ')}`);
-      }
-      const first = state.acks[0];
-      if (first) {
-        const seen = this.anyCopy(plan.conversation, first.id);
-        if (first.conversation !== plan.conversation) {
-          ackMismatches++;
-          problem(`key ${plan.key} acknowledged for ${first.conversation}, sent to ${plan.conversation}`);
-        } else if (seen && seen.seq !== first.seq) {
-          ackMismatches++;
-          problem(`key ${plan.key} acknowledged as seq ${first.seq} but stored as seq ${seen.seq}`);
+    for (const s of this.sends.values()) {
+      r.sent++;
+      r.retries += s.failures.length;
+      if (s.outcome === 'acknowledged') r.acknowledged++;
+      else if (s.outcome === 'stored') r.storedOffline++;
+      else r.unacknowledged++;
+      const { plan } = s;
+      const id = s.ack?.id ?? stored.idOf(plan);
+      if (s.outcome === 'stored' && plan.kind === 'direct' && s.endedAt !== undefined) {
+        if (this.connections.onlineThroughout(plan.to, s.startedAt, s.endedAt)) {
+          r.offlineWhileOnline++;
+          problem(
+            `${plan.key} to ${plan.to} answered USER_OFFLINE by ${s.endNode} at ${t(s.endedAt)} while ${plan.to} was on ${this.connections.nodesAt(plan.to, s.endedAt).join('+')}`,
+            'offline',
+          );
         }
-        for (const ack of state.acks) {
-          if (ack.seq !== first.seq || ack.id !== first.id) {
-            ackMismatches++;
+      }
+      // A connection that dropped soon after may have taken the push with it: only a recipient
+      // connected throughout (and for a while after) counts as online.
+      const settled = (s.endedAt ?? 0) + ONLINE_AFTER_ACK_MS;
+      if (s.ack?.delivered && plan.kind === 'direct' && id !== undefined) {
+        const online = this.connections.onlineThroughout(plan.to, s.startedAt, settled);
+        if (online && !(this.pushedBy.get(plan.to)?.has(id) ?? false)) {
+          r.falseDelivered++;
+          problem(
+            `${plan.key} acknowledged delivered:true by ${s.endNode} at ${t(s.endedAt)}, never pushed to ${plan.to} (on ${this.connections.nodesAt(plan.to, s.endedAt ?? 0).join('+') || 'no node'})`,
+            'false-delivered',
+          );
+        }
+      }
+      for (const recipient of this.expectedRecipients(s)) {
+        r.expected++;
+        const first = this.shownTo(recipient, s);
+        if (first) {
+          if (first.origin === 'live') r.shownLive++;
+          else r.shownAfterSync++;
+          continue;
+        }
+        const inStore = id !== undefined && stored.has(plan.conversation, id);
+        if (inStore) r.missingStored++;
+        else r.missingUnstored++;
+        problem(
+          `${recipient} never shown ${plan.kind} ${plan.key} (${plan.conversation} seq ${s.ack?.seq ?? stored.seqOf(plan.conversation, id) ?? '?'}, ` +
+            `${inStore ? 'stored' : 'NOT stored'}), sent at ${t(s.startedAt)} via ${s.startNode}, ${s.outcome} at ${t(s.endedAt)} by ${s.endNode}` +
+            `${s.ack ? ` delivered:${s.ack.delivered}` : ''}; ${recipient} then on ${this.connections.nodesAt(recipient, s.endedAt ?? s.startedAt).join('+') || 'no node'}` +
+            `${this.connections.onlineAtEnd(recipient) ? '' : ', offline at the end'}`,
+          'missing',
+        );
+      }
+    }
+    this.checkShown(r, problem, t);
+    r.firstCrossNodeMs = this.firstCrossNode();
+    r.problems = PROBLEM_ORDER.flatMap((kind) => byKind.get(kind) ?? []);
+    return r;
+  }
+
+  /** Duplicates, order, non-member pushes and phantoms, per user over everything shown. */
+  private checkShown(
+    r: CheckReport,
+    problem: (line: string, kind: string) => void,
+    t: (at: number) => string,
+  ): void {
+    for (const [user, shown] of this.shownBy) {
+      // Per client: a new device of the same user may show history again, but no client twice.
+      const timesShown = new Map<string, number>();
+      const latest = new Map<string, number>();
+      for (const entry of shown) {
+        const key = keyOf(entry.m);
+        const s = key === undefined ? undefined : this.sends.get(key);
+        if (!s || s.plan.from !== entry.m.from || s.plan.conversation !== entry.m.conversation) {
+          r.phantoms++;
+          problem(
+            `${user} was shown a message nobody sent: ${entry.m.conversation} seq ${entry.m.seq} from ${entry.m.from}: "${entry.m.text}"`,
+            'phantom',
+          );
+          continue;
+        }
+        const shownKey = `${entry.client}\n${s.plan.key}`;
+        const n = (timesShown.get(shownKey) ?? 0) + 1;
+        timesShown.set(shownKey, n);
+        if (n > 1) {
+          r.duplicatesShown++;
+          problem(
+            `${entry.client} was shown ${s.plan.key} ${n} times (${entry.origin} at ${t(entry.at)}, id ${entry.m.id})`,
+            'duplicate',
+          );
+        }
+        // Sending order is what the sender could see: a message answered before another was sent
+        // must be shown before it (two sends in flight at once have no order).
+        const pair = `${entry.client}\n${s.plan.from}\n${s.plan.conversation}`;
+        const latestStart = latest.get(pair) ?? -Infinity;
+        if (n === 1 && (s.endedAt ?? Infinity) < latestStart && user !== s.plan.from) {
+          r.orderViolations++;
+          problem(
+            `${entry.client} was shown ${s.plan.key} (${entry.origin} at ${t(entry.at)}) after a message ${s.plan.from} sent later in ${s.plan.conversation}`,
+            'order',
+          );
+        }
+        if (n === 1) latest.set(pair, Math.max(latestStart, s.startedAt));
+        if (entry.origin === 'live' && s.plan.kind === 'room' && user !== s.plan.from) {
+          const to = s.endedAt ?? Infinity;
+          if (this.membership.surelyNotMember(user, s.plan.conversation, s.startedAt, to)) {
+            r.nonMemberDeliveries++;
             problem(
-              `key ${plan.key} retry acknowledged seq ${ack.seq}/${ack.id}, first ${first.seq}/${first.id}`,
+              `${user} was pushed ${s.plan.key} in ${s.plan.conversation} on ${entry.node} at ${t(entry.at)} without being a member`,
+              'non-member',
             );
           }
         }
       }
-
-      // (a) every acknowledged (or stored-offline) message is in every intended recipient's view.
-      if (state.outcome !== 'acknowledged' && state.outcome !== 'stored') continue;
-      const id = first?.id ?? ids[0];
-      for (const recipient of this.recipientsOf(plan)) {
-        const view = this.views.get(recipient);
-        const found = id !== undefined && view?.has(id);
-        if (!found) {
-          missing++;
-          problem(`${recipient} never saw ${plan.kind} ${plan.key} (${plan.conversation}, id ${id ?? '?'})`);
-        }
-      }
-    }
-
-    // (c) per conversation the stored seqs are 1..n, and no id sits at two seqs.
-    let gaps = this.incompleteSyncs.length;
-    for (const entry of this.incompleteSyncs) problem(`sync from 0 was not complete for ${entry}`);
-    for (const [conversation, byId] of this.stored) {
-      const seqOwner = new Map<number, string>();
-      for (const [id, seqs] of byId) {
-        if (seqs.size > 1) {
-          duplicates++;
-          problem(`${conversation}: id ${id} seen at seqs ${[...seqs].join(', ')}`);
-        }
-        for (const seq of seqs) {
-          const owner = seqOwner.get(seq);
-          if (owner !== undefined && owner !== id) {
-            duplicates++;
-            problem(`${conversation}: seq ${seq} held by ${owner} and ${id}`);
-          }
-          seqOwner.set(seq, id);
-        }
-      }
-      const highest = Math.max(0, ...seqOwner.keys());
-      for (let seq = 1; seq <= highest; seq++) {
-        if (seqOwner.has(seq)) continue;
-        gaps++;
-        problem(`${conversation}: seq ${seq} missing (highest ${highest})`);
-      }
-    }
-
-    // (d) everything seen was sent by the workload, by its sender, in its conversation.
-    let phantoms = 0;
-    const phantomIds = new Set<string>();
-    for (const view of this.views.values()) {
-      for (const message of view.values()) {
-        const key = keyOf(message);
-        const plan = key === undefined ? undefined : this.sends.get(key)?.plan;
-        const genuine =
-          plan !== undefined && plan.from === message.from && plan.conversation === message.conversation;
-        if (genuine || phantomIds.has(message.id)) continue;
-        phantomIds.add(message.id);
-        phantoms++;
-        problem(`phantom ${message.conversation} seq ${message.seq} from ${message.from}: "${message.text}"`);
-      }
-    }
-
-    let deliveredLive = 0;
-    let duplicatesRaw = 0;
-    for (const [recipient, counts] of this.live) {
-      const view = this.views.get(recipient);
-      for (const [id, n] of counts) {
-        duplicatesRaw += n - 1;
-        if (view?.get(id)?.from !== recipient) deliveredLive++;
-      }
-    }
-    let deliveredAfterSync = 0;
-    for (const ids of this.syncOnly.values()) deliveredAfterSync += ids.size;
-
-    return {
-      scenario,
-      sent: this.sends.size,
-      acknowledged,
-      storedOffline,
-      unacknowledged,
-      retries,
-      deliveredLive,
-      deliveredAfterSync,
-      missing,
-      duplicatesRaw,
-      duplicates,
-      gaps,
-      phantoms,
-      ackMismatches,
-      failoverMs,
-      problems,
-    };
-  }
-
-  private recipientsOf(plan: PlannedSend): string[] {
-    if (plan.kind === 'direct') return [plan.to, plan.from];
-    return this.members.get(plan.conversation) ?? [plan.from];
-  }
-
-  private see(recipient: string, message: ChatMessage, fromSync: boolean): void {
-    const view = mapOf(this.views, recipient);
-    if (!view.has(message.id)) {
-      view.set(message.id, message);
-      // A sender is never pushed its own direct message: only other recipients count here.
-      if (fromSync && message.from !== recipient) setOf(this.syncOnly, recipient).add(message.id);
-    }
-    const byId = mapOf(this.stored, message.conversation);
-    let seqs = byId.get(message.id);
-    if (!seqs) byId.set(message.id, (seqs = new Set()));
-    seqs.add(message.seq);
-  }
-
-  private *messagesOf(conversation: string): Generator<[string, ChatMessage]> {
-    const seen = new Set<string>();
-    for (const view of this.views.values()) {
-      for (const [id, message] of view) {
-        if (message.conversation !== conversation || seen.has(id)) continue;
-        seen.add(id);
-        yield [id, message];
-      }
     }
   }
 
-  private anyCopy(conversation: string, id: string): ChatMessage | undefined {
-    for (const view of this.views.values()) {
-      const message = view.get(id);
-      if (message && message.conversation === conversation) return message;
-    }
-    return undefined;
+  /** Who must be shown a send: its direct recipient, or the room's members throughout it (never the sender). */
+  private expectedRecipients(s: SendRecord): string[] {
+    if (s.outcome !== 'acknowledged' && s.outcome !== 'stored') return [];
+    const { plan } = s;
+    if (plan.kind === 'direct') return plan.to === plan.from ? [] : [plan.to];
+    const to = s.endedAt ?? Infinity;
+    return this.membership
+      .everyone(plan.conversation)
+      .filter((u) => u !== plan.from && this.membership.surelyMember(u, plan.conversation, s.startedAt, to));
   }
 
-  private require(key: string): SendState {
-    const state = this.sends.get(key);
-    if (!state) throw new Error(`checker: no attempt recorded for key ${key}`);
-    return state;
+  private shownTo(user: string, s: SendRecord): ShownRecord | undefined {
+    return this.shownBy.get(user)?.find((e) => keyOf(e.m) === s.plan.key && e.m.from === s.plan.from);
+  }
+
+  private firstCrossNode(): number | undefined {
+    const since = this.faultAt;
+    if (since === undefined) return undefined;
+    let first: number | undefined;
+    for (const shown of this.shownBy.values()) {
+      for (const e of shown) {
+        if (e.origin !== 'live' || e.at < since || (first !== undefined && e.at >= first)) continue;
+        const key = keyOf(e.m);
+        const s = key === undefined ? undefined : this.sends.get(key);
+        if (!s || s.startedAt < since || s.endNode === '' || s.endNode === e.node) continue;
+        first = e.at;
+      }
+    }
+    return first === undefined ? undefined : first - since;
+  }
+
+  private end(key: string, outcome: SendOutcome, node: string, at: number): SendRecord {
+    const s = this.require(key);
+    if (s.outcome !== undefined) throw new Error(`checker: key ${key} ended twice`);
+    s.outcome = outcome;
+    s.endedAt = at;
+    s.endNode = node;
+    return s;
+  }
+
+  private require(key: string): SendRecord {
+    const s = this.sends.get(key);
+    if (!s) throw new Error(`checker: no send started for key ${key}`);
+    return s;
   }
 }
 
-/** One table line: the counts a scenario is judged by. */
-export function formatReport(r: CheckReport): string {
-  const cells: Array<[string, string | number]> = [
-    ['scenario', r.scenario.padEnd(22)],
-    ['sent', r.sent],
-    ['acked', r.acknowledged],
-    ['offline-stored', r.storedOffline],
-    ['unacked', r.unacknowledged],
-    ['retries', r.retries],
-    ['live', r.deliveredLive],
-    ['after-sync', r.deliveredAfterSync],
-    ['missing', r.missing],
-    ['dup-raw', r.duplicatesRaw],
-    ['dup', r.duplicates],
-    ['gaps', r.gaps],
-    ['phantoms', r.phantoms],
-    ['ack-mismatch', r.ackMismatches],
-    ['failover-ms', r.failoverMs ?? '-'],
-  ];
-  return `| ${cells.map(([k, v]) => `${k}=${v}`).join(' | ')} |`;
+function emptyReport(scenario: string): CheckReport {
+  return {
+    scenario,
+    sent: 0,
+    acknowledged: 0,
+    storedOffline: 0,
+    unacknowledged: 0,
+    retries: 0,
+    expected: 0,
+    shownLive: 0,
+    shownAfterSync: 0,
+    missingStored: 0,
+    missingUnstored: 0,
+    duplicatesShown: 0,
+    orderViolations: 0,
+    nonMemberDeliveries: 0,
+    falseDelivered: 0,
+    offlineWhileOnline: 0,
+    lostAcks: 0,
+    storedTwice: 0,
+    gaps: 0,
+    phantoms: 0,
+    ackMismatches: 0,
+    problems: [],
+  };
+}
+
+function listOf<V>(outer: Map<string, V[]>, key: string): V[] {
+  let inner = outer.get(key);
+  if (!inner) outer.set(key, (inner = []));
+  return inner;
 }
 
 function mapOf<K, V>(outer: Map<string, Map<K, V>>, key: string): Map<K, V> {
   let inner = outer.get(key);
   if (!inner) outer.set(key, (inner = new Map()));
-  return inner;
-}
-
-function setOf<V>(outer: Map<string, Set<V>>, key: string): Set<V> {
-  let inner = outer.get(key);
-  if (!inner) outer.set(key, (inner = new Set()));
   return inner;
 }

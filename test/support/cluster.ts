@@ -11,10 +11,11 @@ import type { ChatClientOptions } from '../../src/client/chat-client';
 import { silentLogger } from '../../src/core/logger';
 import { LocalChatCluster, ensureClusterCerts } from '../../src/devservices/chat-cluster';
 import type { AdminClients } from '../../src/devservices/admin-client';
+import type { ChatClusterSettings } from '../../src/devservices/chat-cluster';
 import type { ChatNodeProcess } from '../../src/devservices/chat-node';
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/types';
-import { redisUrl, zkHosts } from './services';
+import { redisEnv, zkHosts } from './services';
 import { uniquePrefix, uniqueZkRoot } from './unique';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -26,8 +27,25 @@ export type NodeProcess = ChatNodeProcess;
 export interface TestClusterOptions {
   name: string;
   nodeIds?: string[];
-  /** Extra environment for every node. */
+  /**
+   * Extra environment for every node. A REDIS_URL, REDIS_CLUSTER_NODES or
+   * REDIS_SENTINELS here replaces the project's shared Redis.
+   */
   env?: Record<string, string>;
+}
+
+/** The Redis settings for the nodes: the test's own Redis if its env names one, else the project's. */
+function redisSettings(
+  env: Record<string, string> = {},
+): Partial<ChatClusterSettings> & { redisUrl: string } {
+  const own = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'].some((name) => env[name]);
+  const source = own ? env : redisEnv();
+  return {
+    redisUrl: source.REDIS_URL || 'redis://127.0.0.1:6379',
+    redisClusterNodes: source.REDIS_CLUSTER_NODES,
+    redisSentinels: source.REDIS_SENTINELS,
+    redisSentinelMaster: source.REDIS_SENTINEL_MASTER,
+  };
 }
 
 /** Certificates per worker process: generating RSA keys is the slow part, do it once. */
@@ -74,7 +92,7 @@ export class TestCluster {
         checkout: REPO,
       },
       settings: {
-        redisUrl: redisUrl(),
+        ...redisSettings(options.env),
         redisPrefix: uniquePrefix(options.name),
         zkHosts: zkHosts(),
         zkRoot: uniqueZkRoot(options.name),

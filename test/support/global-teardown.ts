@@ -3,7 +3,10 @@ import type { HarnessState } from './global-setup';
 
 type HarnessGlobal = typeof globalThis & { [harnessKey]?: HarnessState };
 
-/** Stops the servers global setup started (none when REDIS_URL / ZK_HOSTS were given). */
+/**
+ * Stops the servers global setup started (none that the caller named). Every
+ * project's teardown runs after the last test, so the first one stops all.
+ */
 export default async function globalTeardown(): Promise<void> {
   const holder = globalThis as HarnessGlobal;
   const state = holder[harnessKey];

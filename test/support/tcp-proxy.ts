@@ -1,5 +1,7 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { parseRequest, replyXid, ZkPacketReader } from './zk-wire';
+import type { ZkRequest } from './zk-wire';
 
 export type ProxyMode = 'pass' | 'blackhole';
 
@@ -16,6 +18,12 @@ interface Pair {
   upstream: net.Socket;
 }
 
+/** A ZooKeeper connection to drop at one request: see TcpProxy.cutZooKeeperAt. */
+interface ZkCut {
+  match: (request: ZkRequest, previous: readonly ZkRequest[]) => boolean;
+  fired: (request: ZkRequest) => void;
+}
+
 /**
  * A TCP proxy on loopback for fault tests. In 'pass' mode it forwards bytes
  * both ways. In 'blackhole' mode it keeps every socket open and accepts new
@@ -28,6 +36,7 @@ export class TcpProxy {
   private server: net.Server | undefined;
   private currentMode: ProxyMode = 'pass';
   private listenPort = 0;
+  private zkCut: ZkCut | undefined;
 
   private constructor(private readonly options: TcpProxyOptions) {}
 
@@ -69,6 +78,21 @@ export class TcpProxy {
     for (const pair of [...this.pairs]) {
       if (pair.client.destroyed || pair.upstream.destroyed) this.drop(pair);
     }
+  }
+
+  /**
+   * For a proxy in front of ZooKeeper: the next time a client sends a request
+   * that `match` picks (seeing the requests before it on that connection),
+   * the request goes through, nothing the client sends after it does, and the
+   * connection is reset as soon as its reply has been passed on: a connection
+   * drop at a chosen step of a session's opening (e.g. right after the
+   * election check answered, while the view read is still to be sent).
+   * Resolves with the request once it fired.
+   */
+  cutZooKeeperAt(match: ZkCut['match']): Promise<ZkRequest> {
+    return new Promise((resolve) => {
+      this.zkCut = { match, fired: resolve };
+    });
   }
 
   /** Destroys every open connection (the peers see a reset); new ones are accepted. */
@@ -114,8 +138,57 @@ export class TcpProxy {
       });
       from.on('error', () => undefined);
     };
-    forward(client, upstream);
-    forward(upstream, client);
+    if (this.zkCut) this.watchZooKeeper(pair);
+    else {
+      forward(client, upstream);
+      forward(upstream, client);
+    }
+  }
+
+  /** Forwards packet by packet, so a ZkCut can fire between two requests. */
+  private watchZooKeeper(pair: Pair): void {
+    const { client, upstream } = pair;
+    const requests: ZkRequest[] = [];
+    const fromClient = new ZkPacketReader();
+    const fromServer = new ZkPacketReader();
+    let connected = false;
+    let answered = false;
+    let cutXid: number | undefined;
+    client.on('data', (chunk: Buffer) => {
+      for (const packet of fromClient.push(chunk)) {
+        if (cutXid !== undefined || this.currentMode !== 'pass' || upstream.destroyed) return;
+        upstream.write(packet);
+        if (!connected) {
+          connected = true;
+          continue;
+        }
+        const request = parseRequest(packet);
+        if (!request) continue;
+        const cut = this.zkCut;
+        if (cut?.match(request, requests)) {
+          this.zkCut = undefined;
+          cutXid = request.xid;
+          cut.fired(request);
+        }
+        requests.push(request);
+      }
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      for (const packet of fromServer.push(chunk)) {
+        if (this.currentMode !== 'pass' || client.destroyed) return;
+        if (answered && cutXid !== undefined && replyXid(packet) === cutXid) {
+          // Written first, then the reset: the client reads the reply, then sees the connection die.
+          client.write(packet, () => this.drop(pair));
+          return;
+        }
+        client.write(packet);
+        answered = true;
+      }
+    });
+    for (const socket of [client, upstream]) {
+      socket.on('close', () => this.drop(pair));
+      socket.on('error', () => undefined);
+    }
   }
 
   private drop(pair: Pair): void {

@@ -68,6 +68,8 @@ describe('dev cluster config (npm start)', () => {
   it('starts its own Redis and ZooKeeper unless the variables name existing ones', () => {
     expect(loadDevClusterConfig({ REDIS_URL: '', ZK_HOSTS: undefined }, { dataDir: '/repo/data' })).toEqual({
       redisUrl: undefined,
+      redisClusterNodes: undefined,
+      redisSentinels: undefined,
       zkHosts: undefined,
       mongoUrl: undefined,
       sqlitePath: path.join('/repo/data', 'chat.db'),

@@ -266,14 +266,14 @@ describe('parseExportEnv', () => {
     expect(parseExportEnv({ EXPORT_SINK: 'off' })).toBeUndefined();
   });
 
-  it('defaults to the chat Redis, protobuf and the documented sizes', () => {
+  it("defaults to the chat's own Redis, protobuf and the documented sizes", () => {
     expect(parseExportEnv({ EXPORT_SINK: 'redis', REDIS_URL: 'redis://r:1' })).toEqual({
       sink: 'redis',
       format: 'protobuf',
       bufferMax: 100_000,
       batchMax: 500,
       flushMs: 50,
-      redis: { url: 'redis://r:1', stream: 'chat:export', maxLen: 1_000_000 },
+      redis: { url: undefined, stream: 'chat:export', maxLen: 1_000_000 },
       rabbitmq: { url: '', exchange: 'chat.export' },
     });
   });

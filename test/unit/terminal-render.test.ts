@@ -4,7 +4,6 @@ import type { ChatMessage } from '../../gen/chat/v1/client';
 import { ChatClientError } from '../../src/client/chat-client';
 import { duration, relativeTime } from '../../src/client/terminal/relative-time';
 import { clean, Renderer } from '../../src/client/terminal/render';
-import { SeenMessages } from '../../src/client/terminal/seen';
 
 const NOW = 1_700_000_000_000;
 const plain = new Renderer(pc.createColors(false));
@@ -122,21 +121,5 @@ describe('message rendering', () => {
       '[now] user3 → you: first',
       '[now] user3 → you: second',
     ]);
-  });
-});
-
-describe('seen messages', () => {
-  it('shows each message id once and keeps the highest seq per conversation', () => {
-    const seen = new SeenMessages(2);
-    expect(seen.accept({ id: 'a', conversation: 'room:x', seq: 3 })).toBe(true);
-    expect(seen.accept({ id: 'a', conversation: 'room:x', seq: 3 })).toBe(false);
-    expect(seen.accept({ id: 'b', conversation: 'room:x', seq: 2 })).toBe(true);
-    expect(seen.accept({ id: 'c', conversation: 'world', seq: 9 })).toBe(true);
-    expect(seen.positions()).toEqual([
-      { conversation: 'room:x', afterSeq: 3 },
-      { conversation: 'world', afterSeq: 9 },
-    ]);
-    // capacity 2: the oldest id is forgotten
-    expect(seen.accept({ id: 'a', conversation: 'room:x', seq: 3 })).toBe(true);
   });
 });

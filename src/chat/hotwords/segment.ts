@@ -44,6 +44,7 @@ export function extractWords(text: string, options: SegmentOptions = {}): string
   const maxWordLength = options.maxWordLength ?? DEFAULT_MAX_WORD_LENGTH;
   const words: string[] = [];
   if (maxWords <= 0) return words;
+  if (!NON_ASCII.test(text)) return asciiWords(text, maxWords, maxWordLength, words);
   for (const segment of segments(text)) {
     const word = segment.toLowerCase();
     if (DIGITS_ONLY.test(word)) continue;
@@ -74,6 +75,24 @@ function* segments(text: string): Generator<string> {
   }
   for (const match of text.matchAll(ASCII_WORD)) yield match[0];
 }
+
+/**
+ * extractWords for ASCII text, without the Unicode regexes: the same rules
+ * (no pure numbers, no one-letter words, no stop words, bounded length).
+ */
+function asciiWords(text: string, maxWords: number, maxWordLength: number, words: string[]): string[] {
+  for (const match of text.matchAll(ASCII_WORD)) {
+    const word = match[0].toLowerCase();
+    if (word.length > maxWordLength || ASCII_DIGITS.test(word)) continue;
+    if (word.length < 2 && word >= 'a' && word <= 'z') continue;
+    if (STOP_WORDS.has(word)) continue;
+    words.push(word);
+    if (words.length >= maxWords) break;
+  }
+  return words;
+}
+
+const ASCII_DIGITS = /^[0-9]+$/;
 
 /** Code point count, stopping early once it passes `limit`. */
 function codePointLength(s: string, limit: number): number {

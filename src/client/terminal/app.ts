@@ -10,8 +10,7 @@ import { PromptScreen } from './prompt-screen';
 import { Renderer } from './render';
 import { sessionReporter } from './reporter';
 import { CommandRunner } from './runner';
-import { SeenMessages } from './seen';
-import { ChatSession } from './session';
+import { gatewayLocator, ResilientClient } from '../recovery';
 import { SessionSignals } from './signals';
 
 export interface TerminalIO {
@@ -27,16 +26,14 @@ export function runTerminalClient(options: TerminalOptions, io: TerminalIO): Pro
   const batch = isBatch(options, io.stdin.isTTY === true);
   const colored = options.color && !io.env.NO_COLOR && io.stdout.isTTY === true;
   const renderer = new Renderer(pc.createColors(colored));
-  const seen = new SeenMessages();
   const signals = new SessionSignals();
   const screen = new PromptScreen(io.stdin, io.stdout);
   const print = batch
     ? (line: string): void => void io.stdout.write(`${line}\n`)
     : (line: string) => screen.print(line);
-  const session: ChatSession = new ChatSession({
-    gatewayUrl: options.gateway,
-    json: options.json,
-    seen,
+  const session: ResilientClient = new ResilientClient({
+    locate: gatewayLocator(options.gateway),
+    clientOptions: { json: options.json },
     reconnectWindowMs: options.reconnectTimeoutS * 1000,
     listener: sessionReporter({
       renderer,
@@ -48,7 +45,7 @@ export function runTerminalClient(options: TerminalOptions, io: TerminalIO): Pro
       onEnded: () => signals.markEnded(),
     }),
   });
-  const runner = new CommandRunner({ session, seen, renderer, print });
+  const runner = new CommandRunner({ session, renderer, print });
   if (batch) {
     const stdin = io.stdin.isTTY === true ? undefined : io.stdin;
     return runBatch({ options, session, runner, renderer, signals, print, stdin });

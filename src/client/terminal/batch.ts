@@ -7,12 +7,12 @@ import { loggedInLine, loginFailureCode, showOfflineMessages } from './login';
 import type { TerminalOptions } from './options';
 import type { Renderer } from './render';
 import type { CommandRunner } from './runner';
-import type { ChatSession } from './session';
+import type { ResilientClient } from '../recovery';
 import type { SessionSignals } from './signals';
 
 export interface BatchFlow {
   options: TerminalOptions;
-  session: ChatSession;
+  session: ResilientClient;
   runner: CommandRunner;
   renderer: Renderer;
   signals: SessionSignals;

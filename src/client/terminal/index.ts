@@ -7,6 +7,4 @@ export { parseCommandLine } from './command-line';
 export type { Command, ParsedLine, HistoryTarget } from './command-line';
 export { Renderer, clean } from './render';
 export { relativeTime, duration } from './relative-time';
-export { ChatSession } from './session';
-export type { SessionListener, SessionEnd, ChatSessionOptions } from './session';
-export { SeenMessages } from './seen';
+export { sessionReporter } from './reporter';

@@ -9,12 +9,12 @@ import type { TerminalOptions } from './options';
 import type { PromptScreen } from './prompt-screen';
 import type { Renderer } from './render';
 import type { CommandRunner } from './runner';
-import type { ChatSession } from './session';
+import type { ResilientClient } from '../recovery';
 import type { SessionSignals } from './signals';
 
 export interface InteractiveFlow {
   options: TerminalOptions;
-  session: ChatSession;
+  session: ResilientClient;
   runner: CommandRunner;
   renderer: Renderer;
   screen: PromptScreen;

@@ -2,7 +2,7 @@ import type { LoginOk } from '../../../gen/chat/v1/client';
 import { ChatClientError } from '../chat-client';
 import { ExitCode } from './exit-codes';
 import type { Renderer } from './render';
-import type { ChatSession } from './session';
+import type { ResilientClient } from '../recovery';
 import type { ExitCodeValue } from './exit-codes';
 
 /** The exit code of a failed login: refused by the server, or no node to ask. */
@@ -26,11 +26,12 @@ export function loggedInLine(ok: LoginOk, fallbackUser: string): string {
 
 /**
  * After a login: the direct conversations that received messages while the
- * user was offline (the server lists them in LoginOk.missed) are fetched and
- * shown. A failure is printed; the session stays usable.
+ * user was offline (the server lists them in LoginOk.missed) are fetched by
+ * the login's catch-up and shown as they come; this says so and when it is
+ * done. A failure is printed; the session stays usable.
  */
 export async function showOfflineMessages(
-  session: ChatSession,
+  session: ResilientClient,
   ok: LoginOk,
   renderer: Renderer,
   print: (line: string) => void,
@@ -39,7 +40,7 @@ export async function showOfflineMessages(
   const n = ok.missed.length;
   print(renderer.info(`messages arrived while you were offline (${n} conversation${n === 1 ? '' : 's'}):`));
   try {
-    const { missed } = await session.fetchMissed(ok.missed);
+    const { missed } = await session.loginCatchUp();
     print(renderer.info(`caught up: ${missed} missed message${missed === 1 ? '' : 's'}`));
   } catch (error) {
     print(renderer.error(error));

@@ -1,6 +1,6 @@
 import { closeCodeName } from '../../protocol/close-codes';
+import type { RecoveryListener } from '../recovery';
 import type { Renderer } from './render';
-import type { SessionListener } from './session';
 
 export interface ReporterOptions {
   renderer: Renderer;
@@ -14,8 +14,8 @@ export interface ReporterOptions {
   onEnded?: () => void;
 }
 
-/** A SessionListener that prints every session event as one line. */
-export function sessionReporter(o: ReporterOptions): SessionListener {
+/** A RecoveryListener that prints every session event as one line. */
+export function sessionReporter(o: ReporterOptions): RecoveryListener {
   const now = o.now ?? Date.now;
   const r = o.renderer;
   return {
@@ -42,7 +42,9 @@ export function sessionReporter(o: ReporterOptions): SessionListener {
     reconnected({ nodeId, username }) {
       o.print(r.ok(`reconnected to ${nodeId} as ${username}`));
     },
-    caughtUp({ missed, incomplete, error }) {
+    // Holes and hints are filled quietly (their messages print as they come); a reconnect is reported.
+    caughtUp({ cause, missed, incomplete, error }) {
+      if (cause !== 'reconnect') return;
       if (error !== undefined) {
         o.print(r.error(error));
         o.print(r.info('could not fetch the messages missed while disconnected; /history shows them'));

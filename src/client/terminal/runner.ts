@@ -1,12 +1,9 @@
-import { MessageKind } from '../../../gen/chat/v1/client';
-import type { ChatMessage, RoomInfo, SendAck } from '../../../gen/chat/v1/client';
-import { conversation } from '../../core/names';
+import type { RoomInfo } from '../../../gen/chat/v1/client';
 import type { ChatClient } from '../chat-client';
+import type { ResilientClient } from '../recovery';
 import type { Command, HistoryTarget } from './command-line';
 import { HELP_LINES } from './help';
 import type { Renderer } from './render';
-import type { SeenMessages } from './seen';
-import type { ChatSession } from './session';
 
 export interface CommandResult {
   ok: boolean;
@@ -14,8 +11,8 @@ export interface CommandResult {
 }
 
 export interface CommandRunnerOptions {
-  session: ChatSession;
-  seen: SeenMessages;
+  /** Sends and room commands go through it (retried, our own messages shown by its listener). */
+  session: ResilientClient;
   renderer: Renderer;
   print: (line: string) => void;
   now?: () => number;
@@ -61,8 +58,7 @@ export class CommandRunner {
     const r = this.o.renderer;
     switch (command.name) {
       case 'chat': {
-        const ack = await client.sendDirect(command.to, command.text);
-        this.showSent(ack, MessageKind.MESSAGE_KIND_DIRECT, command.to, command.text);
+        const ack = await this.o.session.sendDirect(command.to, command.text);
         if (!ack.delivered) {
           this.o.print(
             r.info(
@@ -73,50 +69,31 @@ export class CommandRunner {
         return;
       }
       case 'room':
-        this.showSent(
-          await client.sendRoom(command.room, command.text),
-          MessageKind.MESSAGE_KIND_ROOM,
-          command.room,
-          command.text,
-        );
+        await this.o.session.sendRoom(command.room, command.text);
         return;
       case 'world':
-        this.showSent(
-          await client.sendChannel('world', command.text),
-          MessageKind.MESSAGE_KIND_WORLD,
-          'world',
-          command.text,
-        );
+        await this.o.session.sendChannel('world', command.text);
         return;
-      case 'alliance': {
-        const ack = await client.sendChannel('alliance', command.text);
-        const alliance = ack.conversation.startsWith('alliance:')
-          ? ack.conversation.slice('alliance:'.length)
-          : '';
-        this.showSent(ack, MessageKind.MESSAGE_KIND_ALLIANCE, alliance, command.text);
+      case 'alliance':
+        await this.o.session.sendChannel('alliance', command.text);
         return;
-      }
       case 'join': {
-        const joined = await client.joinRoom(command.room);
+        const joined = await this.o.session.joinRoom(command.room);
         if (joined.room) this.noteRoom(joined.room);
         const count = joined.room?.memberCount ?? 0;
         this.o.print(r.ok(`joined #${command.room} (${count} member${count === 1 ? '' : 's'})`));
         const recent = joined.recent.slice(-JOIN_SHOWN);
         if (recent.length > 0)
           this.o.print(r.info(`last ${recent.length} message${recent.length === 1 ? '' : 's'}:`));
-        for (const m of recent) {
-          this.o.seen.accept(m);
-          this.o.print(r.message(m, this.context()));
-        }
+        for (const m of recent) this.o.print(r.message(m, this.context()));
         return;
       }
       case 'leave':
-        this.noteRoom(await client.leaveRoom(command.room));
-        this.o.seen.forget(conversation.room(command.room));
+        this.noteRoom(await this.o.session.leaveRoom(command.room));
         this.o.print(r.ok(`left #${command.room}`));
         return;
       case 'create':
-        this.noteRoom(await client.createRoom(command.room));
+        this.noteRoom(await this.o.session.createRoom(command.room));
         this.o.print(r.ok(`created #${command.room}; you are its first member`));
         return;
       case 'rooms': {
@@ -154,22 +131,6 @@ export class CommandRunner {
     if (target.kind !== 'auto') return target;
     if (!this.membershipKnown) this.noteRooms(await client.listRooms());
     return { kind: this.membership.get(target.name) === true ? 'room' : 'user', name: target.name };
-  }
-
-  /** Prints our own message once: from the ack, unless its echo (rooms, channels) came first. */
-  private showSent(ack: SendAck, kind: MessageKind, to: string, text: string): void {
-    if (!this.o.seen.accept(ack)) return;
-    const message: ChatMessage = {
-      id: ack.id,
-      kind,
-      conversation: ack.conversation,
-      seq: ack.seq,
-      from: this.o.session.user,
-      to,
-      text,
-      ts: ack.ts,
-    };
-    this.o.print(this.o.renderer.message(message, this.context()));
   }
 
   private noteRooms(rooms: readonly RoomInfo[]): void {

@@ -1,5 +1,5 @@
 import { compareBytes } from '../../core/byte-order';
-import { seqTaken } from '../messages';
+import { seqTaken, withoutIdempotency } from '../messages';
 import { decodeCursor, toPage } from '../paging';
 import type { AppendResult, MessageStore, NewMessage, Page, StoredMessage } from '../types';
 import type { StoreLimits } from '../validation';
@@ -14,19 +14,23 @@ import { checkKey, checkLimit, checkMessage, checkSeqFloor } from '../validation
  */
 export class MemoryMessageStore implements MessageStore {
   private readonly byId = new Map<string, StoredMessage>();
+  /** conversation + NUL + idempotency → the message stored for it. */
+  private readonly byIdem = new Map<string, StoredMessage>();
   /** Per conversation, sorted by seq ascending. */
   private readonly conversations = new Map<string, StoredMessage[]>();
 
   constructor(private readonly limits: StoreLimits) {}
 
   async appendNext(message: NewMessage): Promise<AppendResult> {
-    const m = checkMessage({ ...message, seq: 1 }, this.limits);
-    const existing = this.byId.get(m.id);
+    const m = checkMessage({ ...withoutIdempotency(message), seq: 1 }, this.limits);
+    const idem = message.idempotency ? `${m.conversation}\u0000${message.idempotency}` : '';
+    const existing = (idem ? this.byIdem.get(idem) : undefined) ?? this.byId.get(m.id);
     if (existing) return { message: { ...existing }, created: false };
     const list = this.list(m.conversation);
     const stored = { ...m, seq: (list[list.length - 1]?.seq ?? 0) + 1 };
     list.push(stored);
     this.byId.set(stored.id, stored);
+    if (idem) this.byIdem.set(idem, stored);
     return { message: { ...stored }, created: true };
   }
 

@@ -13,13 +13,18 @@ export interface CounterDoc {
 interface Job {
   /** seq is assigned by the batch. */
   message: StoredMessage;
+  /** '' when the send has none. */
+  idempotency: string;
   resolve: (r: AppendResult) => void;
   reject: (err: unknown) => void;
 }
 
 /** What the batcher reads and writes; `toMessage` strips what the driver adds (_id). */
+/** A stored message document: the message and what identifies its send across retries. */
+export type MessageDoc = StoredMessage & { idem?: string };
+
 export interface BatcherCollections {
-  messages: Collection<StoredMessage>;
+  messages: Collection<MessageDoc>;
   counters: Collection<CounterDoc>;
   toMessage: (doc: StoredMessage) => StoredMessage;
 }
@@ -49,9 +54,9 @@ export class MongoAppendBatcher {
     return { ...this.counts, lockRetries: 0, queued: this.queue.length };
   }
 
-  submit(message: StoredMessage): Promise<AppendResult> {
+  submit(message: StoredMessage, idempotency = ''): Promise<AppendResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ message, resolve, reject });
+      this.queue.push({ message, idempotency, resolve, reject });
       this.schedule();
     });
   }
@@ -81,18 +86,33 @@ export class MongoAppendBatcher {
 
   private async write(jobs: Job[]): Promise<void> {
     const { messages, counters, toMessage } = this.c;
+    // Retries: by id, or by (conversation, idempotency) for sends that carry one.
+    const keyOf = (job: Job): string =>
+      job.idempotency
+        ? `i\u0000${job.message.conversation}\u0000${job.idempotency}`
+        : `d\u0000${job.message.id}`;
     const ids = [...new Set(jobs.map((j) => j.message.id))];
+    const idems = jobs
+      .filter((j) => j.idempotency)
+      .map((j) => ({ conversation: j.message.conversation, idem: j.idempotency }));
     const existing = new Map<string, StoredMessage>();
-    for (const doc of await guarded(() => messages.find({ id: { $in: ids } }).toArray()))
-      existing.set(doc.id, toMessage(doc));
-    // The first job per new id is written; repeats in the same batch answer with its result.
+    const found = await guarded(() =>
+      messages
+        .find(idems.length > 0 ? { $or: [{ id: { $in: ids } }, ...idems] } : { id: { $in: ids } })
+        .toArray(),
+    );
+    for (const doc of found) {
+      existing.set(`d\u0000${doc.id}`, toMessage(doc));
+      if (doc.idem) existing.set(`i\u0000${doc.conversation}\u0000${doc.idem}`, toMessage(doc));
+    }
+    // The first job per send is written; repeats in the same batch answer with its result.
     const fresh = new Map<string, Job>();
     const repeats: Job[] = [];
     for (const job of jobs) {
-      const stored = existing.get(job.message.id);
+      const stored = existing.get(keyOf(job)) ?? existing.get(`d\u0000${job.message.id}`);
       if (stored) job.resolve({ message: stored, created: false });
-      else if (fresh.has(job.message.id)) repeats.push(job);
-      else fresh.set(job.message.id, job);
+      else if (fresh.has(keyOf(job))) repeats.push(job);
+      else fresh.set(keyOf(job), job);
     }
     const byConversation = new Map<string, Job[]>();
     for (const job of fresh.values()) {
@@ -134,8 +154,14 @@ export class MongoAppendBatcher {
       if (failure === undefined) {
         job.resolve({ message: job.message, created: true });
       } else if (failure === 'duplicate') {
-        // Another node stored this id meanwhile (a retry racing its original), or the seq was taken.
-        const doc = await guarded(() => messages.findOne({ id: job.message.id }));
+        // Another node stored this send meanwhile (a retry racing its original), or the seq was taken.
+        const doc = await guarded(() =>
+          messages.findOne(
+            job.idempotency
+              ? { conversation: job.message.conversation, idem: job.idempotency }
+              : { id: job.message.id },
+          ),
+        );
         if (doc) job.resolve({ message: toMessage(doc), created: false });
         else job.reject(seqTaken(job.message));
       } else {
@@ -143,7 +169,7 @@ export class MongoAppendBatcher {
       }
     }
     for (const job of repeats) {
-      const first = fresh.get(job.message.id);
+      const first = fresh.get(keyOf(job));
       if (!first) continue;
       const index = docs.indexOf(first);
       if (failed.has(index)) job.reject(new Error(`message ${job.message.id} could not be stored`));

@@ -53,6 +53,11 @@ export async function openMongoStore(options: MongoStoreOptions): Promise<Store>
         users.createIndex({ username: 1 }, { unique: true, name: 'username_unique' }),
         rooms.createIndex({ name: 1 }, { unique: true, name: 'name_unique' }),
         messages.createIndex({ id: 1 }, { unique: true, name: 'id_unique' }),
+        // A retried send: the same idempotency in the same conversation is stored once.
+        messages.createIndex(
+          { conversation: 1, idem: 1 },
+          { unique: true, name: 'idem_unique', partialFilterExpression: { idem: { $type: 'string' } } },
+        ),
         // Also the index behind paging, `after` and latestSeq.
         messages.createIndex({ conversation: 1, seq: 1 }, { unique: true, name: 'conversation_seq_unique' }),
         messages.createIndex(

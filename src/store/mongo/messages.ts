@@ -1,14 +1,14 @@
 import type { Collection, Filter } from 'mongodb';
 import { guarded, isDuplicateKey } from './errors';
-import { seqTaken } from '../messages';
+import { seqTaken, withoutIdempotency } from '../messages';
 import type { AppendResult, MessageStore, NewMessage, Page, StoreWriteStats, StoredMessage } from '../types';
 import { MongoAppendBatcher } from './append-batcher';
-import type { CounterDoc } from './append-batcher';
+import type { CounterDoc, MessageDoc } from './append-batcher';
 import type { StoreLimits } from '../validation';
 import { decodeCursor, toPage } from '../paging';
 import { checkKey, checkLimit, checkMessage, checkSeqFloor } from '../validation';
 
-export type MessageDoc = StoredMessage;
+export type { MessageDoc };
 
 const PROJECTION = {
   _id: 0,
@@ -38,7 +38,10 @@ export class MongoMessageStore implements MessageStore {
   /** Batched with every other append of the turn: see MongoAppendBatcher. */
   appendNext(message: NewMessage): Promise<AppendResult> {
     try {
-      return this.batcher.submit(checkMessage({ ...message, seq: 1 }, this.limits));
+      return this.batcher.submit(
+        checkMessage({ ...withoutIdempotency(message), seq: 1 }, this.limits),
+        message.idempotency ?? '',
+      );
     } catch (err) {
       return Promise.reject(err);
     }

@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { guarded, isUniqueViolation } from './errors';
 import type { SqliteWriter } from './writer';
-import { seqTaken } from '../messages';
+import { seqTaken, withoutIdempotency } from '../messages';
 import type { AppendResult, MessageKind, MessageStore, NewMessage, Page, StoredMessage } from '../types';
 import type { StoreLimits } from '../validation';
 import { decodeCursor, toPage } from '../paging';
@@ -23,7 +23,11 @@ const COLUMNS = 'id, conversation, seq, kind, sender, recipient, text, ts';
 export class SqliteMessageStore implements MessageStore {
   private readonly insertStmt: BetterSqlite3.Statement<[Row]>;
   private readonly existsStmt: BetterSqlite3.Statement<[string], { one: number }>;
-  private readonly insertNextStmt: BetterSqlite3.Statement<[Omit<Row, 'seq'>], { seq: number }>;
+  private readonly insertNextStmt: BetterSqlite3.Statement<
+    [Omit<Row, 'seq'> & { idem: string }],
+    { seq: number }
+  >;
+  private readonly byIdemStmt: BetterSqlite3.Statement<[string, string], Row>;
   private readonly byIdStmt: BetterSqlite3.Statement<[string], Row>;
   private readonly missedStmt: BetterSqlite3.Statement<
     [string, number, number],
@@ -46,12 +50,15 @@ export class SqliteMessageStore implements MessageStore {
     // One statement: SQLite takes the write lock before it reads MAX(seq), so
     // concurrent writers (other processes included) never get the same number.
     this.insertNextStmt = db.prepare(
-      `INSERT INTO messages (${COLUMNS})
-       SELECT @id, @conversation, COALESCE(MAX(seq), 0) + 1, @kind, @sender, @recipient, @text, @ts
+      `INSERT INTO messages (${COLUMNS}, idem)
+       SELECT @id, @conversation, COALESCE(MAX(seq), 0) + 1, @kind, @sender, @recipient, @text, @ts, @idem
        FROM messages WHERE conversation = @conversation
        RETURNING seq`,
     );
     this.byIdStmt = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE id = ?`);
+    this.byIdemStmt = db.prepare(
+      `SELECT ${COLUMNS} FROM messages WHERE conversation = ? AND idem = ? AND idem != ''`,
+    );
     this.missedStmt = db.prepare(
       `SELECT conversation, MIN(seq) AS first FROM messages
        WHERE kind = 'direct' AND recipient = ? AND ts > ?
@@ -104,14 +111,15 @@ export class SqliteMessageStore implements MessageStore {
   appendNext(message: NewMessage): Promise<AppendResult> {
     let m: StoredMessage;
     try {
-      m = checkMessage({ ...message, seq: 1 }, this.limits);
+      m = checkMessage({ ...withoutIdempotency(message), seq: 1 }, this.limits);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.writer.submit(() => this.appendOne(m));
+    const idem = message.idempotency ?? '';
+    return this.writer.submit(() => this.appendOne(m, idem));
   }
 
-  private appendOne(m: StoredMessage): AppendResult {
+  private appendOne(m: StoredMessage, idem: string): AppendResult {
     const row = {
       id: m.id,
       conversation: m.conversation,
@@ -120,6 +128,7 @@ export class SqliteMessageStore implements MessageStore {
       recipient: m.to,
       text: m.text,
       ts: m.ts,
+      idem,
     };
     try {
       const inserted = this.insertNextStmt.get(row);
@@ -127,7 +136,9 @@ export class SqliteMessageStore implements MessageStore {
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
     }
-    const existing = this.byIdStmt.get(m.id);
+    // A retry (same idempotency in the conversation, or the same id): the first write answers.
+    const existing =
+      (idem ? this.byIdemStmt.get(m.conversation, idem) : undefined) ?? this.byIdStmt.get(m.id);
     if (!existing) throw new Error(`message ${m.id} was neither inserted nor found`);
     return { message: toMessage(existing), created: false };
   }

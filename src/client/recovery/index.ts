@@ -1,0 +1,10 @@
+export { ResilientClient } from './resilient-client';
+export type { ResilientClientOptions } from './resilient-client';
+export { SeenLog } from './seen-log';
+export type { MessageRef, Gap } from './seen-log';
+export type { CatchUpResult } from './catch-up';
+export { gatewayLocator, rotatingLocator } from './node-locator';
+export type { NodeLocator } from './node-locator';
+export type { RecoveryListener, SessionEnd, ShownOrigin, CatchUpCause } from './recovery-events';
+export { isRetryable, DEFAULT_SEND_RETRY } from './send-policy';
+export type { SendRetryOptions } from './send-policy';
