@@ -33,7 +33,7 @@ export const ROOMS_MANY_DEFAULTS: Omit<RoomsManyOptions, 'build'> = {
   rooms: 100,
   members: 50,
   users: 1000,
-  rates: [100, 200],
+  rates: [100, 300, 500],
   durationMs: 8_000,
   messages: 100_000,
   pacedWindow: 20,
