@@ -19,9 +19,21 @@ export interface GlobalSession {
   sid: string;
 }
 
+/** What a claim recorded: the session it replaced, and the login time it stored. */
+export interface Claim {
+  replaced: GlobalSession | null;
+  /**
+   * `session.loginAt`, or one past the replaced session's when that was not
+   * earlier (another node's clock ahead, or two logins in one millisecond): the
+   * order of logins by loginAt is then the order of claims, which is the order
+   * kicks follow, so presence on every node ends with the login that survived.
+   */
+  loginAt: number;
+}
+
 export interface SessionDirectory {
-  /** Records a login and returns the session it replaced, if any. */
-  claim(username: string, session: GlobalSession): Promise<GlobalSession | null>;
+  /** Records a login as the user's current one (atomically replacing the previous one). */
+  claim(username: string, session: GlobalSession): Promise<Claim>;
   get(username: string): Promise<GlobalSession | null>;
   /**
    * Removes the session only if it is still `sid` (a newer login elsewhere

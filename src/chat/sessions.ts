@@ -83,11 +83,14 @@ export class SessionService {
     let issued: { token: string; expiresAt: number };
     let missed: LoginResult['missed'];
     try {
-      replaced = await directory.claim(user.username, {
+      const claim = await directory.claim(user.username, {
         nodeId: cluster.nodeId,
         loginAt: session.loginAt,
         sid: session.sid,
       });
+      replaced = claim.replaced;
+      // Announced with the recorded time: every node's presence orders this login after the one it replaced.
+      session.loginAt = claim.loginAt;
       // Announced first: the replaced session's node accepts the kick from the node the user is on now.
       cluster.announceSession(session, true);
       // Kicked even when this node does not see the other as live yet (its view may lag):

@@ -1,4 +1,4 @@
-import type { GlobalSession, SessionDirectory } from '../chat/ports';
+import type { Claim, GlobalSession, SessionDirectory } from '../chat/ports';
 
 /**
  * The cluster-wide session directory in one process, for domain tests and an
@@ -11,10 +11,11 @@ export class MemorySessionDirectory implements SessionDirectory {
   private readonly sessions = new Map<string, GlobalSession>();
   private readonly seen = new Map<string, number>();
 
-  async claim(username: string, session: GlobalSession): Promise<GlobalSession | null> {
+  async claim(username: string, session: GlobalSession): Promise<Claim> {
     const old = this.sessions.get(username);
-    this.sessions.set(username, copy(session));
-    return old ? copy(old) : null;
+    const loginAt = old && old.loginAt >= session.loginAt ? old.loginAt + 1 : session.loginAt;
+    this.sessions.set(username, { ...copy(session), loginAt });
+    return { replaced: old ? copy(old) : null, loginAt };
   }
 
   async get(username: string): Promise<GlobalSession | null> {

@@ -1,12 +1,20 @@
-import type { GlobalSession, SessionDirectory } from '../chat/ports';
+import type { Claim, GlobalSession, SessionDirectory } from '../chat/ports';
 import type { RedisKeys } from '../core/names';
 import type { RedisClient } from './connect';
 
 // Atomic swap: the caller learns which session it replaced, even when two
-// nodes log the same user in at the same moment.
+// nodes log the same user in at the same moment; the stored login time is
+// later than the replaced one's (SessionDirectory.claim). ARGV[3] is the
+// proposed loginAt as a string: cjson would print a millisecond time in
+// exponent form.
 const CLAIM = `local old = redis.call('HGET', KEYS[1], ARGV[1])
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return old`;
+local at = tonumber(ARGV[3])
+if old then
+  local prev = tonumber(cjson.decode(old).loginAt)
+  if prev and prev >= at then at = prev + 1 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], string.format('{"nodeId":%s,"loginAt":%d,"sid":%s}', cjson.encode(ARGV[2]), at, cjson.encode(ARGV[4])))
+return {old or false, string.format('%d', at)}`;
 
 // Compare-and-delete: a disconnect must not remove a newer login's session.
 const RELEASE = `local v = redis.call('HGET', KEYS[1], ARGV[1])
@@ -37,10 +45,17 @@ export class RedisSessionDirectory implements SessionDirectory {
     private readonly keys: RedisKeys,
   ) {}
 
-  async claim(username: string, session: GlobalSession): Promise<GlobalSession | null> {
-    const old = (await this.redis.eval(CLAIM, 1, this.keys.sessions(), username, JSON.stringify(session))) as
-      string | null;
-    return old ? parse(old) : null;
+  async claim(username: string, session: GlobalSession): Promise<Claim> {
+    const [old, loginAt] = (await this.redis.eval(
+      CLAIM,
+      1,
+      this.keys.sessions(),
+      username,
+      session.nodeId,
+      String(session.loginAt),
+      session.sid,
+    )) as [string | null, string];
+    return { replaced: old ? parse(old) : null, loginAt: Number(loginAt) };
   }
 
   async get(username: string): Promise<GlobalSession | null> {

@@ -27,30 +27,50 @@ export function runSessionDirectoryContract(name: string, make: () => Promise<Se
     it('claims a session and returns the one it replaced', async () => {
       const first = session('node1', 'sid-1');
       const second = session('node2', 'sid-2', 1_700_000_000_500);
-      expect(await directory.claim('alice', first)).toBeNull();
+      expect(await directory.claim('alice', first)).toEqual({ replaced: null, loginAt: first.loginAt });
       expect(await directory.get('alice')).toEqual(first);
-      expect(await directory.claim('alice', second)).toEqual(first);
+      expect(await directory.claim('alice', second)).toEqual({ replaced: first, loginAt: second.loginAt });
       expect(await directory.get('alice')).toEqual(second);
-      expect(await directory.claim('alice', session('node3', 'sid-3'))).toEqual(second);
+      // An earlier clock (another node's): recorded one past the session it replaced.
+      const third = session('node3', 'sid-3');
+      expect(await directory.claim('alice', third)).toEqual({
+        replaced: second,
+        loginAt: second.loginAt + 1,
+      });
+      expect(await directory.get('alice')).toEqual({ ...third, loginAt: second.loginAt + 1 });
+    });
+
+    it('records every claim later than the one it replaced, so login time orders the claims', async () => {
+      const sameMs = [1, 2, 3, 4, 5].map((i) => session(`node${i}`, `sid-${i}`));
+      const claims = await Promise.all(sameMs.map((s) => directory.claim('crowd', s)));
+      const times = claims.map((c) => c.loginAt).sort((a, b) => a - b);
+      expect(times).toEqual([0, 1, 2, 3, 4].map((i) => sameMs[0]!.loginAt + i));
+      // The session held at the end has the latest time, and each claim replaced the one just before it.
+      expect((await directory.get('crowd'))?.loginAt).toBe(times[4]);
+      expect(claims.filter((c) => c.replaced === null)).toHaveLength(1);
+      for (const c of claims) if (c.replaced) expect(c.replaced.loginAt).toBe(c.loginAt - 1);
     });
 
     it('lets exactly one of two simultaneous claims see the other as replaced', async () => {
       const a = session('node1', 'sid-a');
       const b = session('node2', 'sid-b');
-      const [fromA, fromB] = await Promise.all([directory.claim('race', a), directory.claim('race', b)]);
+      const [fromA, fromB] = (
+        await Promise.all([directory.claim('race', a), directory.claim('race', b)])
+      ).map((c) => c.replaced);
       // Either a went first (replaced nothing) and b replaced it, or the other way round.
+      const held = await directory.get('race');
       expect([
-        [null, a, b],
-        [b, null, a],
-      ]).toContainEqual([fromA, fromB, await directory.get('race')]);
+        [null, a, b.sid],
+        [b, null, a.sid],
+      ]).toContainEqual([fromA, fromB, held?.sid]);
     });
 
     it('releases only with the current sid, and records when the user was last seen', async () => {
       await directory.claim('alice', session('node1', 'old'));
-      await directory.claim('alice', session('node2', 'new'));
+      await directory.claim('alice', session('node2', 'new', 1_700_000_000_100));
       // The old connection closing must not log out the newer login.
       expect(await directory.release('alice', 'old', 111)).toBe(false);
-      expect(await directory.get('alice')).toEqual(session('node2', 'new'));
+      expect(await directory.get('alice')).toEqual(session('node2', 'new', 1_700_000_000_100));
       expect(await directory.lastSeen('alice')).toBeNull();
 
       expect(await directory.release('alice', 'new', 222)).toBe(true);
