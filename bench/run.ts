@@ -12,15 +12,19 @@ import type { ScenarioContext, ScenarioResult } from './scenarios/context';
 import { DM_DEFAULTS, runDm } from './scenarios/dm';
 import { FAILOVER_DEFAULTS, runFailover } from './scenarios/failover';
 import { ROOM_DEFAULTS, runRoom } from './scenarios/room';
+import { ROOMS_MANY_DEFAULTS, runRoomsMany } from './scenarios/rooms-many';
 import { STORM_DEFAULTS, runStorm } from './scenarios/storm';
 
-const USAGE = `Usage: npm run bench -- [dm|room|failover|storm|all] [options]
+const USAGE = `Usage: npm run bench -- [dm|room|rooms-many|failover|storm|all] [options]
 
 Scenarios (default all, run one after another, each on its own Redis and ZooKeeper). dm and room
 measure the cluster (3 nodes), Socket.IO 4 + @socket.io/redis-adapter (3 processes) and the raw
 relay (1 process) in the same run, with the same load generator, and print same-run ratios.
   dm        direct messages: closed loop, paced rates offered, many users at a human rate; idle memory
   room      a room of --members over 3 nodes at --room-rates, then the world channel with --online users
+  rooms-many --rooms rooms of --members among --users over 3 nodes, one sender per room at --rates
+            msg/s in total, once with ROOM_OWNERSHIP=leader and once with spread: deliveries/s, p99
+            and each node's share of the CPU
   failover  SIGKILL the leader --runs times; time to a new leader and to the first room delivery;
             then a follower cut from ZooKeeper only, a follower reload and a leader reload (SIGINT,
             start again): time to the first delivery to its users and messages never shown
@@ -35,13 +39,17 @@ Options (each applies to the scenarios that use it):
   --window N           dm closed loop, room closed loop and world: messages per sender on their way
                        at once (default dm ${DM_DEFAULTS.window}, room ${ROOM_DEFAULTS.window})
   --rates LIST         dm: paced phases, DM/s offered in total over the senders, e.g. 1000,5000, or
-                       none (default ${DM_DEFAULTS.rates.join(',')})
+                       none (default ${DM_DEFAULTS.rates.join(',')}); rooms-many: room messages/s in
+                       total over the rooms (default ${ROOMS_MANY_DEFAULTS.rates.join(',')})
   --paced-window N     dm, room: per-sender window of the paced phases (default dm ${DM_DEFAULTS.pacedWindow}, room ${ROOM_DEFAULTS.pacedWindow})
   --many-pairs N       dm: pairs of the many-users shape, 0 to skip (default ${DM_DEFAULTS.manyPairs})
   --many-interval S    dm: seconds between two DMs of one many-users sender (default ${DM_DEFAULTS.manyIntervalMs / 1000})
   --size N             dm, room: characters per chat text (default ${DM_DEFAULTS.sizeChars})
   --export off|redis   dm: export every chat record to a Redis stream on the nodes (default off)
-  --members N          room: members of the room (default ${ROOM_DEFAULTS.members})
+  --members N          room, rooms-many: members of the room (default ${ROOM_DEFAULTS.members}), of each
+                       room (default ${ROOMS_MANY_DEFAULTS.members})
+  --rooms N            rooms-many: rooms (default ${ROOMS_MANY_DEFAULTS.rooms})
+  --users N            rooms-many: users, each in rooms x members / users rooms (default ${ROOMS_MANY_DEFAULTS.users})
   --online N           room: users online for the world channel (default ${ROOM_DEFAULTS.online})
   --senders N          room: concurrent senders (default ${ROOM_DEFAULTS.senders})
   --room-rates LIST    room: messages/s offered in total, e.g. 100,200; "closed" is a closed loop
@@ -59,7 +67,7 @@ Options (each applies to the scenarios that use it):
 Each scenario writes bench/results/<scenario>-<time>.json and an SVG chart beside it.
 `;
 
-const SCENARIOS = ['dm', 'room', 'failover', 'storm'] as const;
+const SCENARIOS = ['dm', 'room', 'rooms-many', 'failover', 'storm'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Cli {
@@ -79,6 +87,8 @@ function parseCli(argv: string[]): Cli | undefined {
       window: { type: 'string' },
       size: { type: 'string' },
       members: { type: 'string' },
+      rooms: { type: 'string' },
+      users: { type: 'string' },
       online: { type: 'string' },
       senders: { type: 'string' },
       runs: { type: 'string' },
@@ -217,6 +227,19 @@ async function runScenario(
         roomRates: list(values, 'room-rates', ROOM_DEFAULTS.roomRates, ['closed'] as const),
         pacedWindow: num(values, 'paced-window', ROOM_DEFAULTS.pacedWindow, { max: 10_000 }),
         systems: systems(values),
+      });
+    case 'rooms-many':
+      return runRoomsMany(ctx, {
+        rooms: num(values, 'rooms', ROOMS_MANY_DEFAULTS.rooms, { max: 2000 }),
+        members: num(values, 'members', ROOMS_MANY_DEFAULTS.members, { max: 1000 }),
+        users: num(values, 'users', ROOMS_MANY_DEFAULTS.users, { max: 20_000 }),
+        rates: list(values, 'rates', ROOMS_MANY_DEFAULTS.rates) as number[],
+        durationMs: durationMs(ROOMS_MANY_DEFAULTS.durationMs),
+        messages: num(values, 'messages', ROOMS_MANY_DEFAULTS.messages),
+        pacedWindow: num(values, 'paced-window', ROOMS_MANY_DEFAULTS.pacedWindow, { max: 10_000 }),
+        sizeChars: num(values, 'size', ROOMS_MANY_DEFAULTS.sizeChars, { max: 1000 }),
+        sessionTimeoutMs,
+        build: ownBuild(),
       });
     case 'failover':
       return runFailover(ctx, {

@@ -25,6 +25,10 @@ export interface ClusterPort {
     user: { username: string; sid: string; alliance: string; loginAt: number },
     online: boolean,
   ): void;
-  /** Runs a leader operation: in process on the leader, over the link elsewhere. */
-  askLeader<K extends LeaderOpName>(actor: Actor, call: LeaderCall<K>): Promise<LeaderResultOf<K>>;
+  /**
+   * Runs a room or channel operation on the node that runs the room (its
+   * owner, or the leader with every room on it): in process when that is
+   * this node, over the link to it elsewhere.
+   */
+  askOwner<K extends LeaderOpName>(actor: Actor, call: LeaderCall<K>): Promise<LeaderResultOf<K>>;
 }

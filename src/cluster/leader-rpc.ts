@@ -19,12 +19,12 @@ interface Pending<T> {
 }
 
 /**
- * Requests to the leader and their replies, whatever carries them: request
- * ids, the pending map, a timeout that says what was waited for, and the
- * epoch fence. Each request names the epoch of the leader it is for, and the
- * leader refuses a request for another epoch (STALE_EPOCH); a reply counts
- * only from the node the request went to; a leader change fails whatever is
- * pending, and the client retries with its idempotency key.
+ * Requests to the node that runs a room (the leader, or the room's owner)
+ * and their replies, whatever carries them: request ids, the pending map, a
+ * timeout that says what was waited for, and the epoch each request was
+ * routed by. A reply counts only from the node the request went to; a leader
+ * change, a broken link or a departed node fails what is pending there, and
+ * the client retries with its idempotency key.
  */
 export class LeaderRpc<T> {
   private readonly pending = new Map<number, Pending<T>>();
@@ -45,7 +45,7 @@ export class LeaderRpc<T> {
         this.pending.delete(id);
         reject(
           new Unavailable(
-            `Node ${nodeId} waited ${timeoutMs} ms for leader ${target.nodeId} to answer ${what}.`,
+            `Node ${nodeId} waited ${timeoutMs} ms for ${target.nodeId} to answer ${what}.`,
             'LEADER_TIMEOUT',
           ),
         );
@@ -81,14 +81,15 @@ export class LeaderRpc<T> {
     for (const id of [...this.pending.keys()]) this.fail(id, why);
   }
 
-  /** Fails the requests that went to `nodeId` (its link broke). */
-  failTo(nodeId: string, why: string): void {
-    for (const [id, pending] of [...this.pending]) if (pending.target.nodeId === nodeId) this.fail(id, why);
+  /** Fails the requests that went to `nodeId` (its link broke, it left, it was the leader). */
+  failTo(nodeId: string, why: string, reason = 'LEADER_CHANGED'): void {
+    for (const [id, pending] of [...this.pending])
+      if (pending.target.nodeId === nodeId) this.fail(id, why, reason);
   }
 
-  private fail(id: number, why: string): void {
+  private fail(id: number, why: string, reason = 'LEADER_CHANGED'): void {
     this.take(id)?.reject(
-      new Unavailable(`The request to the leader was interrupted: ${why}. Try again.`, 'LEADER_CHANGED'),
+      new Unavailable(`The request to another node was interrupted: ${why}. Try again.`, reason),
     );
   }
 

@@ -49,10 +49,12 @@ export interface NodeConfig {
     popularMax: number;
     /** How a direct message reaches another node: its own link, or always through the leader. */
     directRoute: 'direct' | 'leader';
-    /** Operations waiting for one room's turn on the leader, past which more get 503 ROOM_BUSY. */
+    /** Operations waiting for one room's turn on the node that runs it, past which more get 503 ROOM_BUSY. */
     roomQueueMax: number;
     /** How long a direct message to another node waits for that node's confirmation of the push. */
     deliveryConfirmMs: number;
+    /** Which node runs each room and channel: its owner among the members, or always the leader. */
+    roomOwnership: 'spread' | 'leader';
   };
   plugins: PluginSettings;
   /** Undefined when export is off (EXPORT_SINK=off). */
@@ -237,7 +239,7 @@ export function readNodeConfig(env: NodeJS.ProcessEnv | Record<string, string | 
       roomQueueMax: v.int(
         'ROOM_QUEUE_MAX',
         1000,
-        "Operations waiting for one room's turn on the leader; past this, more are answered 503 ROOM_BUSY (the client retries).",
+        "Operations waiting for one room's turn on the node that runs it; past this, more are answered 503 ROOM_BUSY (the client retries).",
         1,
         1000000,
       ),
@@ -253,6 +255,12 @@ export function readNodeConfig(env: NodeJS.ProcessEnv | Record<string, string | 
         "How long a direct message to a user on another node waits for that node to confirm it reached the user's connection; without the confirmation the sender is told delivered: false (the message is stored and reaches the user by sync).",
         10,
         60000,
+      ),
+      roomOwnership: v.oneOf(
+        'ROOM_OWNERSHIP',
+        'spread',
+        'Which node runs each room and channel: "spread" over the nodes (each room on its owner by rendezvous hashing over the ZooKeeper membership), or "leader" every room on the leader (the original design; kept for comparison).',
+        ['spread', 'leader'],
       ),
     },
     plugins: readPluginSettings(v),

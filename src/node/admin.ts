@@ -4,11 +4,12 @@ import type { SessionDirectory } from '../chat/ports';
 import type { Presence } from '../chat/presence';
 import type { PeerOutbox } from '../cluster/peer-outbox';
 import type { AdminApi } from '../cluster/rpc/admin-service';
-import { Unavailable, NotFound } from '../core/errors';
+import { NotFound } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { roomToWire } from '../protocol/mappers';
 import { clusterMetrics } from './cluster-metrics';
 import type { NodePorts } from './node-ports';
+import type { NodeOwnership } from './ownership';
 import { nodeStatus, roleOf, wholeMs } from './node-status';
 import { describeCluster, drainNode, kickUser } from './operator-actions';
 import type { OperatorDeps } from './operator-actions';
@@ -25,6 +26,7 @@ export interface OperatorParts {
   presence: Presence;
   local: LocalSessions;
   groups: GroupService;
+  ownership: NodeOwnership;
   outbox: PeerOutbox;
   connections: () => number;
   /** ChatNode.stop: what DrainNode does unless the ports say otherwise. */
@@ -48,8 +50,9 @@ export function operatorApi(ports: NodePorts, parts: OperatorParts): AdminApi {
     directory: ports.directory,
     peers: ports.peerAdmin,
     drain: ports.drain ?? parts.stop,
-    // Today the leader runs every room; with rooms spread over nodes, each owner's share.
-    ownedRooms: () => (coordinator.isLeader() ? groups.list().map((r) => r.name) : []),
+    // The rooms this node runs: every room on the leader, or this node's share with rooms spread.
+    ownedRooms: () => groups.list().map((r) => r.name),
+    ownership: () => parts.ownership.describe(),
   };
   clusterMetrics(ports.metrics, deps);
   return adminApi(deps);
@@ -57,15 +60,6 @@ export function operatorApi(ports: NodePorts, parts: OperatorParts): AdminApi {
 
 /** AdminService answers for operators (grpcurl with the admin certificate, the web console). */
 export function adminApi(d: AdminDeps): AdminApi {
-  const requireLeader = (): void => {
-    if (!d.coordinator.isLeader()) {
-      const leader = d.coordinator.leader();
-      throw new Unavailable(
-        `Rooms live on the leader${leader ? ` (${leader.nodeId})` : ''}; ask its AdminService.`,
-        'NOT_LEADER',
-      );
-    }
-  };
   return {
     clusterInfo: async () => {
       const leader = d.coordinator.leader();
@@ -104,13 +98,10 @@ export function adminApi(d: AdminDeps): AdminApi {
         : local;
       return { sessions, localCount: local.length, globalCount: global.size };
     },
-    listRooms: async () => {
-      requireLeader();
-      return { rooms: d.groups.list().map(roomToWire) };
-    },
+    // Any node answers from the store: with rooms spread no node holds them all.
+    listRooms: async () => ({ rooms: (await d.groups.listStored()).map(roomToWire) }),
     getRoom: async (name) => {
-      requireLeader();
-      const members = d.groups.membersOf(name);
+      const members = d.groups.membersOf(name) ?? (await d.groups.storedMembers(name));
       if (!members) throw new NotFound(`There is no room named ${name}.`, 'UNKNOWN_ROOM');
       return {
         name,

@@ -1,7 +1,6 @@
 import type { LeaderReply } from '../../gen/chat/v1/cluster';
 import { DirectChat } from '../chat/direct';
 import { DirtyWordFilter, loadWordList } from '../chat/filter';
-import { GroupService } from '../chat/groups';
 import { extractWords } from '../chat/hotwords';
 import { LocalSessions } from '../chat/local-sessions';
 import { Presence } from '../chat/presence';
@@ -29,6 +28,7 @@ import { MembershipSync } from './membership-sync';
 import { storeMetrics } from './metrics';
 import type { NodePorts } from './node-ports';
 import { PeerRouter } from './peer-router';
+import { roomParts } from './room-parts';
 import { SharedStateRecovery } from './shared-state-recovery';
 import { releaseStaleSessions } from './stale-sessions';
 
@@ -42,9 +42,9 @@ export interface NodeHandle {
 /** How long a follower waits for the leader's answer. */
 const LEADER_TIMEOUT_MS = 5000;
 
-/** The gateway stops sending clients here; clients finish and are sent elsewhere; then leadership and
- * membership go; then what was gathered for the shared state. */
-const STOP_ORDER = ['load', 'edge', 'duties', 'coordinator', 'hot-words-flush'] as const;
+/** The gateway stops sending clients here; clients finish and are sent elsewhere; then leadership, the
+ * rooms and membership go; then what was gathered for the shared state. */
+const STOP_ORDER = ['load', 'edge', 'duties', 'rooms', 'coordinator', 'hot-words-flush'] as const;
 type StopStep = (typeof STOP_ORDER)[number];
 
 /**
@@ -107,35 +107,25 @@ export class ChatNode {
       words: (t) => extractWords(t),
       events,
     });
-    const groups = new GroupService({
-      rooms: store.rooms,
-      recorder,
-      activity: ports.activity,
-      logger: log.child({ component: 'rooms' }),
-      leading: () => coordinator.isLeader(),
-      // A new leader waits (bounded) for every peer's session snapshot before room fan-out.
-      presenceReady: () => readiness.whenComplete(Math.min(3000, config.zk.sessionTimeoutMs)),
-      events,
-      maxQueuedPerRoom: config.chat.roomQueueMax,
-    });
-    const leader = new LeaderService({
-      nodeId,
-      coordinator,
-      groups,
+    const { ownership, groups, host } = roomParts(config, ports, {
       outbox,
+      fence,
+      recorder,
+      readiness,
       presence,
       local,
-      codec: pushCodec,
       peers: () => membership.peers(),
       logger: log,
     });
+    const leader = new LeaderService({ coordinator, outbox, logger: log });
     const cluster = new ClusterOutbound({
       nodeId,
       coordinator,
       outbox,
       presence,
       rpc,
-      leader,
+      host,
+      ownership,
       route: config.chat.directRoute,
       confirmMs: config.chat.deliveryConfirmMs,
       clock,
@@ -164,6 +154,7 @@ export class ChatNode {
       fence,
       logger: log,
       onLeaderLost: (leaderId, why) => rpc.failTo(leaderId, why),
+      onPeerLost: (peer, why) => rpc.failTo(peer, why, 'OWNER_LOST'),
     });
     const router = new PeerRouter({
       nodeId,
@@ -175,7 +166,8 @@ export class ChatNode {
       outbox,
       rpc,
       leader,
-      fence,
+      host,
+      ownership,
       codec: pushCodec,
       confirmations: cluster.confirmations,
       snapshot: () => membership.snapshot(),
@@ -229,7 +221,6 @@ export class ChatNode {
     this.closers.set('hot-words-flush', () => ports.activity.flushWords?.());
 
     const { duties, serverList } = leaderDuties({
-      rooms: groups,
       registry: ports.registry,
       hotWords: ports.activity,
       coordinator,
@@ -251,7 +242,12 @@ export class ChatNode {
       await duties.stopAll();
       rpc.failAll('the node is shutting down');
     });
-    this.closers.set('coordinator', () => coordinator.stop());
+    // Rooms go before the membership, so that what runs in them finishes before others take them over.
+    this.closers.set('rooms', () => ownership.release());
+    this.closers.set('coordinator', async () => {
+      await coordinator.stop();
+      ownership.stop();
+    });
 
     this.admin = operatorApi(ports, {
       nodeId,
@@ -259,6 +255,7 @@ export class ChatNode {
       presence,
       local,
       groups,
+      ownership,
       outbox,
       connections: () => edge.connectionCount,
       stop: () => this.stop(),

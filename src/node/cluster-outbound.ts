@@ -7,9 +7,10 @@ import { DeliveryConfirmations } from '../cluster/delivery-confirmations';
 import type { Clock } from '../core/clock';
 import type { LeaderRpc } from '../cluster/leader-rpc';
 import type { FrameBody, PeerOutbox } from '../cluster/peer-outbox';
-import { Unavailable } from '../core/errors';
 import { deliverToWire, leaderReplyFromWire, leaderRequestToWire } from '../protocol/mappers';
-import type { LeaderService } from './leader-service';
+import { ownershipKey } from '../chat/ownership';
+import type { NodeOwnership } from './ownership';
+import type { RoomHost } from './room-host';
 
 /** How a direct message reaches a user on another node. */
 export type DirectRoute = 'direct' | 'leader';
@@ -20,7 +21,9 @@ export interface ClusterOutboundDeps {
   outbox: PeerOutbox;
   presence: Presence;
   rpc: LeaderRpc<LeaderReply>;
-  leader: LeaderService;
+  /** Runs the rooms and channels this node owns. */
+  host: RoomHost;
+  ownership: NodeOwnership;
   /**
    * 'direct' (default): over this node's own link to the recipient's node,
    * through the leader only while that link is down. 'leader': always through
@@ -89,25 +92,20 @@ export class ClusterOutbound implements ClusterPort {
       if (member.nodeId !== this.nodeId) outbox.sendNow(member.nodeId, event);
   }
 
-  async askLeader<K extends LeaderOpName>(actor: Actor, call: LeaderCall<K>): Promise<LeaderResultOf<K>> {
-    const { coordinator, outbox, rpc, leader } = this.deps;
-    if (coordinator.isLeader()) return leader.run(actor, call);
-    const view = coordinator.leader();
-    if (!view || view.self || !outbox.isOpen(view.nodeId)) {
-      throw new Unavailable(
-        'The cluster has no reachable leader right now; try again in a moment.',
-        'NO_LEADER',
-      );
-    }
-    const target = { nodeId: view.nodeId, epoch: view.epoch };
-    const { id, result } = rpc.begin(target, call.op);
+  async askOwner<K extends LeaderOpName>(actor: Actor, call: LeaderCall<K>): Promise<LeaderResultOf<K>> {
+    const { outbox, rpc, host, ownership } = this.deps;
     // LeaderCall<K> is one member of LeaderCall; TypeScript does not widen the generic by itself.
+    const key = ownershipKey(actor, call as LeaderCall);
+    const route = ownership.route(key);
+    if (route?.local) return host.run(actor, call);
+    if (!route || !outbox.isOpen(route.nodeId)) throw ownership.unreachable(key);
+    const { id, result } = rpc.begin(route, call.op);
+    const viewVersion = ownership.mode === 'spread' ? route.epoch : 0;
     const request: FrameBody = {
       $case: 'request',
-      value: leaderRequestToWire(id, actor, call as LeaderCall),
+      value: leaderRequestToWire(id, actor, call as LeaderCall, viewVersion),
     };
-    if (!outbox.sendNow(view.nodeId, request))
-      rpc.abandon(id, new Unavailable('The link to the leader is full; try again.', 'NO_LEADER'));
+    if (!outbox.sendNow(route.nodeId, request)) rpc.abandon(id, ownership.unreachable(key));
     return leaderReplyFromWire(call.op, await result);
   }
 

@@ -56,15 +56,15 @@ export function commandHandlers(s: CommandServices): CommandHandlers {
     return draft.text;
   };
   /**
-   * Hands the call to the leader (in process, or queued on the ordered link to
-   * it) and lets the connection's next command start: the leader takes calls
-   * in the order they were handed over.
+   * Hands the call to the node that runs the room (in process, or queued on
+   * the ordered link to it) and lets the connection's next command start: that
+   * node takes calls in the order they were handed over.
    */
   const leader = <K extends LeaderOpName>(
     ctx: CommandContext,
     call: LeaderCall<K>,
   ): Promise<LeaderResultOf<K>> => {
-    const answer = s.cluster.askLeader(actorOf(ctx), call);
+    const answer = s.cluster.askOwner(actorOf(ctx), call);
     ctx.release();
     return answer;
   };

@@ -105,11 +105,10 @@ export class HotWordsReset implements LeaderDuty {
 
 /**
  * The work only the leader does, started and stopped with leadership: the
- * rooms, the gateway's server list (rewritten on every membership change) and
- * the hot-words reset.
+ * gateway's server list (rewritten on every membership change) and the
+ * hot-words reset. (Rooms follow their own ownership: NodeOwnership.)
  */
 export function leaderDuties(deps: {
-  rooms: LeaderDuty;
   registry: ServerRegistry;
   hotWords: HotWords;
   coordinator: Coordinator;
@@ -126,7 +125,6 @@ export function leaderDuties(deps: {
   });
   coordinator.on('members', () => serverList.changed());
   const duties = new LeaderDuties(logger.child({ component: 'duties' }));
-  duties.register(deps.rooms);
   duties.register(serverList);
   duties.register(
     new HotWordsReset({

@@ -19,6 +19,8 @@ export interface MembershipSyncDeps {
   logger: Logger;
   /** The leader changed (or this node's link to it broke): requests waiting on it fail. */
   onLeaderLost: (nodeId: string, why: string) => void;
+  /** This node's link to a peer broke, or the peer left: requests waiting on it fail. */
+  onPeerLost: (nodeId: string, why: string) => void;
 }
 
 /**
@@ -42,6 +44,7 @@ export class MembershipSync {
     transport.on('down', (peer, reason) => {
       if (this.leader?.nodeId === peer)
         this.deps.onLeaderLost(peer, `the link to the leader broke (${reason})`);
+      else this.deps.onPeerLost(peer, `the link to ${peer} broke (${reason})`);
     });
     this.onMembers(coordinator.members());
     this.onLeader(coordinator.leader());
@@ -73,6 +76,7 @@ export class MembershipSync {
       presence.dropNode(peer);
       outbox.forget(peer);
       readiness.forget(peer);
+      this.deps.onPeerLost(peer, `${peer} left the cluster`);
       logger.info({ event: 'peer_left', peer }, 'peer left the membership; its users count as offline');
     }
     const joined = [...live].filter((peer) => !this.known.has(peer));

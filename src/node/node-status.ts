@@ -17,11 +17,10 @@ export interface NodeStatusSource {
   outbox: PeerOutbox;
   local: LocalSessions;
   connections: () => number;
-  /**
-   * Rooms this node runs. Today: every room on the leader, none elsewhere;
-   * with rooms spread over nodes, the owner's share.
-   */
+  /** Rooms this node runs: every room on the leader, or this node's share with rooms spread. */
   ownedRooms: () => string[];
+  /** Where rooms run, and the ownership handover this node is in (NodeOwnership.describe). */
+  ownership?: () => { mode: string; version: number; waitingFor: string[] };
   /** The node's Prometheus registry: the counters the status reports are read from it. */
   metrics: Registry;
 }
@@ -107,6 +106,7 @@ async function counterSum(
 export async function nodeStatus(s: NodeStatusSource): Promise<NodeStatus> {
   const leader = s.coordinator.leader();
   const rooms = s.ownedRooms();
+  const ownership = s.ownership?.();
   const outbox = s.outbox.stats();
   const [slow, rateLimited, messages, opened] = await Promise.all([
     counterSum(s.metrics, 'chat_ws_slow_consumers_total'),
@@ -137,5 +137,8 @@ export async function nodeStatus(s: NodeStatusSource): Promise<NodeStatus> {
     heldFrames: outbox.held,
     framesRefusedTotal: outbox.refused,
     framesExpiredTotal: outbox.expired,
+    roomOwnership: ownership?.mode ?? '',
+    ownershipVersion: ownership?.version ?? 0,
+    handoverWaitingFor: ownership?.waitingFor ?? [],
   };
 }

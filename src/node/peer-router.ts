@@ -1,5 +1,5 @@
 import type { Deliver, PeerFrame, RouteDirect } from '../../gen/chat/v1/cluster';
-import type { LeaderReply } from '../../gen/chat/v1/cluster';
+import type { LeaderReply, LeaderRequest } from '../../gen/chat/v1/cluster';
 import type { LocalSessions } from '../chat/local-sessions';
 import type { Presence } from '../chat/presence';
 import type { SessionService } from '../chat/sessions';
@@ -7,13 +7,15 @@ import type { PushCodec } from '../chat/types';
 import type { Coordinator } from '../cluster/coordination/types';
 import { ConfirmReplies } from '../cluster/delivery-confirmations';
 import type { DeliveryConfirmations } from '../cluster/delivery-confirmations';
-import type { EpochFence } from '../cluster/epoch-fence';
 import type { LeaderRpc } from '../cluster/leader-rpc';
 import type { FrameBody, PeerOutbox } from '../cluster/peer-outbox';
 import type { PresenceReadiness } from '../cluster/presence-readiness';
 import type { Logger } from '../core/logger';
-import { deliverFromWire } from '../protocol/mappers';
+import { Unavailable } from '../core/errors';
+import { deliverFromWire, leaderErrorToWire } from '../protocol/mappers';
 import type { LeaderService } from './leader-service';
+import type { NodeOwnership } from './ownership';
+import type { RoomHost } from './room-host';
 
 export interface PeerRouterDeps {
   nodeId: string;
@@ -25,7 +27,8 @@ export interface PeerRouterDeps {
   outbox: PeerOutbox;
   rpc: LeaderRpc<LeaderReply>;
   leader: LeaderService;
-  fence: EpochFence;
+  host: RoomHost;
+  ownership: NodeOwnership;
   codec: PushCodec;
   /** Answers to the direct messages this node sent (Deliver.confirm_id). */
   confirmations: DeliveryConfirmations;
@@ -36,22 +39,23 @@ export interface PeerRouterDeps {
 
 /** Counts of frames the router dropped, for diagnostics. */
 export interface RouterStats {
-  /** Room or channel fan-outs from an older leader epoch. */
+  /** Room or channel fan-outs from an older leader epoch, or from a replaced owner. */
   staleFanOuts: number;
-  /** Frames a node sent on behalf of a user whose session is not on it, or fan-outs from a non-leader. */
+  /** Frames a node sent on behalf of a user whose session is not on it, or fan-outs from a non-owner. */
   refused: number;
 }
 
 /**
- * The meaning of every frame a peer sends. Deliveries, kicks, presence and
- * replies are handled by every node; requests and relays only by the leader
- * (LeaderService).
+ * The meaning of every frame a peer sends. Deliveries, kicks, presence,
+ * view announcements and replies are handled by every node; requests by the
+ * node that runs the room (RoomHost); relays only by the leader (LeaderService).
  *
  * A node's certificate proves which node it is, not which users it speaks
- * for: a direct message, a kick or a leader request is taken from a node
- * only for a user whose session presence puts on that node (its login event
- * or snapshot comes first on the same link), room and channel fan-out only
- * from the leader, and what the leader passes on because it checked it.
+ * for: a direct message, a kick or a room request is taken from a node only
+ * for a user whose session presence puts on that node (its login event or
+ * snapshot comes first on the same link), room and channel fan-out only from
+ * the node that runs the room (NodeOwnership.checkFanOut), and what the
+ * leader passes on because it checked it.
  */
 export class PeerRouter {
   readonly stats: RouterStats = { staleFanOuts: 0, refused: 0 };
@@ -95,8 +99,10 @@ export class PeerRouter {
         return deps.leader.relayKick(kick);
       }
       case 'request':
-        if (!this.speaksFor(from, body.value.username)) return this.refuse(from, 'request');
-        return deps.leader.answer(from, epoch, body.value);
+        if (!this.speaksFor(from, body.value.username)) return this.refuseRequest(from, body.value);
+        return deps.host.answer(from, epoch, body.value);
+      case 'viewAnnounce':
+        return deps.ownership.announced(from, body.value.version);
       case 'reply': {
         const reply = body.value;
         deps.rpc.settle(from, reply.requestId, () => reply);
@@ -135,16 +141,22 @@ export class PeerRouter {
 
   private deliver(from: string, deliver: Deliver): void {
     const { deps } = this;
+    const order = deliverFromWire(deliver, deps.codec);
     if (deliver.ownerEpoch !== 0) {
-      if (deps.fence.isStale(deliver.ownerEpoch)) {
+      const verdict = deps.ownership.checkFanOut(
+        from,
+        deliver.ownerEpoch,
+        () => order.push.message().conversation,
+      );
+      if (verdict === 'stale') {
         this.stats.staleFanOuts++;
         this.log.debug(
-          { event: 'stale_fan_out', from, epoch: deliver.ownerEpoch, newest: deps.fence.current },
-          'dropping a fan-out from an older leader epoch',
+          { event: 'stale_fan_out', from, epoch: deliver.ownerEpoch },
+          'dropping a fan-out from a replaced leader or room owner',
         );
         return;
       }
-      if (!this.isLeader(from)) return this.refuse(from, 'fan-out');
+      if (verdict === 'refused') return this.refuse(from, 'fan-out');
     } else if (!this.isLeader(from) && !this.sentBy(from, deliver)) {
       this.refuse(from, 'deliver');
       if (deliver.confirmId !== 0) {
@@ -153,7 +165,6 @@ export class PeerRouter {
       }
       return;
     }
-    const order = deliverFromWire(deliver, deps.codec);
     if (order.broadcast) deps.local.broadcast(order.push, order.alliance);
     else {
       const pushed = deps.local.deliver(order.push, order.recipients);
@@ -236,11 +247,26 @@ export class PeerRouter {
     return view !== null && view.nodeId === nodeId;
   }
 
+  /**
+   * Answered, not only dropped: after this node lost and rebuilt its view of
+   * `from`'s sessions (a new ZooKeeper session), a genuine request can come
+   * before `from`'s snapshot, and its sender should retry at once rather than
+   * wait for its timeout.
+   */
+  private refuseRequest(from: string, request: LeaderRequest): void {
+    this.refuse(from, 'request');
+    const err = new Unavailable(
+      `Node ${this.deps.nodeId} does not know a session of ${request.username} on ${from} (yet); try again.`,
+      'UNKNOWN_SESSION',
+    );
+    this.deps.outbox.send(from, { $case: 'reply', value: leaderErrorToWire(request.requestId, err) });
+  }
+
   private refuse(from: string, kind: string): void {
     this.stats.refused++;
     this.log.warn(
       { event: 'peer_frame_refused', from, kind },
-      'a peer sent a frame for a user whose session is not on it (or a fan-out while not leading)',
+      'a peer sent a frame for a user whose session is not on it (or a fan-out of a room it does not run)',
     );
   }
 }

@@ -69,8 +69,14 @@ export function ackToWire(ack: SendAck): SendAckFrame {
   return { ...ack };
 }
 
-export function leaderRequestToWire(requestId: number, actor: Actor, call: LeaderCall): LeaderRequest {
-  const base = { requestId, username: actor.username, alliance: actor.alliance };
+/** `viewVersion`: the membership version the sender routed by (rooms spread; 0 otherwise). */
+export function leaderRequestToWire(
+  requestId: number,
+  actor: Actor,
+  call: LeaderCall,
+  viewVersion = 0,
+): LeaderRequest {
+  const base = { requestId, username: actor.username, alliance: actor.alliance, viewVersion };
   switch (call.op) {
     case 'createRoom':
       return { ...base, op: { $case: 'createRoom', value: { room: call.room } } };

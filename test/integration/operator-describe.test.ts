@@ -1,5 +1,7 @@
 import { LinkState } from '../../gen/chat/v1/cluster';
 import type { DescribeClusterResponse, MemberStatus } from '../../gen/chat/v1/cluster';
+import { rendezvousOwner } from '../../src/cluster/ownership/rendezvous';
+import { conversation } from '../../src/core/names';
 import { waitFor } from '../../src/core/wait-for';
 import { CloseCode } from '../../src/protocol/close-codes';
 import { TestCluster } from '../support/cluster';
@@ -76,9 +78,14 @@ describe('operator view: DescribeCluster, KickUser, DrainNode', () => {
     expect(toLeader.lastSentAgeMs).toBeDefined();
     expect(toLeader.heldFrames).toBe(0);
 
-    // Today the leader runs every room.
-    expect(member(view, leaderId).status?.ownedRooms).toContain('ops-room');
-    for (const id of followers) expect(member(view, id).status?.ownedRoomCount).toBe(0);
+    // Rooms are spread (the default): the room's rendezvous owner among the four runs it, nobody else.
+    const owner = rendezvousOwner(conversation.room('ops-room'), ['n1', 'n2', 'n3', 'n4']) as string;
+    for (const m of view.members) {
+      expect(m.status?.roomOwnership).toBe('spread');
+      expect(m.status?.handoverWaitingFor).toEqual([]);
+      if (m.nodeId === owner) expect(m.status?.ownedRooms).toEqual(['ops-room']);
+      else expect(m.status?.ownedRoomCount).toBe(0);
+    }
     expect(member(view, asker).status?.sessions).toBe(1);
     const olgasNode = member(view, other).status!;
     expect(olgasNode.sessions).toBe(1);

@@ -10,7 +10,9 @@ import { status } from '@grpc/grpc-js';
 import type { StatusObject } from '@grpc/grpc-js';
 import { LinkServiceClient } from '../../gen/chat/v1/cluster';
 import type { PeerFrame } from '../../gen/chat/v1/cluster';
+import { rendezvousOwner } from '../../src/cluster/ownership/rendezvous';
 import { channelCredentials, loadTlsMaterial } from '../../src/cluster/tls/credentials';
+import { conversation } from '../../src/core/names';
 import { pushCodec } from '../../src/protocol/push';
 import { TestCluster } from '../support/cluster';
 import { waitFor } from '../../src/core/wait-for';
@@ -98,13 +100,17 @@ describe('the internal port against a hostile peer', () => {
   });
 
   it('does not let a member post to a room in the name of a user on another node', async () => {
+    // Requests go to the node that runs the room: one the leader runs, whether rooms are spread or not.
+    const room = Array.from({ length: 50 }, (_, i) => `guarded-${i}`).find(
+      (name) => rendezvousOwner(conversation.room(name), ['n1', 'n2', 'n3']) === leader,
+    ) as string;
     const alice = await cluster.login(leader, 'alice');
     const bob = await cluster.login(f1, 'bob');
     await cluster.login(f2, 'dave');
-    await alice.createRoom('guarded');
-    await bob.joinRoom('guarded');
+    await alice.createRoom(room);
+    await bob.joinRoom(room);
     const dave = await cluster.login(f2, 'dave');
-    await dave.joinRoom('guarded');
+    await dave.joinRoom(room);
     const request = (requestId: number, username: string, text: string): PeerFrame => ({
       epoch,
       body: {
@@ -113,7 +119,8 @@ describe('the internal port against a hostile peer', () => {
           requestId,
           username,
           alliance: '',
-          op: { $case: 'sendRoom', value: { room: 'guarded', text, idempotencyKey: '' } },
+          op: { $case: 'sendRoom', value: { room, text, idempotencyKey: '' } },
+          viewVersion: 0,
         },
       },
     });
@@ -125,7 +132,7 @@ describe('the internal port against a hostile peer', () => {
       what: 'the genuine room message',
     });
     expect(bob.received().map((m) => m.text)).not.toContain('forged as alice');
-    const history = await bob.history({ room: 'guarded' });
+    const history = await bob.history({ room });
     expect(history.messages.map((m) => m.text)).toEqual(['dave for real']);
   });
 });

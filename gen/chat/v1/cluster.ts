@@ -101,9 +101,10 @@ export interface LinkResponse {
 export interface PeerFrame {
   /**
    * The leader epoch the sender knows: on frames from the leader, its own.
-   * Frames that only the leader may send (room fan-out, replies) are dropped
-   * when older than the newest epoch the receiver knows; requests stamped
-   * with an epoch other than the leader's own are refused (STALE_EPOCH).
+   * With rooms on the leader (ROOM_OWNERSHIP=leader), frames that only the
+   * leader may send (room fan-out, replies) are dropped when older than the
+   * newest epoch the receiver knows, and requests stamped with an epoch other
+   * than the leader's own are refused (STALE_EPOCH).
    */
   epoch: number;
   body:
@@ -116,8 +117,20 @@ export interface PeerFrame {
     | { $case: "sessionSnapshot"; value: SessionSnapshot }
     | { $case: "sessionEvent"; value: SessionEvent }
     | { $case: "snapshotRequest"; value: SnapshotRequest }
+    | { $case: "viewAnnounce"; value: ViewAnnounce }
     | { $case: "deliverConfirm"; value: DeliverConfirm }
     | undefined;
+}
+
+/**
+ * Rooms spread over the nodes (ROOM_OWNERSHIP=spread): the sender applied
+ * this membership version, stopped running every room and channel it does
+ * not own in it, and what was running in them has finished. A node runs the
+ * rooms it gained in a version once every other member announced that
+ * version (or a session timeout passed).
+ */
+export interface ViewAnnounce {
+  version: number;
 }
 
 /** First frame of a link, from the node that dialled it. */
@@ -155,9 +168,12 @@ export interface Deliver {
    */
   hops: number;
   /**
-   * Room and channel fan-out: the epoch of the leader that ran the room. A
-   * node drops a fan-out from an epoch older than the newest it knows (a
-   * deposed leader that has not noticed yet). 0 for direct messages.
+   * Room and channel fan-out: the epoch of the node that ran the room: the
+   * leader's epoch with rooms on the leader, the membership version the owner
+   * ran it at with rooms spread. A node drops a fan-out from an epoch older
+   * than the newest it knows (leader), or from a node that is not the room's
+   * owner at that version and at its own (spread): a deposed owner that has
+   * not noticed yet. 0 for direct messages.
    */
   ownerEpoch: number;
   /**
@@ -234,8 +250,9 @@ export interface SnapshotRequest {
 }
 
 /**
- * Work that only the leader may do (rooms and channels), asked by a follower
- * on behalf of one of its users. Answered by a LeaderReply with the same id.
+ * Work that only the node running a room or channel may do (the leader, or
+ * the room's owner with rooms spread), asked by another node on behalf of one
+ * of its users. Answered by a LeaderReply with the same id.
  */
 export interface LeaderRequest {
   requestId: number;
@@ -249,6 +266,11 @@ export interface LeaderRequest {
     | { $case: "sendRoom"; value: SendRoom }
     | { $case: "sendChannel"; value: SendChannel }
     | undefined;
+  /**
+   * Rooms spread: the membership version the sender computed the owner at
+   * (named in the refusal when the owner does not run the room).
+   */
+  viewVersion: number;
 }
 
 export interface LeaderReply {
@@ -389,8 +411,8 @@ export interface NodeStatus {
   /** This node's link to every other member it knows. */
   links: LinkStatus[];
   /**
-   * Rooms this node runs (today the leader runs every room); at most 100
-   * names, by name, and the full count.
+   * Rooms this node runs (every room on the leader, or this node's share with
+   * rooms spread); at most 100 names, by name, and the full count.
    */
   ownedRoomCount: number;
   ownedRooms: string[];
@@ -416,6 +438,18 @@ export interface NodeStatus {
   heldFrames: number;
   framesRefusedTotal: number;
   framesExpiredTotal: number;
+  /**
+   * Where rooms and channels run: "spread" over the nodes or on the "leader"
+   * (ROOM_OWNERSHIP).
+   */
+  roomOwnership: string;
+  /**
+   * Spread: the membership version this node runs rooms at, and the members
+   * whose announcement of it this node still waits for before it runs the
+   * rooms it gained there (empty once that handover is complete).
+   */
+  ownershipVersion: number;
+  handoverWaitingFor: string[];
 }
 
 export interface GetNodeStatusRequest {
@@ -624,6 +658,9 @@ export const PeerFrame: MessageFns<PeerFrame> = {
       case "snapshotRequest":
         SnapshotRequest.encode(message.body.value, writer.uint32(90).fork()).join();
         break;
+      case "viewAnnounce":
+        ViewAnnounce.encode(message.body.value, writer.uint32(98).fork()).join();
+        break;
       case "deliverConfirm":
         DeliverConfirm.encode(message.body.value, writer.uint32(106).fork()).join();
         break;
@@ -724,6 +761,14 @@ export const PeerFrame: MessageFns<PeerFrame> = {
             message.body = { $case: "snapshotRequest", value: SnapshotRequest.decode(reader, reader.uint32()) };
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.body = { $case: "viewAnnounce", value: ViewAnnounce.decode(reader, reader.uint32()) };
+            continue;
+          }
           case 13: {
             if (tag !== 106) {
               break;
@@ -773,6 +818,10 @@ export const PeerFrame: MessageFns<PeerFrame> = {
         ? { $case: "snapshotRequest", value: SnapshotRequest.fromJSON(object.snapshotRequest) }
         : isSet(object.snapshot_request)
         ? { $case: "snapshotRequest", value: SnapshotRequest.fromJSON(object.snapshot_request) }
+        : isSet(object.viewAnnounce)
+        ? { $case: "viewAnnounce", value: ViewAnnounce.fromJSON(object.viewAnnounce) }
+        : isSet(object.view_announce)
+        ? { $case: "viewAnnounce", value: ViewAnnounce.fromJSON(object.view_announce) }
         : isSet(object.deliverConfirm)
         ? { $case: "deliverConfirm", value: DeliverConfirm.fromJSON(object.deliverConfirm) }
         : isSet(object.deliver_confirm)
@@ -804,6 +853,8 @@ export const PeerFrame: MessageFns<PeerFrame> = {
       obj.sessionEvent = SessionEvent.toJSON(message.body.value);
     } else if (message.body?.$case === "snapshotRequest") {
       obj.snapshotRequest = SnapshotRequest.toJSON(message.body.value);
+    } else if (message.body?.$case === "viewAnnounce") {
+      obj.viewAnnounce = ViewAnnounce.toJSON(message.body.value);
     } else if (message.body?.$case === "deliverConfirm") {
       obj.deliverConfirm = DeliverConfirm.toJSON(message.body.value);
     }
@@ -871,6 +922,12 @@ export const PeerFrame: MessageFns<PeerFrame> = {
         }
         break;
       }
+      case "viewAnnounce": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "viewAnnounce", value: ViewAnnounce.fromPartial(object.body.value) };
+        }
+        break;
+      }
       case "deliverConfirm": {
         if (object.body?.value !== undefined && object.body?.value !== null) {
           message.body = { $case: "deliverConfirm", value: DeliverConfirm.fromPartial(object.body.value) };
@@ -878,6 +935,73 @@ export const PeerFrame: MessageFns<PeerFrame> = {
         break;
       }
     }
+    return message;
+  },
+};
+
+function createBaseViewAnnounce(): ViewAnnounce {
+  return { version: 0 };
+}
+
+export const ViewAnnounce: MessageFns<ViewAnnounce> = {
+  encode(message: ViewAnnounce, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== 0) {
+      writer.uint32(8).uint64(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ViewAnnounce {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseViewAnnounce();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.version = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ViewAnnounce {
+    return { version: isSet(object.version) ? globalThis.Number(object.version) : 0 };
+  },
+
+  toJSON(message: ViewAnnounce): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ViewAnnounce>): ViewAnnounce {
+    return ViewAnnounce.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ViewAnnounce>): ViewAnnounce {
+    const message = createBaseViewAnnounce();
+    message.version = object.version ?? 0;
     return message;
   },
 };
@@ -1970,7 +2094,7 @@ export const SnapshotRequest: MessageFns<SnapshotRequest> = {
 };
 
 function createBaseLeaderRequest(): LeaderRequest {
-  return { requestId: 0, username: "", alliance: "", op: undefined };
+  return { requestId: 0, username: "", alliance: "", op: undefined, viewVersion: 0 };
 }
 
 export const LeaderRequest: MessageFns<LeaderRequest> = {
@@ -2003,6 +2127,9 @@ export const LeaderRequest: MessageFns<LeaderRequest> = {
       case "sendChannel":
         SendChannel.encode(message.op.value, writer.uint32(74).fork()).join();
         break;
+    }
+    if (message.viewVersion !== 0) {
+      writer.uint32(80).uint64(message.viewVersion);
     }
     return writer;
   },
@@ -2092,6 +2219,14 @@ export const LeaderRequest: MessageFns<LeaderRequest> = {
             message.op = { $case: "sendChannel", value: SendChannel.decode(reader, reader.uint32()) };
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.viewVersion = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2138,6 +2273,11 @@ export const LeaderRequest: MessageFns<LeaderRequest> = {
         : isSet(object.send_channel)
         ? { $case: "sendChannel", value: SendChannel.fromJSON(object.send_channel) }
         : undefined,
+      viewVersion: isSet(object.viewVersion)
+        ? globalThis.Number(object.viewVersion)
+        : isSet(object.view_version)
+        ? globalThis.Number(object.view_version)
+        : 0,
     };
   },
 
@@ -2164,6 +2304,9 @@ export const LeaderRequest: MessageFns<LeaderRequest> = {
       obj.sendRoom = SendRoom.toJSON(message.op.value);
     } else if (message.op?.$case === "sendChannel") {
       obj.sendChannel = SendChannel.toJSON(message.op.value);
+    }
+    if (message.viewVersion !== 0) {
+      obj.viewVersion = Math.round(message.viewVersion);
     }
     return obj;
   },
@@ -2214,6 +2357,7 @@ export const LeaderRequest: MessageFns<LeaderRequest> = {
         break;
       }
     }
+    message.viewVersion = object.viewVersion ?? 0;
     return message;
   },
 };
@@ -3996,6 +4140,9 @@ function createBaseNodeStatus(): NodeStatus {
     heldFrames: 0,
     framesRefusedTotal: 0,
     framesExpiredTotal: 0,
+    roomOwnership: "",
+    ownershipVersion: 0,
+    handoverWaitingFor: [],
   };
 }
 
@@ -4054,6 +4201,15 @@ export const NodeStatus: MessageFns<NodeStatus> = {
     }
     if (message.framesExpiredTotal !== 0) {
       writer.uint32(144).uint64(message.framesExpiredTotal);
+    }
+    if (message.roomOwnership !== "") {
+      writer.uint32(154).string(message.roomOwnership);
+    }
+    if (message.ownershipVersion !== 0) {
+      writer.uint32(160).uint64(message.ownershipVersion);
+    }
+    for (const v of message.handoverWaitingFor) {
+      writer.uint32(170).string(v!);
     }
     return writer;
   },
@@ -4215,6 +4371,30 @@ export const NodeStatus: MessageFns<NodeStatus> = {
             message.framesExpiredTotal = longToNumber(reader.uint64());
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.roomOwnership = reader.string();
+            continue;
+          }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.ownershipVersion = longToNumber(reader.uint64());
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.handoverWaitingFor.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4297,6 +4477,21 @@ export const NodeStatus: MessageFns<NodeStatus> = {
         : isSet(object.frames_expired_total)
         ? globalThis.Number(object.frames_expired_total)
         : 0,
+      roomOwnership: isSet(object.roomOwnership)
+        ? globalThis.String(object.roomOwnership)
+        : isSet(object.room_ownership)
+        ? globalThis.String(object.room_ownership)
+        : "",
+      ownershipVersion: isSet(object.ownershipVersion)
+        ? globalThis.Number(object.ownershipVersion)
+        : isSet(object.ownership_version)
+        ? globalThis.Number(object.ownership_version)
+        : 0,
+      handoverWaitingFor: globalThis.Array.isArray(object?.handoverWaitingFor)
+        ? object.handoverWaitingFor.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.handover_waiting_for)
+        ? object.handover_waiting_for.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -4356,6 +4551,15 @@ export const NodeStatus: MessageFns<NodeStatus> = {
     if (message.framesExpiredTotal !== 0) {
       obj.framesExpiredTotal = Math.round(message.framesExpiredTotal);
     }
+    if (message.roomOwnership !== "") {
+      obj.roomOwnership = message.roomOwnership;
+    }
+    if (message.ownershipVersion !== 0) {
+      obj.ownershipVersion = Math.round(message.ownershipVersion);
+    }
+    if (message.handoverWaitingFor?.length) {
+      obj.handoverWaitingFor = message.handoverWaitingFor;
+    }
     return obj;
   },
 
@@ -4384,6 +4588,9 @@ export const NodeStatus: MessageFns<NodeStatus> = {
     message.heldFrames = object.heldFrames ?? 0;
     message.framesRefusedTotal = object.framesRefusedTotal ?? 0;
     message.framesExpiredTotal = object.framesExpiredTotal ?? 0;
+    message.roomOwnership = object.roomOwnership ?? "";
+    message.ownershipVersion = object.ownershipVersion ?? 0;
+    message.handoverWaitingFor = object.handoverWaitingFor?.map((e) => e) || [];
     return message;
   },
 };

@@ -4,6 +4,7 @@ import { backoffDelay } from '../../core/backoff';
 import { Conflict, Unavailable } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { ZkPaths } from '../../core/names';
+import { ViewRecord } from './membership';
 import { SessionRun } from './session-run';
 import { monotonicClock } from '../../core/clock';
 import type {
@@ -11,6 +12,7 @@ import type {
   Coordinator,
   CoordinatorEvents,
   LeaderView,
+  MembershipView,
   NodeDescriptor,
   ZkClientFactory,
   ZooKeeperView,
@@ -57,6 +59,7 @@ export class ClusterCoordinator extends EventEmitter<CoordinatorEvents> implemen
   /** The run being opened: its failures surface through open(), not through onLost. */
   private opening: SessionRun | null = null;
   private membersSeen: NodeDescriptor[] = [];
+  private readonly membership = new ViewRecord<SessionRun>((view) => this.emit('view', view));
   private rawView: { nodeId: string; epoch: number } | null = null;
   private view: LeaderView | null = null;
   private leading: { epoch: number } | null = null;
@@ -102,18 +105,21 @@ export class ClusterCoordinator extends EventEmitter<CoordinatorEvents> implemen
     return this.leading !== null && (this.run?.isFresh() ?? false);
   }
 
+  membershipView(): MembershipView {
+    return this.membership.current;
+  }
+
+  isCurrent(): boolean {
+    return this.run !== null && this.membership.readIn(this.run) && this.run.isFresh();
+  }
+
   /** Current leadership of this node; `epoch` is the leading epoch, or 0 when not leading. */
   leadership(): { leading: boolean; epoch: number } {
     return { leading: this.leading !== null, epoch: this.leading?.epoch ?? 0 };
   }
 
   zookeeper(): ZooKeeperView {
-    const run = this.run;
-    const { connected, establishedAt } = run?.connection() ?? { connected: false, establishedAt: 0 };
-    if (!run || establishedAt === 0) return { connected: false, sessionId: '', sessionAgeMs: 0 };
-    // Whole milliseconds: the clock may be a fractional monotonic one.
-    const sessionAgeMs = Math.max(0, Math.round(this.clock.now() - establishedAt));
-    return { connected, sessionId: run.sessionId(), sessionAgeMs };
+    return this.run?.describe() ?? { connected: false, sessionId: '', sessionAgeMs: 0 };
   }
 
   private get retryDelayMs(): number {
@@ -152,6 +158,7 @@ export class ClusterCoordinator extends EventEmitter<CoordinatorEvents> implemen
     const run = this.run;
     this.run = null;
     this.setLeading(false, this.leading?.epoch ?? 0, 'coordinator stopping');
+    this.membership.clear();
     if (run) await run.shutdown(true);
     await this.startPromise?.catch(() => undefined);
     this.logger.info('left the cluster');
@@ -174,8 +181,10 @@ export class ClusterCoordinator extends EventEmitter<CoordinatorEvents> implemen
       probeIntervalMs: this.options.probeIntervalMs,
       staleAfterMs: this.options.staleAfterMs,
       deadAfterMs: this.options.deadAfterMs,
-      onMembers: (members) => {
-        if (run === this.run) this.setMembers(members);
+      onMembers: (members, view) => {
+        if (run !== this.run) return;
+        this.setMembers(members);
+        this.membership.set(view, run);
       },
       onView: (view) => {
         if (run === this.run) this.setView(view);
@@ -199,6 +208,7 @@ export class ClusterCoordinator extends EventEmitter<CoordinatorEvents> implemen
       // The run may have been elected before it failed; its step-down came after it stopped being
       // the current run, so it was not applied: leadership must not outlive the session it came from.
       this.setLeading(false, this.leading?.epoch ?? 0, 'joining the cluster failed');
+      this.membership.clear();
       if (this.view?.self) this.setView(null);
       throw err;
     } finally {
@@ -214,6 +224,7 @@ export class ClusterCoordinator extends EventEmitter<CoordinatorEvents> implemen
     this.run = null;
     this.rememberSession(run);
     this.setLeading(false, this.leading?.epoch ?? 0, reason);
+    this.membership.clear();
     if (this.view?.self) this.setView(null);
     void run.shutdown(false);
     this.scheduleRenew();

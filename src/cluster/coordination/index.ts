@@ -9,6 +9,7 @@ export type {
   CoordinatorEvents,
   LeaderView,
   LeadershipChange,
+  MembershipView,
   NodeDescriptor,
   ZkClientFactory,
 } from './types';

@@ -1,7 +1,7 @@
 import type { Logger } from '../../core/logger';
 import type { ZkPaths } from '../../core/names';
 import { SerialTask } from './serial-task';
-import type { Clock, NodeDescriptor } from './types';
+import type { Clock, MembershipView, NodeDescriptor } from './types';
 import type { ZkSession } from './zk-session';
 
 /** Parses a registration znode; null for data that is not a node descriptor. */
@@ -27,6 +27,43 @@ export function parseDescriptor(data: Buffer): NodeDescriptor | null {
   return null;
 }
 
+const NO_VIEW: MembershipView = { version: 0, nodeIds: [] };
+
+/**
+ * The membership view a coordinator reports and the session it was read in:
+ * a view read in an ended session is not current.
+ */
+export class ViewRecord<Run> {
+  private view: MembershipView = NO_VIEW;
+  private run: Run | null = null;
+
+  constructor(private readonly onChange: (view: MembershipView) => void) {}
+
+  get current(): MembershipView {
+    return this.view;
+  }
+
+  readIn(run: Run): boolean {
+    return this.run === run;
+  }
+
+  set(view: MembershipView, run: Run | null): void {
+    this.run = run;
+    const same =
+      view.version === this.view.version &&
+      view.nodeIds.length === this.view.nodeIds.length &&
+      view.nodeIds.every((id, i) => id === this.view.nodeIds[i]);
+    if (same) return;
+    this.view = view;
+    this.onChange(view);
+  }
+
+  /** The session ended: no view until the next one reads the membership. */
+  clear(): void {
+    this.set(NO_VIEW, null);
+  }
+}
+
 /**
  * Watches `/<root>/nodes` for one session and reports the full membership on
  * every change. Data is re-read each time: a node that restarted between two
@@ -44,7 +81,7 @@ export class MembershipWatch {
       logger: Logger;
       retryDelayMs: number;
       isActive: () => boolean;
-      onMembers: (members: NodeDescriptor[]) => void;
+      onMembers: (members: NodeDescriptor[], view: MembershipView) => void;
     },
   ) {
     this.task = new SerialTask(() => this.read(), {
@@ -70,17 +107,23 @@ export class MembershipWatch {
   }
 
   private async read(): Promise<void> {
-    const names = await this.session.getChildren(this.paths.nodes(), this.watcher);
+    const { children: names, stat } = await this.session.getChildrenWithStat(
+      this.paths.nodes(),
+      this.watcher,
+    );
     const datas = await Promise.all(names.map((name) => this.session.getData(this.paths.node(name))));
     const members: NodeDescriptor[] = [];
     for (const [i, name] of names.entries()) {
       const data = datas[i];
-      if (data === null || data === undefined) continue; // left between the reads; the watch brings the next list
+      // Left between the reads: the watch brings the next list at once. This one is not reported,
+      // so that every node that reports a version names the same members for it.
+      if (data === null || data === undefined) return;
       const node = parseDescriptor(data);
       if (node) members.push(node);
       else this.options.logger.warn({ name }, 'ignoring a registration znode with invalid data');
     }
     members.sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
-    if (this.options.isActive()) this.options.onMembers(members);
+    const view = { version: stat.cversion, nodeIds: members.map((m) => m.nodeId) };
+    if (this.options.isActive()) this.options.onMembers(members, view);
   }
 }

@@ -5,7 +5,7 @@ import { Election } from './election';
 import { SessionLiveness } from './liveness';
 import { MembershipWatch } from './membership';
 import { registerNode } from './registration';
-import type { Clock, NodeDescriptor, ZkClientFactory } from './types';
+import type { Clock, MembershipView, NodeDescriptor, ZkClientFactory } from './types';
 import { ZkSession } from './zk-session';
 
 export interface SessionRunOptions {
@@ -23,7 +23,7 @@ export interface SessionRunOptions {
   probeIntervalMs?: number;
   staleAfterMs?: number;
   deadAfterMs?: number;
-  onMembers: (members: NodeDescriptor[]) => void;
+  onMembers: (members: NodeDescriptor[], view: MembershipView) => void;
   onView: (view: { nodeId: string; epoch: number } | null) => void;
   onLeading: (leading: boolean, epoch: number, reason: string) => void;
   /** The session is unusable (expired, silently dead, candidate deleted); the owner starts a new one. */
@@ -101,9 +101,12 @@ export class SessionRun {
     return this.leading;
   }
 
-  /** Diagnostics: connected now, and when the session was established (0 = not yet). */
-  connection(): { connected: boolean; establishedAt: number } {
-    return { connected: this.session.isConnected(), establishedAt: this.establishedAt };
+  /** What operators see of the session (ZooKeeperView). */
+  describe(): { connected: boolean; sessionId: string; sessionAgeMs: number } {
+    if (this.establishedAt === 0) return { connected: false, sessionId: '', sessionAgeMs: 0 };
+    // Whole milliseconds: the clock may be a fractional monotonic one.
+    const sessionAgeMs = Math.max(0, Math.round(this.options.clock.now() - this.establishedAt));
+    return { connected: this.session.isConnected(), sessionId: this.sessionId(), sessionAgeMs };
   }
 
   /** The fencing deadline has not passed, by the clock right now (see SessionLiveness.isFresh). */

@@ -41,8 +41,23 @@ export interface ZooKeeperView {
   sessionAgeMs: number;
 }
 
+/**
+ * The membership as room ownership reads it: the version ZooKeeper gives the
+ * member list (the cversion of the /nodes children, raised by every join and
+ * every departure) and the ids in it. Two nodes that see one version see the
+ * same ids, so they compute the same owner for every room.
+ */
+export interface MembershipView {
+  /** 0 until the first read (and after this node's session was lost). */
+  version: number;
+  /** Sorted. */
+  nodeIds: readonly string[];
+}
+
 export interface CoordinatorEvents {
   members: [NodeDescriptor[]];
+  /** The membership version changed (even when the members are the same ones). */
+  view: [MembershipView];
   leader: [LeaderView | null];
   leadership: [LeadershipChange];
 }
@@ -70,6 +85,14 @@ export interface Coordinator {
   /** True while this node is elected and its fencing deadline has not passed. */
   isLeader(): boolean;
   leadership(): { leading: boolean; epoch: number };
+  /** The membership and its version, as read in the current ZooKeeper session. */
+  membershipView(): MembershipView;
+  /**
+   * True while this node's session is fresh by its own clock (the leader's
+   * fencing deadline, on every node) and its membership view was read in it:
+   * a node that cannot be sure its view is current serves no room.
+   */
+  isCurrent(): boolean;
   /** This node's view of ZooKeeper (read-only diagnostics); in-process coordinators leave it out. */
   zookeeper?(): ZooKeeperView;
   on<K extends keyof CoordinatorEvents>(event: K, listener: (...args: CoordinatorEvents[K]) => void): unknown;

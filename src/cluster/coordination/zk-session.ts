@@ -155,6 +155,15 @@ export class ZkSession {
     });
   }
 
+  /** The children and the parent's stat of the same read (its cversion numbers the list). */
+  getChildrenWithStat(path: string, watcher: Watcher): Promise<{ children: string[]; stat: Stat }> {
+    return this.call(`getChildren ${path}`, (cb) => {
+      this.client.getChildren(path, watcher, (err: unknown, children: string[], stat: Stat) =>
+        cb(err, { children, stat }),
+      );
+    });
+  }
+
   /** The node's data, or null when it does not exist. */
   async getData(path: string, watcher?: Watcher): Promise<Buffer | null> {
     try {
