@@ -77,7 +77,17 @@ export class SqliteWriter {
         }
       }),
     );
-    this.batch = (jobs) => transaction.immediate(jobs);
+    // A lone job needs no savepoint of its own: the transaction's rollback is the job's.
+    const single = db.transaction((job: Job) => job.run());
+    this.batch = (jobs) => {
+      if (jobs.length !== 1) return transaction.immediate(jobs);
+      try {
+        return [{ ok: true as const, value: single.immediate(jobs[0]!) }];
+      } catch (err) {
+        if (this.isLockTaken(err)) throw err;
+        return [{ ok: false as const, err }];
+      }
+    };
   }
 
   stats(): WriterStats {
