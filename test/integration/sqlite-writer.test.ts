@@ -37,6 +37,28 @@ describe('SQLite writes', () => {
     ts: 1000 + i,
   });
 
+  it('holds a commit that follows another within the commit window, so writes of later turns join it', async () => {
+    const windowed = await openSqliteStore({
+      path: join(dir, 'windowed.db'),
+      logger: silentLogger(),
+      commitWindowMs: 1000,
+    });
+    try {
+      const before = windowed.writeStats?.();
+      // An idle writer commits at once; the next write, a turn later, waits for the window.
+      await windowed.messages.appendNext(message(1));
+      const second = windowed.messages.appendNext(message(2));
+      await new Promise((resolve) => setImmediate(resolve));
+      const third = windowed.messages.appendNext(message(3));
+      await Promise.all([second, third]);
+      const after = windowed.writeStats?.();
+      expect((after?.commits ?? 0) - (before?.commits ?? 0)).toBe(2);
+      expect((after?.rows ?? 0) - (before?.rows ?? 0)).toBe(3);
+    } finally {
+      await windowed.close();
+    }
+  });
+
   it('commits the appends of one turn together, numbered in call order', async () => {
     const before = store.writeStats?.();
     const results = await Promise.all(

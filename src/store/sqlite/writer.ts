@@ -108,7 +108,7 @@ export class SqliteWriter {
         reject,
         since: this.options.now(),
       });
-      this.scheduled ??= setImmediate(() => this.flush());
+      this.schedule();
     });
   }
 
