@@ -10,14 +10,23 @@ import type { RedisClient } from './connect';
 // entries (oldest first, so the newest ends up at the head), trim to the limit.
 // ARGV: limit, then per key the entry count followed by the entries.
 const PUSH_RECENT = `local limit = tonumber(ARGV[1])
-local i = 2
+local ttl = tonumber(ARGV[2])
+local i = 3
 for k = 1, #KEYS do
   local n = tonumber(ARGV[i])
   redis.call('LPUSH', KEYS[k], unpack(ARGV, i + 1, i + n))
   redis.call('LTRIM', KEYS[k], 0, limit - 1)
+  if ttl > 0 then redis.call('EXPIRE', KEYS[k], ttl) end
   i = i + n + 1
 end
 return #KEYS`;
+
+/**
+ * A conversation's recent list expires this long after its last message: a
+ * cache of the store (history reads the store when the list is gone), so the
+ * lists of conversations nobody writes to any more do not stay in Redis forever.
+ */
+export const RECENT_TTL_S = 7 * 24 * 3600;
 
 interface PendingList {
   entries: string[];
@@ -47,6 +56,7 @@ export class RedisRecentActivity implements RecentActivity, HotWords {
     private readonly keys: RedisKeys,
     private readonly recentLimit = RECENT_LIMIT,
     private readonly flushMs = WORD_FLUSH_MS,
+    private readonly recentTtlS = RECENT_TTL_S,
   ) {}
 
   record(message: StoredMessage, words: readonly string[]): Promise<void> {
@@ -81,7 +91,7 @@ export class RedisRecentActivity implements RecentActivity, HotWords {
   /** One PUSH_RECENT call for `lists`, settling their waiters with its outcome. */
   private pushLists(lists: Map<string, PendingList>): void {
     const keys = [...lists.keys()];
-    const args: Array<string | number> = [this.recentLimit];
+    const args: Array<string | number> = [this.recentLimit, this.recentTtlS];
     for (const list of lists.values()) args.push(list.entries.length, ...list.entries);
     const settle = (err: unknown): void => {
       for (const list of lists.values())

@@ -66,6 +66,36 @@ runRecentActivityContract('redis', async ({ flushMs }) => ({
   elapse,
 }));
 
+describe('RedisRecentActivity', () => {
+  it('gives each recent list an expiry, renewed by every message, so idle conversations leave Redis', async () => {
+    const keys = freshKeys();
+    const activity = new RedisRecentActivity(redis, keys, 5, 50, 3600);
+    const message = (seq: number) => ({
+      id: `m${seq}`,
+      conversation: 'room:ttl',
+      seq,
+      kind: 'room' as const,
+      from: 'amy',
+      to: 'ttl',
+      text: 'hi',
+      ts: 1000 + seq,
+    });
+    await activity.record(message(1), []);
+    const key = keys.history('room:ttl');
+    const first = await redis.ttl(key);
+    expect(first).toBeGreaterThan(3500);
+    expect(first).toBeLessThanOrEqual(3600);
+    await redis.expire(key, 10);
+    await activity.record(message(2), []);
+    expect(await redis.ttl(key)).toBeGreaterThan(3500);
+    const expiring = new RedisRecentActivity(redis, keys, 5, 50, 1);
+    await expiring.record(message(3), []);
+    await elapse(2100);
+    expect(await redis.exists(key)).toBe(0);
+    expect(await expiring.recent('room:ttl', 5)).toEqual([]);
+  });
+});
+
 /** Every key under the prefix (hash-tagged ones too) with its value (strings and hashes), as text. */
 async function storedText(prefix: string): Promise<string[]> {
   const text: string[] = [];
