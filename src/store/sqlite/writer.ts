@@ -23,7 +23,7 @@ export interface WriterOptions {
 
 export const DEFAULT_WRITER: WriterOptions = {
   maxBatch: 2000,
-  windowMs: 2,
+  windowMs: 0,
   lockWaitMs: 5000,
   now: () => performance.now(),
 };
