@@ -65,6 +65,22 @@ export function renderDm(options: DmOptions, runs: readonly SystemRun[]): string
         };
         return `${run.label} closed loop by pair kind: ${part(SAME)}; ${part(CROSS)}`;
       }),
+    ...runs
+      .filter((r) => r.shapes.some((s) => s.store && s.store.length > 0))
+      .map(
+        (run) =>
+          `store commits per second per node (writes per commit), ${run.label}: ` +
+          run.shapes
+            .filter((s) => s.store && s.store.length > 0)
+            .map(
+              (s) =>
+                `${s.shape}: ` +
+                (s.store ?? [])
+                  .map((n) => `${n.nodeId} ${fmt.rate(n.commitsPerSecond)} (${n.writesPerCommit.toFixed(1)})`)
+                  .join(' '),
+            )
+            .join('; '),
+      ),
     ...runs.map(
       (run) =>
         `load generator CPU, ${run.label}: ` +

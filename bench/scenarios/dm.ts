@@ -5,6 +5,8 @@ import { TextRouter, runPhase } from '../load/phase';
 import type { PhaseResult } from '../load/phase';
 import type { SenderPlan } from '../load/senders';
 import { cpuUsPer } from '../support/compare';
+import { readStoreCounters, storeRates } from '../support/store-stats';
+import type { StoreRate } from '../support/store-stats';
 import { totalRss } from '../support/proc-stats';
 import { seedStore } from '../support/seed';
 import { startServices } from '../support/services';
@@ -73,6 +75,8 @@ export interface ShapeRun {
   phase: PhaseResult;
   cpuUsPerDm: number;
   redisCpuUsPerDm: number;
+  /** The cluster's store in the phase, per node (the peers store nothing). */
+  store?: StoreRate[];
 }
 
 export interface IdleMemory {
@@ -159,7 +163,22 @@ async function measureSystem(
       phase,
       cpuUsPerDm: cpuUsPer(phase, phase.total.deliveries),
       redisCpuUsPerDm: cpuUsPer(phase, phase.total.deliveries, 'infrastructure'),
+      ...(store ? { store } : {}),
     });
+    store = undefined;
+  };
+  // The cluster's commits per second per node over each phase (warm-up included).
+  let store: StoreRate[] | undefined;
+  const metricsUrls = system.cluster?.metricsUrls;
+  const measured = async (phase: () => Promise<PhaseResult>): Promise<PhaseResult> => {
+    const before = metricsUrls ? await readStoreCounters(metricsUrls) : undefined;
+    const started = performance.now();
+    const result = await phase();
+    store =
+      metricsUrls && before
+        ? storeRates(before, await readStoreCounters(metricsUrls), performance.now() - started)
+        : undefined;
+    return result;
   };
   // Each phase numbers its senders apart, so a late delivery of one phase never counts in the next.
   let phaseNo = 0;
@@ -224,22 +243,26 @@ async function measureSystem(
   }
   await withUsers(system, pairs, async (router, senders) => {
     ctx.progress(`dm: ${system.label}: closed loop, ${options.pairs} pairs × window ${options.window}`);
-    const closed = await runPhase(renumber(senders), router, {
-      ...base,
-      window: options.window,
-      ratePerSecond: options.rate,
-      ...phaseCommon(options.durationMs, system, infrastructure),
-    });
+    const closed = await measured(() =>
+      runPhase(renumber(senders), router, {
+        ...base,
+        window: options.window,
+        ratePerSecond: options.rate,
+        ...phaseCommon(options.durationMs, system, infrastructure),
+      }),
+    );
     shape('closed loop', undefined, closed, pairs.length);
     for (const rate of options.rates) {
       ctx.progress(`dm: ${system.label}: ${rate} DM/s offered`);
-      const paced = await runPhase(renumber(senders), router, {
-        ...base,
-        window: options.pacedWindow,
-        ratePerSecond: rate / pairs.length,
-        stampDueTime: true,
-        ...phaseCommon(options.durationMs, system, infrastructure),
-      });
+      const paced = await measured(() =>
+        runPhase(renumber(senders), router, {
+          ...base,
+          window: options.pacedWindow,
+          ratePerSecond: rate / pairs.length,
+          stampDueTime: true,
+          ...phaseCommon(options.durationMs, system, infrastructure),
+        }),
+      );
       shape(`${rate} DM/s offered`, rate, paced, pairs.length);
     }
   });

@@ -5,6 +5,7 @@ import type { GetClusterInfoResponse } from '../../gen/chat/v1/cluster';
 import { LocalChatCluster, ensureClusterCerts } from '../../src/devservices/chat-cluster';
 import type { ChatNodeBuild, LeaderState } from '../../src/devservices/chat-cluster';
 import type { ChatNodeProcess } from '../../src/devservices/chat-node';
+import { findFreePort } from '../../src/devservices/free-port';
 import { describeExit } from '../../src/devservices/managed-process';
 import { distFile, repoRoot } from './repo';
 import type { Teardown } from './teardown';
@@ -100,6 +101,9 @@ export class BenchCluster {
     return cluster;
   }
 
+  /** Each node's /metrics endpoint, by node id. */
+  readonly metricsUrls = new Map<string, string>();
+
   get nodes(): Map<string, BenchNode> {
     return this.local.nodes;
   }
@@ -118,7 +122,13 @@ export class BenchCluster {
 
   /** Starts a node; resolves once its AdminService sees itself in a cluster with a leader. */
   async startNode(nodeId: string): Promise<BenchNode> {
-    const node = await this.local.startNode(nodeId, this.nodeEnv(nodeId));
+    // Every node serves /metrics, so a scenario can read what the store committed (store-stats.ts).
+    const metricsPort = await findFreePort();
+    this.metricsUrls.set(nodeId, `http://127.0.0.1:${metricsPort}/metrics`);
+    const node = await this.local.startNode(nodeId, {
+      METRICS_PORT: String(metricsPort),
+      ...this.nodeEnv(nodeId),
+    });
     try {
       await waitFor(
         async () => {
