@@ -73,7 +73,14 @@ export class BenchCluster {
     const build = options.build ?? ownBuild();
     const profile = process.env.BENCH_CPU_PROF;
     const local = new LocalChatCluster({
-      build: { ...build, nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [] },
+      build: {
+        ...build,
+        nodeArgs: [
+          ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
+          // V8 flags for the chat nodes only, e.g. --max-semi-space-size=2 (not for the load generator).
+          ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== ''),
+        ],
+      },
       settings: {
         redisUrl: options.redisUrl,
         redisPrefix: `bench:${tag}:`,
