@@ -19,7 +19,8 @@ describe('sync hints and stale sessions', () => {
   let f2: string;
 
   beforeEach(async () => {
-    cluster = await MemoryCluster.start();
+    // A push nobody confirms is answered delivered:false after this long.
+    cluster = await MemoryCluster.start({ env: { DELIVERY_CONFIRM_MS: '100' } });
     [f1, f2] = (await cluster.followers()) as [string, string];
     for (const name of ['amy', 'bo', 'cy']) await cluster.createUser(name);
   });
