@@ -7,6 +7,7 @@ import type { ChatNodeBuild, LeaderState } from '../../src/devservices/chat-clus
 import type { ChatNodeProcess } from '../../src/devservices/chat-node';
 import { findFreePort } from '../../src/devservices/free-port';
 import { describeExit } from '../../src/devservices/managed-process';
+import { capProcessCpu, nodeCpuCap, removeCpuCap } from './cpu-quota';
 import { distFile, repoRoot } from './repo';
 import type { Teardown } from './teardown';
 import { waitFor } from '../../src/core/wait-for';
@@ -136,6 +137,11 @@ export class BenchCluster {
       METRICS_PORT: String(metricsPort),
       ...this.nodeEnv(nodeId),
     });
+    const cores = nodeCpuCap();
+    if (cores !== undefined) {
+      const cgroup = capProcessCpu(node.pid, cores, nodeId);
+      node.child.once('exit', () => removeCpuCap(cgroup));
+    }
     try {
       await waitFor(
         async () => {
