@@ -241,6 +241,7 @@ export class ChatNode {
       unfollow();
       await duties.stopAll();
       rpc.failAll('the node is shutting down');
+      cluster.confirmations.stop();
     });
     // Rooms go before the membership, so that what runs in them finishes before others take them over.
     this.closers.set('rooms', () => ownership.release());

@@ -61,7 +61,9 @@ export class ClusterOutbound implements ClusterPort {
     }
     // Through the leader, the leader answers for the target (PeerRouter.relay).
     const { id, pushed } = this.confirmations.begin(peer);
-    if (outbox.send(peer, this.directFrame(nodeId, deliverToWire(order, 0, 0, id), relay)) !== 'sent')
+    if (
+      outbox.send(peer, this.directFrame(nodeId, deliverToWire(order, { confirmId: id }), relay)) !== 'sent'
+    )
       this.confirmations.abandon(id);
     return pushed;
   }

@@ -3,7 +3,7 @@ import type { LeaderReply, LeaderRequest } from '../../gen/chat/v1/cluster';
 import type { LocalSessions } from '../chat/local-sessions';
 import type { Presence } from '../chat/presence';
 import type { SessionService } from '../chat/sessions';
-import type { PushCodec } from '../chat/types';
+import type { OutgoingPush, PushCodec } from '../chat/types';
 import type { Coordinator } from '../cluster/coordination/types';
 import { ConfirmReplies } from '../cluster/delivery-confirmations';
 import type { DeliveryConfirmations } from '../cluster/delivery-confirmations';
@@ -85,7 +85,8 @@ export class PeerRouter {
         return this.deliver(from, body.value);
       case 'routeDirect': {
         const deliver = body.value.deliver;
-        if (!deliver || !this.sentBy(from, deliver)) return this.refuse(from, 'routeDirect');
+        if (!deliver || !this.sentBy(from, deps.codec.fromBytes(deliver.push)))
+          return this.refuse(from, 'routeDirect');
         if (body.value.targetNode === deps.nodeId) return this.deliver(from, deliver);
         return this.relay(from, body.value);
       }
@@ -157,10 +158,10 @@ export class PeerRouter {
         return;
       }
       if (verdict === 'refused') return this.refuse(from, 'fan-out');
-    } else if (!this.isLeader(from) && !this.sentBy(from, deliver)) {
+    } else if (!this.isLeader(from) && !this.sentBy(from, order.push)) {
       this.refuse(from, 'deliver');
       if (deliver.confirmId !== 0) {
-        this.hintUnverified(deliver);
+        this.hintUnverified(order.push, order.recipients);
         this.confirmReplies.add(from, deliver.confirmId, false);
       }
       return;
@@ -197,14 +198,14 @@ export class PeerRouter {
    * recipient is told to sync the conversation; a forged frame costs the
    * recipient one read of a conversation it may read anyway.
    */
-  private hintUnverified(deliver: Deliver): void {
+  private hintUnverified(push: OutgoingPush, recipients: readonly string[]): void {
     let message;
     try {
-      message = this.deps.codec.fromBytes(deliver.push).message();
+      message = push.message();
     } catch {
       return;
     }
-    for (const username of deliver.recipients) {
+    for (const username of recipients) {
       const session = this.deps.local.get(username);
       if (!session || (message.to !== username && message.from !== username)) continue;
       session.peer.hint({
@@ -230,13 +231,14 @@ export class PeerRouter {
   }
 
   /**
-   * Whether the direct message in `deliver` was sent by a user on node `from`
-   * (or there a moment ago: a message sent just before its sender moved may
-   * still be on its way).
+   * Whether the direct message `push` was sent by a user on node `from` (or
+   * there a moment ago: a message sent just before its sender moved may still
+   * be on its way). Decodes the push once; the push written to the recipient
+   * reuses it.
    */
-  private sentBy(from: string, deliver: Deliver): boolean {
+  private sentBy(from: string, push: OutgoingPush): boolean {
     try {
-      return this.deps.presence.hosts(from, this.deps.codec.fromBytes(deliver.push).message().from);
+      return this.deps.presence.hosts(from, push.message().from);
     } catch {
       return false;
     }

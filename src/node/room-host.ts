@@ -88,7 +88,7 @@ export class RoomHost {
     if (fanOut.kind === 'broadcast') {
       const order = { push, recipients: [], broadcast: true, alliance: fanOut.alliance };
       local.broadcast(push, fanOut.alliance);
-      const deliver = deliverToWire(order, 0, ownerEpoch);
+      const deliver = deliverToWire(order, { ownerEpoch });
       for (const peer of this.deps.peers()) outbox.send(peer, { $case: 'deliver', value: deliver });
       return;
     }
@@ -97,7 +97,7 @@ export class RoomHost {
         local.deliver(push, recipients);
         continue;
       }
-      const deliver = deliverToWire({ push, recipients, broadcast: false, alliance: '' }, 0, ownerEpoch);
+      const deliver = deliverToWire({ push, recipients, broadcast: false, alliance: '' }, { ownerEpoch });
       outbox.send(node, { $case: 'deliver', value: deliver });
     }
   }

@@ -37,17 +37,24 @@ export function messageFromWire(message: ChatMessage): StoredMessage {
   return { id, conversation, seq, kind, from, to, text, ts };
 }
 
-/** A delivery for another node: the push travels as the bytes clients receive. */
-export function deliverToWire(order: DeliverOrder, hops = 0, ownerEpoch = 0, confirmId = 0): Deliver {
+/**
+ * A delivery for another node: the push travels as the bytes clients receive.
+ * `ownerEpoch` stamps a room or channel fan-out; `confirmId` asks for a
+ * DeliverConfirm (direct messages over the sender's own link).
+ */
+export function deliverToWire(
+  order: DeliverOrder,
+  stamp: { ownerEpoch?: number; confirmId?: number } = {},
+): Deliver {
   return {
-    ownerEpoch,
-    confirmId,
+    ownerEpoch: stamp.ownerEpoch ?? 0,
+    confirmId: stamp.confirmId ?? 0,
     recipients: [...order.recipients],
     broadcast: order.broadcast,
     // A view, not a copy: the push was encoded once and is only read from here on.
     push: Buffer.from(order.push.bytes.buffer, order.push.bytes.byteOffset, order.push.bytes.byteLength),
     alliance: order.alliance,
-    hops,
+    hops: 0,
   };
 }
 

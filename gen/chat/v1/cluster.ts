@@ -163,8 +163,8 @@ export interface Deliver {
   /** For a broadcast: the alliance whose sessions get it ('' = every session). */
   alliance: string;
   /**
-   * How many times a node passed this on because a recipient had moved; a
-   * node forwards a delivery at most once.
+   * Kept for wire compatibility; always 0 (no node passes a delivery on to
+   * where a recipient moved: the recipient's next login or sync brings it).
    */
   hops: number;
   /**
