@@ -168,31 +168,19 @@ function chart(
 ): string {
   const runs = Math.max(...builds.map((b) => b.runs.length), 0);
   const groups = Array.from({ length: runs }, (_, i) => `run ${i + 1}`);
+  // One bar per build and leader kill.
+  const killPanel = (title: string, ms: (run: (typeof builds)[number]['runs'][number]) => number) => ({
+    kind: 'bar' as const,
+    title,
+    yLabel: 'ms',
+    groups,
+    bars: builds.map((b, i) => ({ name: b.label, color: colorOf('cluster', i), values: b.runs.map(ms) })),
+  });
   return renderChart(
     `Failover: SIGKILL of the leader, ZooKeeper session timeout ${options.sessionTimeoutMs} ms`,
     [
-      {
-        kind: 'bar',
-        title: 'kill → new leader serving',
-        yLabel: 'ms',
-        groups,
-        bars: builds.map((b, i) => ({
-          name: b.label,
-          color: colorOf('cluster', i),
-          values: b.runs.map((r) => r.leaderMs),
-        })),
-      },
-      {
-        kind: 'bar',
-        title: 'kill → first room message delivered',
-        yLabel: 'ms',
-        groups,
-        bars: builds.map((b, i) => ({
-          name: b.label,
-          color: colorOf('cluster', i),
-          values: b.runs.map((r) => r.firstDeliveryMs),
-        })),
-      },
+      killPanel('kill → new leader serving', (r) => r.leaderMs),
+      killPanel('kill → first room message delivered', (r) => r.firstDeliveryMs),
       {
         kind: 'bar',
         title: 'other faults → first delivery to a user of the node',
