@@ -6,7 +6,7 @@ import type { LocalSessions } from './local-sessions';
 import type { SessionDirectory } from './ports';
 import type { Presence } from './presence';
 import type { MessageRecorder } from './recorder';
-import type { Actor, PushCodec, SendAck, StoredMessage } from './types';
+import type { Actor, OutgoingPush, PushCodec, SendAck, StoredMessage } from './types';
 
 export interface DirectChatDeps {
   users: UserStore;
@@ -79,15 +79,13 @@ export class DirectChat {
     where: NonNullable<Whereabouts>,
   ): Promise<SendAck> {
     const push = this.deps.codec.fromMessage(message);
-    const delivered =
-      where.nodeId === this.deps.cluster.nodeId
-        ? this.deps.local.deliver(push, [to]) > 0
-        : await this.deps.cluster.deliverDirect(where.nodeId, {
-            push,
-            recipients: [to],
-            broadcast: false,
-            alliance: '',
-          });
+    let delivered = await this.pushTo(where.nodeId, push, to);
+    if (!delivered) {
+      // The recipient may have logged in elsewhere while the push was on its way, with a `missed`
+      // read before this message was stored: once more where presence puts them now.
+      const now = this.locateKnown(to);
+      if (now && now.nodeId !== where.nodeId) delivered = await this.pushTo(now.nodeId, push, to);
+    }
     return {
       id: message.id,
       conversation: message.conversation,
@@ -95,6 +93,16 @@ export class DirectChat {
       ts: message.ts,
       delivered,
     };
+  }
+
+  private async pushTo(nodeId: string, push: OutgoingPush, to: string): Promise<boolean> {
+    if (nodeId === this.deps.cluster.nodeId) return this.deps.local.deliver(push, [to]) > 0;
+    return this.deps.cluster.deliverDirect(nodeId, {
+      push,
+      recipients: [to],
+      broadcast: false,
+      alliance: '',
+    });
   }
 
   /** Where a user is logged in: this node, the presence map, then the global directory. */

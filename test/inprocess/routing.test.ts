@@ -2,6 +2,7 @@
  * Routing and membership on three ChatNodes in this process (in-memory
  * ports, no sockets, no servers): direct messages, rooms, kicks, retries.
  */
+import type { PeerFrame } from '../../gen/chat/v1/cluster';
 import { CloseCode } from '../../src/protocol/close-codes';
 import { MemoryCluster } from '../support/memory-cluster';
 
@@ -117,6 +118,36 @@ describe('a three-node cluster in one process', () => {
     const bo = await cluster.login(leader, 'bo');
     const ack = await bo.sendDirect('amy', 'still here?');
     await second.waitForMessage((m) => m.id === ack.id);
+  });
+
+  it('pushes a direct message again where its recipient logged in while it was on its way', async () => {
+    const amy = await cluster.login(f1, 'amy');
+    const previous = await cluster.login(f2, 'bo');
+    // f1 hears of bo's new login on the leader only once f2 has answered that bo is not there
+    // (and f2's word that the old session ended comes later still).
+    const held: Array<[string, PeerFrame]> = [];
+    const leaderLink = cluster.node(leader).transport;
+    const leaderSend = leaderLink.send.bind(leaderLink);
+    leaderLink.send = (to, frame) => {
+      if (to !== f1 || frame.body?.$case !== 'sessionEvent') return leaderSend(to, frame);
+      held.push([to, frame]);
+      return true;
+    };
+    const f2Link = cluster.node(f2).transport;
+    const f2Send = f2Link.send.bind(f2Link);
+    f2Link.send = (to, frame) => {
+      if (to === f1 && frame.body?.$case === 'sessionEvent') return true;
+      if (to === f1 && frame.body?.$case === 'deliverConfirm')
+        for (const [target, late] of held.splice(0)) leaderSend(target, late);
+      return f2Send(to, frame);
+    };
+    const bo = await cluster.login(leader, 'bo');
+    await previous.waitClosed();
+    const ack = await amy.sendDirect('bo', 'found you');
+    leaderLink.send = leaderSend;
+    f2Link.send = f2Send;
+    expect(ack.delivered).toBe(true);
+    await bo.waitForMessage((m) => m.id === ack.id);
   });
 
   it('stores a retried send once and acknowledges it the same way', async () => {
