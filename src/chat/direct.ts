@@ -4,6 +4,7 @@ import type { UserStore } from '../store/types';
 import type { ClusterPort } from './cluster-port';
 import type { LocalSessions } from './local-sessions';
 import type { SessionDirectory } from './ports';
+import type { LatePushes } from './late-pushes';
 import type { Presence } from './presence';
 import type { MessageRecorder } from './recorder';
 import type { Actor, OutgoingPush, PushCodec, SendAck, StoredMessage } from './types';
@@ -16,6 +17,8 @@ export interface DirectChatDeps {
   cluster: ClusterPort;
   recorder: MessageRecorder;
   codec: PushCodec;
+  /** Pushes that found no connection, for the recipient's next login. */
+  late: LatePushes;
   /**
    * Whether this node has `nodeId`'s session snapshot: then presence, not the
    * global directory, says who is there (a directory entry it does not list
@@ -86,6 +89,8 @@ export class DirectChat {
       const now = this.locateKnown(to);
       if (now && now.nodeId !== where.nodeId) delivered = await this.pushTo(now.nodeId, push, to);
     }
+    // Still nowhere: the login it may be racing is announced later (Presence.onLogin).
+    if (!delivered) this.deps.late.keep(to, push);
     return {
       id: message.id,
       conversation: message.conversation,
@@ -93,6 +98,11 @@ export class DirectChat {
       ts: message.ts,
       delivered,
     };
+  }
+
+  /** `username`'s login on `nodeId` is now their current one: what was kept for them goes there. */
+  loggedIn(username: string, nodeId: string): void {
+    for (const push of this.deps.late.take(username)) void this.pushTo(nodeId, push, username);
   }
 
   private async pushTo(nodeId: string, push: OutgoingPush, to: string): Promise<boolean> {

@@ -19,6 +19,8 @@ export interface PresenceEntry {
  * removes a user only when it names the login that is current.
  */
 export class Presence {
+  /** Told of every login that becomes a user's current one (DirectChat's late pushes). */
+  onLogin: ((username: string, nodeId: string) => void) | undefined;
   private readonly byUser = new Map<string, PresenceEntry>();
   private readonly usersOfNode = new Map<string, Set<string>>();
 
@@ -43,6 +45,7 @@ export class Presence {
     let users = this.usersOfNode.get(nodeId);
     if (!users) this.usersOfNode.set(nodeId, (users = new Set()));
     users.add(username);
+    if (previous?.sid !== sid) this.onLogin?.(username, nodeId);
   }
 
   /** Ignored unless `sid` on `nodeId` is the user's current login. */

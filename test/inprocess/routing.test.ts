@@ -150,6 +150,32 @@ describe('a three-node cluster in one process', () => {
     await bo.waitForMessage((m) => m.id === ack.id);
   });
 
+  it('pushes a direct message to its recipient’s login announced only after the push found nobody', async () => {
+    const amy = await cluster.login(f1, 'amy');
+    const previous = await cluster.login(f2, 'bo');
+    // f1 hears of bo's new login on the leader only after f2 has answered that bo is not there
+    // and amy has her answer (and f2's word that the old session ended never comes).
+    const held: Array<[string, PeerFrame]> = [];
+    const leaderLink = cluster.node(leader).transport;
+    const leaderSend = leaderLink.send.bind(leaderLink);
+    leaderLink.send = (to, frame) => {
+      if (to !== f1 || frame.body?.$case !== 'sessionEvent') return leaderSend(to, frame);
+      held.push([to, frame]);
+      return true;
+    };
+    const f2Link = cluster.node(f2).transport;
+    const f2Send = f2Link.send.bind(f2Link);
+    f2Link.send = (to, frame) => (to === f1 && frame.body?.$case === 'sessionEvent') || f2Send(to, frame);
+    const bo = await cluster.login(leader, 'bo');
+    await previous.waitClosed();
+    const ack = await amy.sendDirect('bo', 'catch up');
+    expect(ack.delivered).toBe(false);
+    leaderLink.send = leaderSend;
+    f2Link.send = f2Send;
+    for (const [target, late] of held.splice(0)) leaderSend(target, late);
+    await bo.waitForMessage((m) => m.id === ack.id);
+  });
+
   it('stores a retried send once and acknowledges it the same way', async () => {
     const amy = await cluster.login(f1, 'amy');
     await cluster.login(f2, 'bo');
