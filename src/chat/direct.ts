@@ -4,7 +4,7 @@ import type { UserStore } from '../store/types';
 import type { ClusterPort } from './cluster-port';
 import type { LocalSessions } from './local-sessions';
 import type { SessionDirectory } from './ports';
-import type { LatePushes } from './late-pushes';
+import { LatePushes } from './late-pushes';
 import type { Presence } from './presence';
 import type { MessageRecorder } from './recorder';
 import type { Actor, OutgoingPush, PushCodec, SendAck, StoredMessage } from './types';
@@ -17,8 +17,8 @@ export interface DirectChatDeps {
   cluster: ClusterPort;
   recorder: MessageRecorder;
   codec: PushCodec;
-  /** Pushes that found no connection, for the recipient's next login. */
-  late: LatePushes;
+  /** For the pushes kept for a recipient's next login (LatePushes). */
+  now: () => number;
   /**
    * Whether this node has `nodeId`'s session snapshot: then presence, not the
    * global directory, says who is there (a directory entry it does not list
@@ -38,7 +38,12 @@ export type Whereabouts = { nodeId: string; loginAt: number; sid: string } | nul
  * of the global session directory.
  */
 export class DirectChat {
-  constructor(private readonly deps: DirectChatDeps) {}
+  /** Pushes that reached no connection, for the recipient's next login. */
+  private readonly late: LatePushes;
+
+  constructor(private readonly deps: DirectChatDeps) {
+    this.late = new LatePushes(deps.now);
+  }
 
   /**
    * `ordered` is called once the message has its place in the store's batch:
@@ -90,7 +95,7 @@ export class DirectChat {
       if (now && now.nodeId !== where.nodeId) delivered = await this.pushTo(now.nodeId, push, to);
     }
     // Still nowhere: the login it may be racing is announced later (Presence.onLogin).
-    if (!delivered) this.deps.late.keep(to, push);
+    if (!delivered) this.late.keep(to, push);
     return {
       id: message.id,
       conversation: message.conversation,
@@ -102,7 +107,7 @@ export class DirectChat {
 
   /** `username`'s login on `nodeId` is now their current one: what was kept for them goes there. */
   loggedIn(username: string, nodeId: string): void {
-    for (const push of this.deps.late.take(username)) void this.pushTo(nodeId, push, username);
+    for (const push of this.late.take(username)) void this.pushTo(nodeId, push, username);
   }
 
   private async pushTo(nodeId: string, push: OutgoingPush, to: string): Promise<boolean> {

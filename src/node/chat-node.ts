@@ -2,7 +2,6 @@ import type { LeaderReply } from '../../gen/chat/v1/cluster';
 import { DirectChat } from '../chat/direct';
 import { DirtyWordFilter, loadWordList } from '../chat/filter';
 import { extractWords } from '../chat/hotwords';
-import { LatePushes } from '../chat/late-pushes';
 import { LocalSessions } from '../chat/local-sessions';
 import { Presence } from '../chat/presence';
 import { MessageRecorder } from '../chat/recorder';
@@ -196,7 +195,7 @@ export class ChatNode {
       recorder,
       codec: pushCodec,
       knowsSessionsOf: (peer) => readiness.hasReported(peer),
-      late: new LatePushes(() => clock.now()),
+      now: () => clock.now(),
     });
     presence.onLogin = (username, at) => direct.loggedIn(username, at);
     // Logins wait until this node is registered: until then no other node could find its users.

@@ -49,7 +49,8 @@ describe('sync hints and stale sessions', () => {
       timeoutMs: 2000,
       intervalMs: 5,
     });
-    expect(bo.received()).toEqual([]);
+    // The lost push may also come again once f2's sessions are heard anew (LatePushes); the hint
+    // is what a client must not need luck for.
     expect(hint.positions).toContainEqual({ conversation: ack.conversation, afterSeq: ack.seq - 1 });
     const synced = await bo.sync(hint.positions);
     expect(synced.conversations[0]?.messages.map((m) => m.text)).toEqual(['lost in flight']);
