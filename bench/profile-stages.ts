@@ -3,11 +3,13 @@
  * into the stages of a message's path, for the cost budget in
  * docs/benchmarks.md:
  *
- *   node dist/bench/profile-stages.js [--us-per-message N] <dir>/*.cpuprofile
+ *   node dist/bench/profile-stages.js [--us-per-message N] [--window FROM-TO] <dir>/*.cpuprofile
  *
  * A sample counts for the first stage that matches its function or one of
  * its callers, from the leaf upward; `--us-per-message` (the bench's CPU µs
- * per DM or per delivery) turns each share into microseconds.
+ * per DM or per delivery) turns each share into microseconds. `--window 12-20`
+ * keeps the samples taken 12 to 20 s after each profile started, to split one
+ * phase of a bench that ran several.
  */
 import fs from 'node:fs';
 
@@ -25,6 +27,26 @@ interface ProfileNode {
 interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
+  /** µs between consecutive samples (the first from the profile's start). */
+  timeDeltas?: number[];
+}
+
+/** Seconds after a profile's start, [from, to). */
+export interface SampleWindow {
+  fromS: number;
+  toS: number;
+}
+
+/** The samples of `profile` taken within `window`. */
+function samplesIn(profile: CpuProfile, window: SampleWindow | undefined): number[] {
+  if (!window || !profile.timeDeltas) return profile.samples;
+  const kept: number[] = [];
+  let atUs = 0;
+  profile.samples.forEach((id, i) => {
+    atUs += profile.timeDeltas?.[i] ?? 0;
+    if (atUs >= window.fromS * 1e6 && atUs < window.toS * 1e6) kept.push(id);
+  });
+  return kept;
 }
 
 type Rule = [stage: string, test: (frame: CallFrame) => boolean];
@@ -73,7 +95,10 @@ const RULES: Rule[] = [
 const OTHER = 'runtime, timers, event loop';
 
 /** Busy samples per stage over every profile, and the busy total. */
-export function stagesOf(profiles: CpuProfile[]): { busy: number; byStage: Map<string, number> } {
+export function stagesOf(
+  profiles: CpuProfile[],
+  window?: SampleWindow,
+): { busy: number; byStage: Map<string, number> } {
   const byStage = new Map<string, number>();
   let busy = 0;
   for (const profile of profiles) {
@@ -81,7 +106,7 @@ export function stagesOf(profiles: CpuProfile[]): { busy: number; byStage: Map<s
     const parent = new Map<number, number>();
     for (const n of profile.nodes) for (const child of n.children ?? []) parent.set(child, n.id);
     const counts = new Map<number, number>();
-    for (const id of profile.samples) counts.set(id, (counts.get(id) ?? 0) + 1);
+    for (const id of samplesIn(profile, window)) counts.set(id, (counts.get(id) ?? 0) + 1);
     for (const [id, count] of counts) {
       if (byId.get(id)?.callFrame.functionName === '(idle)') continue;
       busy += count;
@@ -99,20 +124,24 @@ export function stagesOf(profiles: CpuProfile[]): { busy: number; byStage: Map<s
 
 function main(argv: string[]): void {
   let perMessage = 0;
+  let window: SampleWindow | undefined;
   const files: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--us-per-message') perMessage = Number(argv[++i]);
-    else files.push(argv[i] as string);
+    else if (argv[i] === '--window') {
+      const [fromS, toS] = String(argv[++i]).split('-').map(Number);
+      window = { fromS: fromS ?? 0, toS: toS ?? Infinity };
+    } else files.push(argv[i] as string);
   }
   if (files.length === 0) {
     process.stderr.write(
-      'usage: node dist/bench/profile-stages.js [--us-per-message N] <files.cpuprofile>\n',
+      'usage: node dist/bench/profile-stages.js [--us-per-message N] [--window FROM-TO] <files.cpuprofile>\n',
     );
     process.exitCode = 2;
     return;
   }
   const profiles = files.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as CpuProfile);
-  const { busy, byStage } = stagesOf(profiles);
+  const { busy, byStage } = stagesOf(profiles, window);
   for (const [stage, count] of [...byStage].sort((a, b) => b[1] - a[1])) {
     const share = `${((100 * count) / busy).toFixed(1)} %`.padStart(7);
     const us = perMessage > 0 ? `${((perMessage * count) / busy).toFixed(1)} µs`.padStart(10) : '';

@@ -69,14 +69,18 @@ export function renderDm(options: DmOptions, runs: readonly SystemRun[]): string
       .filter((r) => r.shapes.some((s) => s.store && s.store.length > 0))
       .map(
         (run) =>
-          `store commits per second per node (writes per commit), ${run.label}: ` +
+          `store commits per second per node (writes per commit, lock waits per second), ${run.label}: ` +
           run.shapes
             .filter((s) => s.store && s.store.length > 0)
             .map(
               (s) =>
                 `${s.shape}: ` +
                 (s.store ?? [])
-                  .map((n) => `${n.nodeId} ${fmt.rate(n.commitsPerSecond)} (${n.writesPerCommit.toFixed(1)})`)
+                  .map(
+                    (n) =>
+                      `${n.nodeId} ${fmt.rate(n.commitsPerSecond)} ` +
+                      `(${n.writesPerCommit.toFixed(1)}, ${fmt.rate(n.lockWaitsPerSecond)})`,
+                  )
                   .join(' '),
             )
             .join('; '),

@@ -2,6 +2,8 @@
 export interface StoreCounters {
   commits: number;
   writes: number;
+  /** Batches that found another process holding the write lock (0 where the build has no such counter). */
+  lockWaits: number;
 }
 
 /** One node's store during a phase. */
@@ -10,6 +12,8 @@ export interface StoreRate {
   commitsPerSecond: number;
   /** Writes per commit: how much each group commit carried. */
   writesPerCommit: number;
+  /** Batches per second that had to wait for another process's write lock. */
+  lockWaitsPerSecond: number;
 }
 
 /**
@@ -27,7 +31,10 @@ export async function readStoreCounters(
       const text = await response.text();
       const commits = counterValue(text, 'chat_store_commits_total');
       const writes = counterValue(text, 'chat_store_writes_total');
-      return commits === undefined || writes === undefined ? undefined : [nodeId, { commits, writes }];
+      const lockWaits = counterValue(text, 'chat_store_lock_waits_total') ?? 0;
+      return commits === undefined || writes === undefined
+        ? undefined
+        : [nodeId, { commits, writes, lockWaits }];
     } catch {
       return undefined;
     }
@@ -51,6 +58,7 @@ export function storeRates(
       nodeId,
       commitsPerSecond: (commits * 1000) / ms,
       writesPerCommit: commits > 0 ? (end.writes - start.writes) / commits : 0,
+      lockWaitsPerSecond: ((end.lockWaits - start.lockWaits) * 1000) / ms,
     });
   }
   return rates.sort((a, b) => a.nodeId.localeCompare(b.nodeId));

@@ -124,7 +124,10 @@ export async function composeNode(config: NodeConfig, logger: Logger): Promise<C
       {
         store,
         directory: new RedisSessionDirectory(redis, keys),
-        activity: new RedisRecentActivity(redis, keys),
+        activity: new RedisRecentActivity(redis, keys, {
+          listFlushMs: config.chat.recentFlushMs,
+          logger: log,
+        }),
         tokens: new RedisResumeTokens(redis, keys),
         attempts: new RedisLoginBackoff(redis, keys, config.login),
         registry: new RedisServerRegistry(redis, keys),

@@ -3,8 +3,9 @@ import { Forbidden, NotFound, InvalidArgument } from '../core/errors';
 import { conversation } from '../core/names';
 import type { RoomStore } from '../store/types';
 import type { RoomOwnership } from './ownership';
-import type { ChatEvents, RecentActivity } from './ports';
+import type { ChatEvents } from './ports';
 import type { MessageRecorder, RecordResult } from './recorder';
+import type { RecentHistory } from './recent-history';
 import { RoomQueue } from './room-queue';
 import { RoomTable } from './room-table';
 import type { RoomState } from './room-table';
@@ -23,7 +24,8 @@ export const JOIN_REPLAY = 50;
 export interface GroupServiceDeps {
   rooms: RoomStore;
   recorder: MessageRecorder;
-  activity: RecentActivity;
+  /** The join replay's messages. */
+  recent: RecentHistory;
   logger: Logger;
   /** Which rooms and channels this node runs (fencing: read before every write and fan-out). */
   ownership: RoomOwnership;
@@ -187,7 +189,7 @@ export class GroupService {
     this.fence(name, room);
     room.members = new Set(room.members).add(actor.username);
     this.deps.events?.({ type: 'roomJoined', room: name, username: actor.username });
-    const recent = await this.deps.activity.recent(conversation.room(name), JOIN_REPLAY);
+    const recent = await this.deps.recent.newest(conversation.room(name), JOIN_REPLAY);
     return { room: this.view(name, actor.username), recent: recent.reverse() };
   }
 

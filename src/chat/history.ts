@@ -3,6 +3,7 @@ import { conversation } from '../core/names';
 import { encodeCursor } from '../store/paging';
 import type { MessageStore, RoomStore } from '../store/types';
 import type { RecentActivity } from './ports';
+import { RecentHistory } from './recent-history';
 import type { Actor, StoredMessage } from './types';
 
 export interface HistoryPage {
@@ -22,13 +23,16 @@ export interface CatchUp {
 
 /**
  * Reading history: the first page of a conversation comes from the Redis
- * recent list when it covers the page, older pages from the store; only
+ * recent list (completed from the store, RecentHistory) when it covers the
+ * page, older pages from the store; only
  * members of a room and the two users of a direct conversation may read it.
  */
 export class HistoryService {
-  constructor(
-    private readonly deps: { messages: MessageStore; rooms: RoomStore; activity: RecentActivity },
-  ) {}
+  private readonly recent: RecentHistory;
+
+  constructor(private readonly deps: { messages: MessageStore; rooms: RoomStore; activity: RecentActivity }) {
+    this.recent = new RecentHistory(deps);
+  }
 
   async page(
     actor: Actor,
@@ -40,7 +44,7 @@ export class HistoryService {
       'room' in target ? conversation.room(target.room) : conversation.direct(actor.username, target.peer);
     if ('room' in target) await this.requireMember(actor.username, target.room);
     if (!cursor) {
-      const recent = contiguousRun(await this.deps.activity.recent(key, limit));
+      const recent = await this.recent.newest(key, limit);
       const oldest = recent[recent.length - 1];
       if (oldest && (recent.length >= limit || oldest.seq === 1)) {
         return {
@@ -99,20 +103,4 @@ export class HistoryService {
     if (!record.members.includes(username))
       throw new Forbidden(`Only members of room ${room} may read its history.`, 'NOT_A_MEMBER');
   }
-}
-
-/**
- * Newest-first messages with no gap in seq. Two senders recording at once may
- * land in the recent list slightly out of order; sorting and stopping at the
- * first gap keeps the cursor exact, and the store serves the rest.
- */
-function contiguousRun(messages: StoredMessage[]): StoredMessage[] {
-  const sorted = [...messages].sort((a, b) => b.seq - a.seq);
-  const run: StoredMessage[] = [];
-  for (const message of sorted) {
-    const previous = run[run.length - 1];
-    if (previous && message.seq !== previous.seq - 1) break;
-    run.push(message);
-  }
-  return run;
 }

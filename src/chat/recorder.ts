@@ -36,7 +36,7 @@ export interface RecorderDeps {
 /**
  * Turns a draft into a stored message: filtered once, numbered and stored in
  * one step by the store (so an acknowledgement means stored, and sequence
- * numbers have no gaps), then added to the recent list and the hot words.
+ * numbers have no gaps), then handed to the recent list and the hot words.
  */
 export class MessageRecorder {
   private readonly now: () => number;
@@ -61,7 +61,10 @@ export class MessageRecorder {
     if (result.created) {
       // Counting the filtered text keeps masked words off the leaderboard.
       const words = this.deps.words(text).filter((word) => !word.includes('*'));
-      await this.deps.activity.record(result.message, words);
+      // Not awaited: the recent list is a cache of the store that readers complete
+      // from the store (recent-history.ts), so nothing a client relies on waits for
+      // it; the adapter reports a failed push itself.
+      this.deps.activity.record(result.message, words).catch(() => undefined);
       this.deps.events?.({ type: 'messageStored', message: result.message });
     }
     return result;

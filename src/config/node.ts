@@ -7,6 +7,7 @@ import { readPluginSettings } from './plugins';
 import type { PluginSettings } from './plugins';
 import { readEdgeAdmission, readLoginBackoff } from './edge';
 import type { EdgeAdmissionConfig, LoginBackoffConfig } from './edge';
+import { RECENT_FLUSH_MS } from '../core/recent-activity';
 import { readAdminConsoleConfig, readMetricsConfig } from './ops';
 import type { AdminConsoleConfig, MetricsConfig } from './ops';
 import { readLogConfig, readRedisConfig } from './shared';
@@ -53,6 +54,8 @@ export interface NodeConfig {
     roomQueueMax: number;
     /** How long a direct message to another node waits for that node's confirmation of the push. */
     deliveryConfirmMs: number;
+    /** How long recorded messages gather before one push to their Redis recent lists (0: end of turn). */
+    recentFlushMs: number;
     /** Which node runs each room and channel: its owner among the members, or always the leader. */
     roomOwnership: 'spread' | 'leader';
   };
@@ -255,6 +258,13 @@ export function readNodeConfig(env: NodeJS.ProcessEnv | Record<string, string | 
         "How long a direct message to a user on another node waits for that node to confirm it reached the user's connection; without the confirmation the sender is told delivered: false (the message is stored and reaches the user by sync).",
         10,
         60000,
+      ),
+      recentFlushMs: v.int(
+        'RECENT_FLUSH_MS',
+        RECENT_FLUSH_MS,
+        'How long a node gathers new messages before pushing them to their Redis recent-history lists in one call. Nothing waits for the push: acknowledgements and sync rely on the store, and history reads the store for what a list lacks.',
+        0,
+        1000,
       ),
       roomOwnership: v.oneOf(
         'ROOM_OWNERSHIP',

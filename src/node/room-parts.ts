@@ -2,6 +2,7 @@ import { GroupService } from '../chat/groups';
 import type { LocalSessions } from '../chat/local-sessions';
 import type { Presence } from '../chat/presence';
 import type { MessageRecorder } from '../chat/recorder';
+import { RecentHistory } from '../chat/recent-history';
 import type { EpochFence } from '../cluster/epoch-fence';
 import type { PeerOutbox } from '../cluster/peer-outbox';
 import type { PresenceReadiness } from '../cluster/presence-readiness';
@@ -55,7 +56,7 @@ export function roomParts(
   const groups = new GroupService({
     rooms: ports.store.rooms,
     recorder: parts.recorder,
-    activity: ports.activity,
+    recent: new RecentHistory({ activity: ports.activity, messages: ports.store.messages }),
     logger: logger.child({ component: 'rooms' }),
     ownership,
     listFrom: ownership.mode === 'spread' ? 'store' : 'memory',

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import calculateSlot from 'cluster-key-slot';
 import type { HotWords, RecentActivity, WordCount } from '../chat/ports';
+import type { Logger } from '../core/logger';
 import type { RedisKeys } from '../core/names';
-import { RECENT_LIMIT, WORD_FLUSH_MS } from '../core/recent-activity';
+import { RECENT_FLUSH_MS, RECENT_LIMIT, WORD_FLUSH_MS } from '../core/recent-activity';
 import type { StoredMessage } from '../store/types';
 import type { RedisClient } from './connect';
 
@@ -33,9 +34,28 @@ interface PendingList {
   waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }>;
 }
 
+export interface RecentActivityOptions {
+  /** Messages kept per list (default RECENT_LIMIT). */
+  recentLimit?: number;
+  /** How long word counts gather before they reach the leaderboard (default WORD_FLUSH_MS). */
+  wordFlushMs?: number;
+  /** A list expires this long after its last message (default RECENT_TTL_S). */
+  recentTtlS?: number;
+  /**
+   * How long recorded messages gather before they go to their lists in one
+   * call (default RECENT_FLUSH_MS); 0 sends them at the end of the turn.
+   */
+  listFlushMs?: number;
+  /** Where a failed push is reported (the lists then lack those messages; readers tolerate it). */
+  logger?: Logger;
+}
+
+/** A window's pending entries past which its push goes out at once (bounds one call's size). */
+const MAX_PENDING_ENTRIES = 1000;
+
 /**
  * Recent history lists and hot-word counts. The messages recorded within one
- * event-loop turn go out together as one script call (one command, one round
+ * window (`listFlushMs`) go out together as one script call (one command, one round
  * trip) that pushes every conversation's new messages and trims its list. On
  * a Redis Cluster a script may only touch keys of one slot, so the turn's
  * lists go out as one call per slot instead (auto-pipelining still sends the
@@ -48,16 +68,25 @@ export class RedisRecentActivity implements RecentActivity, HotWords {
   private pendingWords = new Map<string, number>();
   private flushTimer: NodeJS.Timeout | undefined;
   private pendingLists = new Map<string, PendingList>();
-  private listFlush: NodeJS.Immediate | undefined;
+  private pendingEntries = 0;
+  private listTimer: NodeJS.Timeout | undefined;
+  private listImmediate: NodeJS.Immediate | undefined;
   private readonly pushRecentSha = createHash('sha1').update(PUSH_RECENT).digest('hex');
+  private readonly recentLimit: number;
+  private readonly flushMs: number;
+  private readonly recentTtlS: number;
+  private readonly listFlushMs: number;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
-    private readonly recentLimit = RECENT_LIMIT,
-    private readonly flushMs = WORD_FLUSH_MS,
-    private readonly recentTtlS = RECENT_TTL_S,
-  ) {}
+    private readonly options: RecentActivityOptions = {},
+  ) {
+    this.recentLimit = options.recentLimit ?? RECENT_LIMIT;
+    this.flushMs = options.wordFlushMs ?? WORD_FLUSH_MS;
+    this.recentTtlS = options.recentTtlS ?? RECENT_TTL_S;
+    this.listFlushMs = options.listFlushMs ?? RECENT_FLUSH_MS;
+  }
 
   record(message: StoredMessage, words: readonly string[]): Promise<void> {
     for (const word of words) this.pendingWords.set(word, (this.pendingWords.get(word) ?? 0) + 1);
@@ -67,16 +96,29 @@ export class RedisRecentActivity implements RecentActivity, HotWords {
     let list = this.pendingLists.get(key);
     if (!list) this.pendingLists.set(key, (list = { entries: [], waiters: [] }));
     list.entries.push(JSON.stringify(message));
-    this.listFlush ??= setImmediate(() => this.flushLists());
+    this.pendingEntries += 1;
+    this.scheduleLists();
     const waiters = list.waiters;
     return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
   }
 
-  /** One script call for the turn, whatever the number of conversations (on a cluster: one per slot). */
+  private scheduleLists(): void {
+    if (this.listImmediate) return;
+    if (this.pendingEntries >= MAX_PENDING_ENTRIES || this.listFlushMs <= 0) {
+      clearTimeout(this.listTimer);
+      this.listTimer = undefined;
+      this.listImmediate = setImmediate(() => this.flushLists());
+    } else this.listTimer ??= setTimeout(() => this.flushLists(), this.listFlushMs);
+  }
+
+  /** One script call for the window, whatever the number of conversations (on a cluster: one per slot). */
   private flushLists(): void {
-    this.listFlush = undefined;
+    clearTimeout(this.listTimer);
+    this.listTimer = undefined;
+    this.listImmediate = undefined;
     const lists = this.pendingLists;
     this.pendingLists = new Map();
+    this.pendingEntries = 0;
     if (!this.redis.isCluster) return this.pushLists(lists);
     const bySlot = new Map<number, Map<string, PendingList>>();
     for (const [key, list] of lists) {
@@ -94,6 +136,11 @@ export class RedisRecentActivity implements RecentActivity, HotWords {
     const args: Array<string | number> = [this.recentLimit, this.recentTtlS];
     for (const list of lists.values()) args.push(list.entries.length, ...list.entries);
     const settle = (err: unknown): void => {
+      if (err)
+        this.options.logger?.warn(
+          { event: 'recent_push_failed', err, conversations: keys.length },
+          'recent history lists not updated; history reads the store for what they lack',
+        );
       for (const list of lists.values())
         for (const waiter of list.waiters) {
           if (err) waiter.reject(err);

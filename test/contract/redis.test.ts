@@ -62,14 +62,18 @@ async function elapse(ms: number): Promise<void> {
 runSessionDirectoryContract('redis', async () => new RedisSessionDirectory(redis, freshKeys()));
 
 runRecentActivityContract('redis', async ({ flushMs }) => ({
-  activity: new RedisRecentActivity(redis, freshKeys(), undefined, flushMs),
+  activity: new RedisRecentActivity(redis, freshKeys(), { wordFlushMs: flushMs, listFlushMs: 0 }),
   elapse,
 }));
 
 describe('RedisRecentActivity', () => {
   it('gives each recent list an expiry, renewed by every message, so idle conversations leave Redis', async () => {
     const keys = freshKeys();
-    const activity = new RedisRecentActivity(redis, keys, 5, 50, 3600);
+    const activity = new RedisRecentActivity(redis, keys, {
+      recentLimit: 5,
+      wordFlushMs: 50,
+      recentTtlS: 3600,
+    });
     const message = (seq: number) => ({
       id: `m${seq}`,
       conversation: 'room:ttl',
@@ -88,11 +92,32 @@ describe('RedisRecentActivity', () => {
     await redis.expire(key, 10);
     await activity.record(message(2), []);
     expect(await redis.ttl(key)).toBeGreaterThan(3500);
-    const expiring = new RedisRecentActivity(redis, keys, 5, 50, 1);
+    const expiring = new RedisRecentActivity(redis, keys, { recentLimit: 5, wordFlushMs: 50, recentTtlS: 1 });
     await expiring.record(message(3), []);
     await elapse(2100);
     expect(await redis.exists(key)).toBe(0);
     expect(await expiring.recent('room:ttl', 5)).toEqual([]);
+  });
+
+  it('gathers recorded messages for its window, and pushes at once when 1000 are waiting', async () => {
+    const keys = freshKeys();
+    const activity = new RedisRecentActivity(redis, keys, { listFlushMs: 600_000 });
+    const message = (seq: number) => ({
+      id: `w${seq}`,
+      conversation: 'room:window',
+      seq,
+      kind: 'room' as const,
+      from: 'amy',
+      to: 'window',
+      text: 'hi',
+      ts: 1000 + seq,
+    });
+    const pushed = Array.from({ length: 999 }, (_, i) => activity.record(message(i + 1), []));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await redis.llen(keys.history('room:window'))).toBe(0);
+    pushed.push(activity.record(message(1000), []));
+    await Promise.all(pushed);
+    expect((await activity.recent('room:window', 3)).map((m) => m.seq)).toEqual([1000, 999, 998]);
   });
 });
 

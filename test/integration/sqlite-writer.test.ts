@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { silentLogger } from '../../src/core/logger';
 import { openSqliteStore } from '../../src/store/sqlite';
+import { DEFAULT_WRITER, SqliteWriter } from '../../src/store/sqlite/writer';
 import type { Store } from '../../src/store/types';
 
 describe('SQLite writes', () => {
@@ -81,6 +82,28 @@ describe('SQLite writes', () => {
     expect(joined.status).toBe('fulfilled');
     expect(fresh).toMatchObject({ status: 'fulfilled', value: { message: { seq: 1 } } });
     expect((await store.rooms.get('lobby'))?.members).toEqual(['amy']);
+  });
+
+  it('undoes everything a failing job wrote, and nothing of the others in its batch, in one commit', async () => {
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE t (v TEXT NOT NULL)');
+    const writer = new SqliteWriter(db, DEFAULT_WRITER);
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const [first, failing, last] = await Promise.allSettled([
+      writer.submit(() => insert.run('first')),
+      writer.submit(() => {
+        insert.run('half-done');
+        throw new Error('second statement failed');
+      }),
+      writer.submit(() => insert.run('last')),
+    ]);
+    expect(first.status).toBe('fulfilled');
+    expect(failing).toMatchObject({ status: 'rejected', reason: { message: 'second statement failed' } });
+    expect(last.status).toBe('fulfilled');
+    expect(db.prepare('SELECT v FROM t ORDER BY rowid').pluck().all()).toEqual(['first', 'last']);
+    expect(writer.stats().commits).toBe(1);
+    writer.close();
+    db.close();
   });
 
   it('waits for another connection’s write lock without blocking the event loop', async () => {

@@ -49,8 +49,8 @@ interface Job {
 /**
  * Every write of one process goes through here: the jobs of one event-loop
  * turn (and whatever arrives while a batch waits for the lock) commit in one
- * IMMEDIATE transaction, each in its own savepoint so one failing job fails
- * alone. The connection never waits for another process's lock inside SQLite
+ * IMMEDIATE transaction; one failing job fails alone (the batch is then run
+ * again with a savepoint per job). The connection never waits for another process's lock inside SQLite
  * (busy_timeout 0): a batch that finds the lock taken is tried again on a
  * timer, so the event loop keeps serving while it waits.
  */
@@ -77,15 +77,21 @@ export class SqliteWriter {
         }
       }),
     );
-    // A lone job needs no savepoint of its own: the transaction's rollback is the job's.
-    const single = db.transaction((job: Job) => job.run());
+    // Savepoints cost two statements per job, and jobs almost never fail (an append
+    // answers a retry itself), so a batch first runs without them; only when a job
+    // throws is the whole batch rolled back and run again with a savepoint per job.
+    // Jobs are statements only, so running one twice inside rolled-back work is safe.
+    // A lone job needs no savepoint either: the transaction's rollback is the job's.
+    const plain = db.transaction((jobs: Job[]) =>
+      jobs.map((job) => ({ ok: true as const, value: job.run() })),
+    );
     this.batch = (jobs) => {
-      if (jobs.length !== 1) return transaction.immediate(jobs);
       try {
-        return [{ ok: true as const, value: single.immediate(jobs[0]!) }];
+        return plain.immediate(jobs);
       } catch (err) {
         if (this.isLockTaken(err)) throw err;
-        return [{ ok: false as const, err }];
+        if (jobs.length === 1) return [{ ok: false as const, err }];
+        return transaction.immediate(jobs);
       }
     };
   }
