@@ -211,7 +211,7 @@ export function readNodeConfig(env: NodeJS.ProcessEnv | Record<string, string | 
       ),
       commitWindowMs: v.int(
         'STORE_COMMIT_WINDOW_MS',
-        0,
+        1,
         'The least time between two store commits of a node: the writes of every connection in between commit together. 0 commits the writes of each event-loop turn together; an idle node always commits at once.',
         0,
         100,

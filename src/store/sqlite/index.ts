@@ -19,7 +19,7 @@ export interface SqliteStoreOptions {
   path: string;
   /** How long a write keeps trying while another process holds the lock, before failing (default 5000 ms). */
   busyTimeoutMs?: number;
-  /** Least time between two commits under load (default 2 ms); see SqliteWriter. */
+  /** Least time between two commits under load (default 0: each turn commits; nodes pass STORE_COMMIT_WINDOW_MS); see SqliteWriter. */
   commitWindowMs?: number;
   scrypt?: ScryptParams;
   maxTextLength?: number;
