@@ -4,23 +4,44 @@ import type { Logger } from '../../core/logger';
 
 /**
  * Runs in the worker: its own connection to the file, a PASSIVE checkpoint
- * every `intervalMs` (it never waits for writers or readers). Plain
- * JavaScript so it needs no build step of its own.
+ * every `intervalMs` (it never waits for writers or readers), but only while
+ * it holds the machine's checkpoint lock. Every node process of the machine
+ * runs a worker on the same file; the lock (an EXCLUSIVE transaction held open
+ * on a small file of its own, released by the OS if the process dies) makes
+ * one of them checkpoint, so the WAL is not copied and fsynced three times
+ * over. The others try for the lock on every tick and take over within one.
+ * Plain JavaScript so it needs no build step of its own.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path);
 db.pragma('busy_timeout = 100');
-const timer = setInterval(() => {
+const lock = new Database(workerData.lockPath);
+let holding = false;
+function holdLock() {
+  if (holding) return true;
+  try {
+    lock.exec('BEGIN EXCLUSIVE');
+    holding = true;
+    parentPort.postMessage({ holding: true });
+  } catch (err) {
+    // SQLITE_BUSY: another process checkpoints this file.
+  }
+  return holding;
+}
+const tick = () => {
+  if (!holdLock()) return;
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
   } catch (err) {
     parentPort.postMessage({ error: String(err && err.message || err) });
   }
-}, workerData.intervalMs);
+};
+tick();
+const timer = setInterval(tick, workerData.intervalMs);
 parentPort.on('message', (m) => {
-  if (m === 'stop') { clearInterval(timer); db.close(); process.exit(0); }
+  if (m === 'stop') { clearInterval(timer); lock.close(); db.close(); process.exit(0); }
 });
 `;
 
@@ -35,6 +56,8 @@ parentPort.on('message', (m) => {
 export class Checkpointer {
   private readonly worker: Worker;
   private stopped = false;
+  /** Whether this process's worker holds the checkpoint lock (and so checkpoints). */
+  holding = false;
 
   constructor(
     private readonly db: BetterSqlite3.Database,
@@ -45,11 +68,20 @@ export class Checkpointer {
     db.pragma('wal_autocheckpoint = 0');
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { path, intervalMs, driver: require.resolve('better-sqlite3') },
+      workerData: {
+        path,
+        lockPath: `${path}-checkpointer`,
+        intervalMs,
+        driver: require.resolve('better-sqlite3'),
+      },
     });
     this.worker.unref();
-    this.worker.on('message', (m: { error?: string }) => {
+    this.worker.on('message', (m: { error?: string; holding?: boolean }) => {
       if (m.error) logger.warn({ event: 'checkpoint_failed', err: m.error }, 'WAL checkpoint failed');
+      if (m.holding) {
+        this.holding = true;
+        logger.info({ event: 'checkpointer_active' }, "this process checkpoints the machine's SQLite file");
+      }
     });
     this.worker.on('error', (err) => this.fallBack(err));
     this.worker.on('exit', (code) => {

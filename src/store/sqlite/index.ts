@@ -84,8 +84,10 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
  */
 function restrictFiles(path: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
-  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+  // The database, and the checkpoint lock file of the processes sharing it (Checkpointer).
+  for (const file of [path, `${path}-checkpointer`])
+    if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`, `${path}-checkpointer`]) {
     if (existsSync(file)) chmodSync(file, 0o600);
   }
 }
