@@ -17,7 +17,9 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path);
 db.pragma('busy_timeout = 100');
-const lock = new Database(workerData.lockPath);
+// Trying for the lock must not wait: a worker blocked in SQLite's busy handler
+// would not see the stop message until it gave up.
+const lock = new Database(workerData.lockPath, { timeout: 0 });
 let holding = false;
 function holdLock() {
   if (holding) return true;
