@@ -45,6 +45,11 @@ export class MemoryRecentActivity implements RecentActivity, HotWords {
       this.flushTimer = this.clock.setTimeout(() => void this.flushWords(), this.flushMs);
   }
 
+  /** What RedisRecentActivity.flush does; the lists here never wait, so only the word counts. */
+  flush(): Promise<void> {
+    return this.flushWords();
+  }
+
   /** Adds the gathered word counts to the leaderboard. */
   async flushWords(): Promise<void> {
     if (this.flushTimer !== null) this.clock.clearTimeout(this.flushTimer);

@@ -44,7 +44,7 @@ const LEADER_TIMEOUT_MS = 5000;
 
 /** The gateway stops sending clients here; clients finish and are sent elsewhere; then leadership, the
  * rooms and membership go; then what was gathered for the shared state. */
-const STOP_ORDER = ['load', 'edge', 'duties', 'rooms', 'coordinator', 'hot-words-flush'] as const;
+const STOP_ORDER = ['load', 'edge', 'duties', 'rooms', 'coordinator', 'activity-flush'] as const;
 type StopStep = (typeof STOP_ORDER)[number];
 
 /**
@@ -220,7 +220,7 @@ export class ChatNode {
     edge.onCount(() => load.changed());
     load.publish();
     this.closers.set('load', () => load.stop());
-    this.closers.set('hot-words-flush', () => ports.activity.flushWords?.());
+    this.closers.set('activity-flush', () => ports.activity.flush?.());
 
     const { duties, serverList } = leaderDuties({
       registry: ports.registry,

@@ -15,8 +15,8 @@ import type { HookRunner } from '../plugins/hook-runner';
 import type { Store } from '../store/types';
 import type { ClientEdgeFactory } from '../ws';
 
-/** Recent lists and hot words; `flushWords` sends counts still gathered in memory (at shutdown). */
-export type Activity = RecentActivity & HotWords & { flushWords?(): Promise<void> };
+/** Recent lists and hot words; `flush` sends what is still gathered in memory (at shutdown). */
+export type Activity = RecentActivity & HotWords & { flush?(): Promise<void> };
 
 /**
  * Everything a ChatNode works with, built by a composition root: real drivers

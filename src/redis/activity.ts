@@ -157,6 +157,15 @@ export class RedisRecentActivity implements RecentActivity, HotWords {
     );
   }
 
+  /** Sends what is still gathered in memory, recent-list entries and word counts (at shutdown). */
+  async flush(): Promise<void> {
+    const pushed = [...this.pendingLists.values()].map(
+      (list) => new Promise<void>((resolve) => list.waiters.push({ resolve, reject: () => resolve() })),
+    );
+    if (this.pendingEntries > 0) this.flushLists();
+    await Promise.all([...pushed, this.flushWords()]);
+  }
+
   /** Sends the gathered word counts; on failure they are kept for the next try. */
   async flushWords(): Promise<void> {
     clearTimeout(this.flushTimer);

@@ -119,6 +119,27 @@ describe('RedisRecentActivity', () => {
     await Promise.all(pushed);
     expect((await activity.recent('room:window', 3)).map((m) => m.seq)).toEqual([1000, 999, 998]);
   });
+
+  it('sends what its window still holds on flush (at shutdown)', async () => {
+    const keys = freshKeys();
+    const activity = new RedisRecentActivity(redis, keys, { listFlushMs: 600_000 });
+    void activity.record(
+      {
+        id: 'f1',
+        conversation: 'room:flush',
+        seq: 1,
+        kind: 'room',
+        from: 'amy',
+        to: 'flush',
+        text: 'hi',
+        ts: 1,
+      },
+      ['hello'],
+    );
+    await activity.flush();
+    expect((await activity.recent('room:flush', 5)).map((m) => m.id)).toEqual(['f1']);
+    expect(await activity.top(1)).toEqual([{ word: 'hello', count: 1 }]);
+  });
 });
 
 /** Every key under the prefix (hash-tagged ones too) with its value (strings and hashes), as text. */
