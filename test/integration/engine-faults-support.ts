@@ -37,8 +37,14 @@ export async function expectRedisStateWorks(scope: TestScope, s: Scenario, label
   await fresh.createRoom(room);
   const word = `failover${label.replace(/[^a-z]/gi, '')}`;
   const ack = await fresh.sendRoom(room, `${word} ${word} after ${label}`);
-  const recent = await redis.lrange(keys.history(conversation.room(room)), 0, -1);
-  expect(recent.map((raw) => (JSON.parse(raw) as { id: string }).id)).toContain(ack.id);
+  // The recent list is pushed behind the store, within RECENT_FLUSH_MS of the ack.
+  await waitFor(
+    async () => {
+      const recent = await redis.lrange(keys.history(conversation.room(room)), 0, -1);
+      return recent.some((raw) => (JSON.parse(raw) as { id: string }).id === ack.id) || undefined;
+    },
+    { what: `the message in ${room}'s recent list`, timeoutMs: 5000 },
+  );
   const top = await waitFor(
     async () => {
       const words = await fresh.popular(50);
