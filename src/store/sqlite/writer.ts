@@ -21,6 +21,13 @@ export interface WriterOptions {
   onCommit?: (waitedMs: number) => void;
 }
 
+/**
+ * Lock retries that come after one event-loop turn instead of a timer. A commit
+ * of a few rows holds the lock for a fraction of a millisecond, and a timer
+ * waits at least one; the first retries cost a turn each, the rest back off.
+ */
+const IMMEDIATE_LOCK_RETRIES = 2;
+
 export const DEFAULT_WRITER: WriterOptions = {
   maxBatch: 2000,
   windowMs: 0,
@@ -176,7 +183,12 @@ export class SqliteWriter {
     // Jittered so processes do not retry in step; short and capped at 1 ms (Node waits at
     // least 1 ms anyway): a commit holds the lock for about a millisecond, and every
     // millisecond waited here is added to the acknowledgements of the whole batch.
-    const delay = backoffDelay(this.attempt++, { initialMs: 0.1, maxMs: 1 });
+    if (this.attempt < IMMEDIATE_LOCK_RETRIES) {
+      this.attempt++;
+      this.scheduled = setImmediate(() => this.flush());
+      return;
+    }
+    const delay = backoffDelay(this.attempt++ - IMMEDIATE_LOCK_RETRIES, { initialMs: 0.1, maxMs: 1 });
     this.scheduled = setTimeout(() => this.flush(), delay);
   }
 
