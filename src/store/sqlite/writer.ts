@@ -57,9 +57,10 @@ interface Job {
  * Every write of one process goes through here: the jobs of one event-loop
  * turn (and whatever arrives while a batch waits for the lock) commit in one
  * IMMEDIATE transaction; one failing job fails alone (the batch is then run
- * again with a savepoint per job). The connection never waits for another process's lock inside SQLite
- * (busy_timeout 0): a batch that finds the lock taken is tried again on a
- * timer, so the event loop keeps serving while it waits.
+ * again with a savepoint per job). The connection never waits for another
+ * process's lock inside SQLite (busy_timeout 0): a batch that finds the lock
+ * taken is tried again after a turn, then on a timer, so the event loop keeps
+ * serving while it waits.
  */
 export class SqliteWriter {
   private queue: Job[] = [];
