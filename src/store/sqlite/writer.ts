@@ -180,7 +180,7 @@ export class SqliteWriter {
       this.scheduled = setImmediate(() => this.flush());
       return;
     }
-    this.counters.lockRetries++;
+    if (this.attempt === 0) this.counters.lockRetries++;
     // Jittered so processes do not retry in step; short and capped at 1 ms (Node waits at
     // least 1 ms anyway): a commit holds the lock for about a millisecond, and every
     // millisecond waited here is added to the acknowledgements of the whole batch.
