@@ -177,6 +177,7 @@ export class SqliteWriter {
       this.queue.splice(0, jobs.length);
       const err = new Unavailable('The database stayed locked by another process; try again shortly.');
       for (const job of jobs) job.reject(err);
+      this.attempt = 0;
       this.scheduled = setImmediate(() => this.flush());
       return;
     }
