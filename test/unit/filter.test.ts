@@ -6,6 +6,18 @@ import { DirtyWordFilter, loadWordList, parseWordList } from '../../src/chat/fil
 const codePointLength = (s: string): number => [...s].length;
 
 describe('DirtyWordFilter', () => {
+  it('gives the same answers whatever texts it cleaned before (long ones, short ones, growing past its scratch space)', () => {
+    const f = DirtyWordFilter.fromWords(['damn', 'hell']);
+    const long = `${'word '.repeat(300)}damn ${'x'.repeat(700)} hell`;
+    const expectedLong = long.replace('damn', '****').replace(' hell', ' ****');
+    expect(f.clean(long)).toBe(expectedLong);
+    expect(f.clean('oh hell')).toBe('oh ****');
+    expect(f.clean('hello')).toBe('hello');
+    expect(f.matches('damned hell')).toEqual([{ start: 7, end: 11, text: 'hell' }]);
+    expect(f.clean(long)).toBe(expectedLong);
+    expect(f.clean('damn')).toBe('****');
+  });
+
   it('masks English words with one star per character', () => {
     const f = DirtyWordFilter.fromWords(['damn', 'hell']);
     expect(f.clean('well damn, what the hell')).toBe('well ****, what the ****');

@@ -106,11 +106,29 @@ export class DirtyWordFilter {
   }
 }
 
+/**
+ * Scratch space for prepare, reused by every call: a filter runs on every
+ * message, and three typed arrays allocated per message are most of what a
+ * short text's scan costs. A PreparedText is only used before the next
+ * prepare (clean, matches and scanStats are synchronous), so one set is enough.
+ */
+let scratch = {
+  codePoints: new Int32Array(256),
+  wordChar: new Uint8Array(256),
+  offsets: new Int32Array(257),
+};
+
 function prepare(text: string): PreparedText {
   // At most one code point per UTF-16 unit: size for the worst case, then view the used part.
-  const codePoints = new Int32Array(text.length);
-  const wordChar = new Uint8Array(text.length);
-  const offsets = new Int32Array(text.length + 1);
+  if (scratch.codePoints.length < text.length) {
+    const size = Math.max(text.length, scratch.codePoints.length * 2);
+    scratch = {
+      codePoints: new Int32Array(size),
+      wordChar: new Uint8Array(size),
+      offsets: new Int32Array(size + 1),
+    };
+  }
+  const { codePoints, wordChar, offsets } = scratch;
   let n = 0;
   for (let at = 0; at < text.length; n++) {
     const cp = text.codePointAt(at)!;
