@@ -66,6 +66,20 @@ runRecentActivityContract('redis', async ({ flushMs }) => ({
   elapse,
 }));
 
+/** Message `seq` of room `room`, with id `${idPrefix}${seq}`. */
+function roomMessage(room: string, idPrefix: string, seq: number) {
+  return {
+    id: `${idPrefix}${seq}`,
+    conversation: `room:${room}`,
+    seq,
+    kind: 'room' as const,
+    from: 'amy',
+    to: room,
+    text: 'hi',
+    ts: 1000 + seq,
+  };
+}
+
 describe('RedisRecentActivity', () => {
   it('gives each recent list an expiry, renewed by every message, so idle conversations leave Redis', async () => {
     const keys = freshKeys();
@@ -74,16 +88,7 @@ describe('RedisRecentActivity', () => {
       wordFlushMs: 50,
       recentTtlS: 3600,
     });
-    const message = (seq: number) => ({
-      id: `m${seq}`,
-      conversation: 'room:ttl',
-      seq,
-      kind: 'room' as const,
-      from: 'amy',
-      to: 'ttl',
-      text: 'hi',
-      ts: 1000 + seq,
-    });
+    const message = (seq: number) => roomMessage('ttl', 'm', seq);
     await activity.record(message(1), []);
     const key = keys.history('room:ttl');
     const first = await redis.ttl(key);
@@ -102,16 +107,7 @@ describe('RedisRecentActivity', () => {
   it('gathers recorded messages for its window, and pushes at once when 1000 are waiting', async () => {
     const keys = freshKeys();
     const activity = new RedisRecentActivity(redis, keys, { listFlushMs: 600_000 });
-    const message = (seq: number) => ({
-      id: `w${seq}`,
-      conversation: 'room:window',
-      seq,
-      kind: 'room' as const,
-      from: 'amy',
-      to: 'window',
-      text: 'hi',
-      ts: 1000 + seq,
-    });
+    const message = (seq: number) => roomMessage('window', 'w', seq);
     const pushed = Array.from({ length: 999 }, (_, i) => activity.record(message(i + 1), []));
     await new Promise((resolve) => setImmediate(resolve));
     expect(await redis.llen(keys.history('room:window'))).toBe(0);
@@ -123,19 +119,7 @@ describe('RedisRecentActivity', () => {
   it('sends what its window still holds on flush (at shutdown)', async () => {
     const keys = freshKeys();
     const activity = new RedisRecentActivity(redis, keys, { listFlushMs: 600_000 });
-    void activity.record(
-      {
-        id: 'f1',
-        conversation: 'room:flush',
-        seq: 1,
-        kind: 'room',
-        from: 'amy',
-        to: 'flush',
-        text: 'hi',
-        ts: 1,
-      },
-      ['hello'],
-    );
+    void activity.record(roomMessage('flush', 'f', 1), ['hello']);
     await activity.flush();
     expect((await activity.recent('room:flush', 5)).map((m) => m.id)).toEqual(['f1']);
     expect(await activity.top(1)).toEqual([{ word: 'hello', count: 1 }]);

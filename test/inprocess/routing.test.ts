@@ -21,6 +21,26 @@ describe('a three-node cluster in one process', () => {
   });
   afterEach(() => cluster.stop());
 
+  /** Holds the session events `from` sends to `to` until released; restore() ends the holding. */
+  function holdSessionEvents(from: string, to: string): { release(): void; restore(): void } {
+    const held: Array<[string, PeerFrame]> = [];
+    const link = cluster.node(from).transport;
+    const send = link.send.bind(link);
+    link.send = (target, frame) => {
+      if (target !== to || frame.body?.$case !== 'sessionEvent') return send(target, frame);
+      held.push([target, frame]);
+      return true;
+    };
+    return {
+      release: () => {
+        for (const [target, late] of held.splice(0)) send(target, late);
+      },
+      restore: () => {
+        link.send = send;
+      },
+    };
+  }
+
   it('delivers direct messages on one node, across nodes both ways, and through the leader', async () => {
     const amy = await cluster.login(f1, 'amy');
     const bo = await cluster.login(f2, 'bo');
@@ -125,26 +145,18 @@ describe('a three-node cluster in one process', () => {
     const previous = await cluster.login(f2, 'bo');
     // f1 hears of bo's new login on the leader only once f2 has answered that bo is not there
     // (and f2's word that the old session ended comes later still).
-    const held: Array<[string, PeerFrame]> = [];
-    const leaderLink = cluster.node(leader).transport;
-    const leaderSend = leaderLink.send.bind(leaderLink);
-    leaderLink.send = (to, frame) => {
-      if (to !== f1 || frame.body?.$case !== 'sessionEvent') return leaderSend(to, frame);
-      held.push([to, frame]);
-      return true;
-    };
+    const fromLeader = holdSessionEvents(leader, f1);
     const f2Link = cluster.node(f2).transport;
     const f2Send = f2Link.send.bind(f2Link);
     f2Link.send = (to, frame) => {
       if (to === f1 && frame.body?.$case === 'sessionEvent') return true;
-      if (to === f1 && frame.body?.$case === 'deliverConfirm')
-        for (const [target, late] of held.splice(0)) leaderSend(target, late);
+      if (to === f1 && frame.body?.$case === 'deliverConfirm') fromLeader.release();
       return f2Send(to, frame);
     };
     const bo = await cluster.login(leader, 'bo');
     await previous.waitClosed();
     const ack = await amy.sendDirect('bo', 'found you');
-    leaderLink.send = leaderSend;
+    fromLeader.restore();
     f2Link.send = f2Send;
     expect(ack.delivered).toBe(true);
     await bo.waitForMessage((m) => m.id === ack.id);
@@ -155,14 +167,7 @@ describe('a three-node cluster in one process', () => {
     const previous = await cluster.login(f2, 'bo');
     // f1 hears of bo's new login on the leader only after f2 has answered that bo is not there
     // and amy has her answer (and f2's word that the old session ended never comes).
-    const held: Array<[string, PeerFrame]> = [];
-    const leaderLink = cluster.node(leader).transport;
-    const leaderSend = leaderLink.send.bind(leaderLink);
-    leaderLink.send = (to, frame) => {
-      if (to !== f1 || frame.body?.$case !== 'sessionEvent') return leaderSend(to, frame);
-      held.push([to, frame]);
-      return true;
-    };
+    const fromLeader = holdSessionEvents(leader, f1);
     const f2Link = cluster.node(f2).transport;
     const f2Send = f2Link.send.bind(f2Link);
     f2Link.send = (to, frame) => (to === f1 && frame.body?.$case === 'sessionEvent') || f2Send(to, frame);
@@ -170,9 +175,9 @@ describe('a three-node cluster in one process', () => {
     await previous.waitClosed();
     const ack = await amy.sendDirect('bo', 'catch up');
     expect(ack.delivered).toBe(false);
-    leaderLink.send = leaderSend;
+    fromLeader.restore();
     f2Link.send = f2Send;
-    for (const [target, late] of held.splice(0)) leaderSend(target, late);
+    fromLeader.release();
     await bo.waitForMessage((m) => m.id === ack.id);
   });
 
