@@ -84,6 +84,41 @@ describe('ResilientClient in a one-process cluster', () => {
     expect(bo.shown.map((s) => s.origin).slice(0, 2)).toEqual(['live', 'missed']);
   });
 
+  it('keeps a message behind its hole while the store cannot serve the sync, and shows both in order once it can', async () => {
+    const [f1, f2] = (await cluster.followers()) as [string, string];
+    const amy = await careful('amy', f1);
+    const bo = await careful('bo', f2);
+    await amy.client.sendDirect('bo', 'first');
+    await waitFor(() => bo.texts().includes('first'), { what: 'bo to see "first"' });
+    const dm = conversation.direct('amy', 'bo');
+    await cluster.shared.store.messages.appendNext({
+      id: 'unpushed-2',
+      conversation: dm,
+      kind: 'direct',
+      from: 'amy',
+      to: 'bo',
+      text: 'stored, not pushed',
+      ts: Date.now(),
+    });
+    // Reads of the store fail for a while, as when its file or server is away: bo's sync of the hole fails.
+    const messages = cluster.shared.store.messages;
+    const after = messages.after.bind(messages);
+    let failedReads = 0;
+    messages.after = () => {
+      failedReads++;
+      return Promise.reject(new Error('the store is away'));
+    };
+    try {
+      await amy.client.sendDirect('bo', 'third');
+      await waitFor(() => failedReads >= 2, { what: 'bo to try the sync twice' });
+      expect(bo.texts()).toEqual(['first']);
+    } finally {
+      messages.after = after;
+    }
+    await waitFor(() => bo.texts().length === 3, { what: 'bo to see all three' });
+    expect(bo.texts()).toEqual(['first', 'stored, not pushed', 'third']);
+  });
+
   it('retries a send whose node stopped with the same key: one stored message, one acknowledgement', async () => {
     const [f1, f2] = (await cluster.followers()) as [string, string];
     const amy = await careful('amy', f1);

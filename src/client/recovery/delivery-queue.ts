@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChatMessage, SendAck, SyncHint, SyncPosition } from '../../../gen/chat/v1/client';
 import { conversation } from '../../core/names';
 import type { ChatClient } from '../chat-client';
@@ -6,6 +7,8 @@ import { CatchUp } from './catch-up';
 import type { CatchUpPosition, CatchUpResult } from './catch-up';
 import type { CatchUpCause, RecoveryListener, ShownOrigin } from './recovery-events';
 import type { Gap, SeenLog } from './seen-log';
+import { isRetryable, retryDelay } from './send-policy';
+import type { SendRetryOptions } from './send-policy';
 
 export interface DeliveryQueueOptions {
   seen: SeenLog;
@@ -19,6 +22,11 @@ export interface DeliveryQueueOptions {
   lookback: number;
   /** Server time from which a conversation's history is ours to show (our login, a room join). */
   sinceTs: (conversation: string) => number;
+  /**
+   * How long a failed sync is tried again (the node's store or leader is away,
+   * the connection is reconnecting) before what waits behind it is shown anyway.
+   */
+  syncRetry: SendRetryOptions;
 }
 
 /**
@@ -68,7 +76,9 @@ export class DeliveryQueue {
       const gap = this.o.seen.gapBefore(m);
       // The message before it may still be on its way (e.g. the acknowledgement of our own send).
       if (gap && !(await this.o.seen.waitFilled(m.conversation, m.seq, this.o.gapGraceMs))) {
-        await this.sync([this.positionOf(gap, m.seq)], 'gap').catch(() => undefined);
+        const position = this.positionOf(gap, m.seq);
+        const filled = () => this.o.seen.markOf(m.conversation) >= m.seq - 1;
+        await this.sync([position], 'gap', filled).catch(() => undefined);
       }
       if (this.o.seen.accept(m)) this.o.show(m, 'live');
     });
@@ -80,8 +90,9 @@ export class DeliveryQueue {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       void this.run(async () => {
-        if (this.o.seen.markOf(ack.conversation) >= ack.seq - 1) return;
-        await this.sync([this.positionOf(gap, ack.seq)], 'gap').catch(() => undefined);
+        const filled = () => this.o.seen.markOf(ack.conversation) >= ack.seq - 1;
+        if (filled()) return;
+        await this.sync([this.positionOf(gap, ack.seq)], 'gap', filled).catch(() => undefined);
       });
     }, this.o.gapGraceMs);
     this.timers.add(timer);
@@ -129,18 +140,38 @@ export class DeliveryQueue {
     return result;
   }
 
-  private async sync(positions: CatchUpPosition[], cause: CatchUpCause): Promise<CatchUpResult> {
-    const client = this.o.client();
-    try {
-      if (!client?.isOpen)
-        throw new ChatClientError(0, 'CLOSED', 'Not connected: the catch-up waits for the reconnect.');
-      const result = await this.catchUp.syncFrom(client, positions);
-      for (const conversation of result.refused) this.o.seen.forget(conversation);
-      this.o.listener.caughtUp?.({ ...result, cause });
-      return result;
-    } catch (error) {
-      this.o.listener.caughtUp?.({ missed: 0, incomplete: [], refused: [], cause, error });
-      throw error;
+  /**
+   * Syncs `positions`, trying again while the failure is one that passes (a
+   * 500 or 503 while the store or the leader is away, a timeout, a dropped
+   * connection) until `syncRetry.deadlineMs`: what waits behind a hole in the
+   * queue is shown after it, never before it, unless the hole outlasts that.
+   */
+  private async sync(
+    positions: CatchUpPosition[],
+    cause: CatchUpCause,
+    done: () => boolean = () => false,
+  ): Promise<CatchUpResult> {
+    const deadline = Date.now() + this.o.syncRetry.deadlineMs;
+    // Bounded by the deadline; every failed attempt waits its backoff first.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const client = this.o.client();
+        if (!client?.isOpen)
+          throw new ChatClientError(0, 'CLOSED', 'Not connected: the catch-up waits for the reconnect.');
+        const result = await this.catchUp.syncFrom(client, positions);
+        for (const conversation of result.refused) this.o.seen.forget(conversation);
+        this.o.listener.caughtUp?.({ ...result, cause });
+        return result;
+      } catch (error) {
+        const delayMs = retryDelay(error, attempt, this.o.syncRetry);
+        if (this.closed || !isRetryable(error) || Date.now() + delayMs > deadline) {
+          this.o.listener.caughtUp?.({ missed: 0, incomplete: [], refused: [], cause, error });
+          throw error;
+        }
+        await sleep(delayMs);
+        if (this.closed) throw error;
+        if (done()) return { missed: 0, incomplete: [], refused: [] };
+      }
     }
   }
 

@@ -14,7 +14,13 @@ import { ownMessage } from './own-message';
 import type { OwnSend } from './own-message';
 import { Reconnector } from './reconnector';
 import type { RecoveryListener, SessionEnd, ShownOrigin } from './recovery-events';
-import { DEFAULT_SEND_RETRY, isRetryable, meansNodeHangs, retryDelay } from './send-policy';
+import {
+  DEFAULT_SEND_RETRY,
+  DEFAULT_SYNC_RETRY,
+  isRetryable,
+  meansNodeHangs,
+  retryDelay,
+} from './send-policy';
 import type { SendRetryOptions } from './send-policy';
 import { SeenLog } from './seen-log';
 
@@ -31,6 +37,8 @@ export interface ResilientClientOptions {
   /** Pauses between reconnect attempts (default 250 ms doubling to 5 s). */
   backoff?: BackoffOptions;
   sendRetry?: SendRetryOptions;
+  /** How long a failed catch-up is tried again before what waits behind it shows anyway (default 15 s). */
+  syncRetry?: SendRetryOptions;
   /** How long a hole may wait for the message on its way before it is synced (default 300 ms). */
   gapGraceMs?: number;
   /** How far back a conversation new to us is searched for messages that missed us (default 200). */
@@ -71,6 +79,7 @@ export class ResilientClient {
       gapGraceMs: options.gapGraceMs ?? 300,
       lookback: options.lookback ?? 200,
       sinceTs: (c) => this.joinedAt.get(c) ?? this.loggedInAtServer,
+      syncRetry: options.syncRetry ?? DEFAULT_SYNC_RETRY,
     });
     this.connection = new Reconnector({
       locate: options.locate,

@@ -13,6 +13,17 @@ export const DEFAULT_SEND_RETRY: SendRetryOptions = {
   backoff: { initialMs: 100, maxMs: 2000 },
 };
 
+/**
+ * A catch-up that fails (the store or the leader is away, the connection is
+ * reconnecting) is tried again for this long. Whatever was pushed after a
+ * hole waits meanwhile, so messages show in order; past the deadline they
+ * show anyway and the next catch-up brings the hole.
+ */
+export const DEFAULT_SYNC_RETRY: SendRetryOptions = {
+  deadlineMs: 15_000,
+  backoff: { initialMs: 100, maxMs: 1000 },
+};
+
 /** Local failures after which the request may or may not have reached the node. */
 const LOCAL_RETRYABLE = new Set(['TIMEOUT', 'CLOSED', 'CONNECT_FAILED', 'TOO_MANY_PENDING']);
 
