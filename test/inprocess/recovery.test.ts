@@ -88,6 +88,7 @@ describe('ResilientClient in a one-process cluster', () => {
     const [f1, f2] = (await cluster.followers()) as [string, string];
     const amy = await careful('amy', f1);
     const bo = await careful('bo', f2);
+    const cy = await careful('cy', f1);
     await amy.client.sendDirect('bo', 'first');
     await waitFor(() => bo.texts().includes('first'), { what: 'bo to see "first"' });
     const dm = conversation.direct('amy', 'bo');
@@ -112,11 +113,15 @@ describe('ResilientClient in a one-process cluster', () => {
       await amy.client.sendDirect('bo', 'third');
       await waitFor(() => failedReads >= 2, { what: 'bo to try the sync twice' });
       expect(bo.texts()).toEqual(['first']);
+      // Another conversation has no hole: its message is shown while the sync is still retried.
+      await cy.client.sendDirect('bo', 'from cy');
+      await waitFor(() => bo.texts().includes('from cy'), { what: 'bo to see "from cy"' });
+      expect(bo.texts()).toEqual(['first', 'from cy']);
     } finally {
       messages.after = after;
     }
-    await waitFor(() => bo.texts().length === 3, { what: 'bo to see all three' });
-    expect(bo.texts()).toEqual(['first', 'stored, not pushed', 'third']);
+    await waitFor(() => bo.texts().length === 4, { what: 'bo to see all four' });
+    expect(bo.texts()).toEqual(['first', 'from cy', 'stored, not pushed', 'third']);
   });
 
   it('retries a send whose node stopped with the same key: one stored message, one acknowledgement', async () => {

@@ -34,6 +34,8 @@ export interface DeliveryQueueOptions {
  * catch-ups after a reconnect or a login, syncs of a hole (a pushed seq past
  * the last one seen) and of what a SyncHint names. So a hole is filled before
  * the message after it is shown, and a sender's messages show in their order.
+ * A push that is the next seq of its conversation skips the queue: nothing
+ * can come before it, so a failing sync elsewhere does not hold it up.
  */
 export class DeliveryQueue {
   private tail: Promise<unknown> = Promise.resolve();
@@ -72,6 +74,13 @@ export class DeliveryQueue {
   }
 
   private enqueuePush(m: ChatMessage): void {
+    // The next seq of its conversation (or one seen already) needs nothing before it: shown now,
+    // even while a catch-up or another conversation's hole waits in the queue. Whatever the queue
+    // still brings of this conversation has higher seqs, so the order holds.
+    if (!this.o.seen.gapBefore(m)) {
+      if (this.o.seen.accept(m)) this.o.show(m, 'live');
+      return;
+    }
     void this.run(async () => {
       const gap = this.o.seen.gapBefore(m);
       // The message before it may still be on its way (e.g. the acknowledgement of our own send).

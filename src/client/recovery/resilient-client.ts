@@ -126,8 +126,8 @@ export class ResilientClient {
   /**
    * Logs in (connecting first if needed) and queues the catch-up: what
    * LoginOk.missed lists, and every conversation seen before (after a
-   * logout), from where we stopped. Pushes wait behind it, so what was
-   * missed shows first; `loginCatchUp()` says when it is done.
+   * logout), from where we stopped. Pushes that reveal a hole wait behind
+   * it, so what was missed shows first; `loginCatchUp()` says when it is done.
    */
   async login(username: string, password: string): Promise<LoginOk> {
     this.queue.hold();
