@@ -39,6 +39,25 @@ describe('ResilientClient in a one-process cluster', () => {
     await client.loginCatchUp();
     return { client, shown, texts: () => shown.map((s) => s.m.text) };
   }
+  type Careful = Awaited<ReturnType<typeof careful>>;
+
+  /**
+   * amy's "first" reaches bo; then amy's "stored, not pushed" is stored but
+   * never pushed (as when a link drops the frame): the store numbers it 2.
+   */
+  async function firstThenUnpushed(amy: Careful, bo: Careful): Promise<void> {
+    await amy.client.sendDirect('bo', 'first');
+    await waitFor(() => bo.texts().includes('first'), { what: 'bo to see "first"' });
+    await cluster.shared.store.messages.appendNext({
+      id: 'unpushed-1',
+      conversation: conversation.direct('amy', 'bo'),
+      kind: 'direct',
+      from: 'amy',
+      to: 'bo',
+      text: 'stored, not pushed',
+      ts: Date.now(),
+    });
+  }
 
   it('after its node stops, resumes elsewhere and shows what it missed meanwhile, once', async () => {
     const [f1, f2] = (await cluster.followers()) as [string, string];
@@ -64,19 +83,7 @@ describe('ResilientClient in a one-process cluster', () => {
     const [f1, f2] = (await cluster.followers()) as [string, string];
     const amy = await careful('amy', f1);
     const bo = await careful('bo', f2);
-    await amy.client.sendDirect('bo', 'first');
-    await waitFor(() => bo.texts().includes('first'), { what: 'bo to see "first"' });
-    // Stored but never pushed (as when a link drops the frame): the store numbers it 2.
-    const dm = conversation.direct('amy', 'bo');
-    await cluster.shared.store.messages.appendNext({
-      id: 'unpushed-1',
-      conversation: dm,
-      kind: 'direct',
-      from: 'amy',
-      to: 'bo',
-      text: 'stored, not pushed',
-      ts: Date.now(),
-    });
+    await firstThenUnpushed(amy, bo);
     await amy.client.sendDirect('bo', 'third');
     await waitFor(() => bo.texts().includes('third'), { what: 'bo to see "third"' });
     expect(bo.texts()).toEqual(['first', 'stored, not pushed', 'third']);
@@ -89,18 +96,7 @@ describe('ResilientClient in a one-process cluster', () => {
     const amy = await careful('amy', f1);
     const bo = await careful('bo', f2);
     const cy = await careful('cy', f1);
-    await amy.client.sendDirect('bo', 'first');
-    await waitFor(() => bo.texts().includes('first'), { what: 'bo to see "first"' });
-    const dm = conversation.direct('amy', 'bo');
-    await cluster.shared.store.messages.appendNext({
-      id: 'unpushed-2',
-      conversation: dm,
-      kind: 'direct',
-      from: 'amy',
-      to: 'bo',
-      text: 'stored, not pushed',
-      ts: Date.now(),
-    });
+    await firstThenUnpushed(amy, bo);
     // Reads of the store fail for a while, as when its file or server is away: bo's sync of the hole fails.
     const messages = cluster.shared.store.messages;
     const after = messages.after.bind(messages);

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChatMessage, SendAck, SyncHint, SyncPosition } from '../../../gen/chat/v1/client';
 import { conversation } from '../../core/names';
 import type { ChatClient } from '../chat-client';
@@ -7,7 +6,7 @@ import { CatchUp } from './catch-up';
 import type { CatchUpPosition, CatchUpResult } from './catch-up';
 import type { CatchUpCause, RecoveryListener, ShownOrigin } from './recovery-events';
 import type { Gap, SeenLog } from './seen-log';
-import { isRetryable, retryDelay } from './send-policy';
+import { retryPassingFailures } from './send-policy';
 import type { SendRetryOptions } from './send-policy';
 
 export interface DeliveryQueueOptions {
@@ -160,10 +159,14 @@ export class DeliveryQueue {
     cause: CatchUpCause,
     done: () => boolean = () => false,
   ): Promise<CatchUpResult> {
-    const deadline = Date.now() + this.o.syncRetry.deadlineMs;
-    // Bounded by the deadline; every failed attempt waits its backoff first.
-    for (let attempt = 0; ; attempt++) {
-      try {
+    const nothing: CatchUpResult = { missed: 0, incomplete: [], refused: [] };
+    return retryPassingFailures(
+      this.o.syncRetry,
+      async (attempt) => {
+        if (attempt > 0) {
+          if (this.closed) throw new ChatClientError(0, 'CLOSED', 'The client closed during the catch-up.');
+          if (done()) return nothing;
+        }
         const client = this.o.client();
         if (!client?.isOpen)
           throw new ChatClientError(0, 'CLOSED', 'Not connected: the catch-up waits for the reconnect.');
@@ -171,17 +174,14 @@ export class DeliveryQueue {
         for (const conversation of result.refused) this.o.seen.forget(conversation);
         this.o.listener.caughtUp?.({ ...result, cause });
         return result;
-      } catch (error) {
-        const delayMs = retryDelay(error, attempt, this.o.syncRetry);
-        if (this.closed || !isRetryable(error) || Date.now() + delayMs > deadline) {
-          this.o.listener.caughtUp?.({ missed: 0, incomplete: [], refused: [], cause, error });
-          throw error;
-        }
-        await sleep(delayMs);
-        if (this.closed) throw error;
-        if (done()) return { missed: 0, incomplete: [], refused: [] };
-      }
-    }
+      },
+      {
+        stopped: () => this.closed,
+        failed: ({ error, retryInMs }) => {
+          if (retryInMs === undefined) this.o.listener.caughtUp?.({ ...nothing, cause, error });
+        },
+      },
+    );
   }
 
   /** A position from the server (missed, a hint): from there, or from our mark if that is lower. */

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoginOk, RoomInfo, RoomJoined, SendAck } from '../../../gen/chat/v1/client';
 import type { BackoffOptions } from '../../core/backoff';
 import { conversation } from '../../core/names';
@@ -14,13 +13,7 @@ import { ownMessage } from './own-message';
 import type { OwnSend } from './own-message';
 import { Reconnector } from './reconnector';
 import type { RecoveryListener, SessionEnd, ShownOrigin } from './recovery-events';
-import {
-  DEFAULT_SEND_RETRY,
-  DEFAULT_SYNC_RETRY,
-  isRetryable,
-  meansNodeHangs,
-  retryDelay,
-} from './send-policy';
+import { DEFAULT_SEND_RETRY, DEFAULT_SYNC_RETRY, meansNodeHangs, retryPassingFailures } from './send-policy';
 import type { SendRetryOptions } from './send-policy';
 import { SeenLog } from './seen-log';
 
@@ -241,29 +234,23 @@ export class ResilientClient {
   }
 
   /** Runs `call` until it answers, retrying what isRetryable allows until the send deadline. */
-  private async retrying<T>(key: string, call: (c: ChatClient, attempt: number) => Promise<T>): Promise<T> {
-    const deadline = Date.now() + this.sendRetry.deadlineMs;
-    // Bounded by the deadline; every failed attempt waits its backoff first.
-    for (let attempt = 0; ; attempt++) {
-      let client: ChatClient | undefined;
-      try {
-        client = await this.current();
-        return await call(client, attempt);
-      } catch (error) {
-        if (this.ended || !isRetryable(error)) {
-          this.listener.sendFailed?.({ key, attempt, error });
+  private retrying<T>(key: string, call: (c: ChatClient, attempt: number) => Promise<T>): Promise<T> {
+    return retryPassingFailures(
+      this.sendRetry,
+      async (attempt) => {
+        const client = await this.current();
+        try {
+          return await call(client, attempt);
+        } catch (error) {
+          if (!this.ended && meansNodeHangs(error)) this.connection.abandon(client);
           throw error;
         }
-        if (client && meansNodeHangs(error)) this.connection.abandon(client);
-        const delayMs = retryDelay(error, attempt, this.sendRetry);
-        if (Date.now() + delayMs > deadline) {
-          this.listener.sendFailed?.({ key, attempt, error });
-          throw error;
-        }
-        this.listener.sendFailed?.({ key, attempt, error, retryInMs: delayMs });
-        await sleep(delayMs);
-      }
-    }
+      },
+      {
+        stopped: () => this.ended !== undefined,
+        failed: (info) => this.listener.sendFailed?.({ key, ...info }),
+      },
+    );
   }
 
   private serverNow(): number {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '../../core/backoff';
 import type { BackoffOptions } from '../../core/backoff';
 import { ChatClientError } from '../client-error';
@@ -47,4 +48,38 @@ export function meansNodeHangs(error: unknown): boolean {
 export function retryDelay(error: unknown, attempt: number, options: SendRetryOptions): number {
   const asked = error instanceof ChatClientError ? error.retryAfterMs : 0;
   return asked > 0 ? asked : backoffDelay(attempt, options.backoff);
+}
+
+export interface RetryHooks {
+  /** Every failed attempt; `retryInMs` unless it was the last. */
+  failed?(info: { attempt: number; error: unknown; retryInMs?: number }): void;
+  /** True once no more attempts may be made (the session or the queue is closed). */
+  stopped?(): boolean;
+}
+
+/**
+ * Runs `call` until it answers. A failure that passes (isRetryable) is tried
+ * again after retryDelay, unless the next attempt would start past
+ * `options.deadlineMs` or `stopped()`; any other failure is the answer at once.
+ */
+export async function retryPassingFailures<T>(
+  options: SendRetryOptions,
+  call: (attempt: number) => Promise<T>,
+  hooks: RetryHooks = {},
+): Promise<T> {
+  const deadline = Date.now() + options.deadlineMs;
+  // Bounded by the deadline; every failed attempt waits its backoff first.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call(attempt);
+    } catch (error) {
+      const delayMs = retryDelay(error, attempt, options);
+      if (hooks.stopped?.() || !isRetryable(error) || Date.now() + delayMs > deadline) {
+        hooks.failed?.({ attempt, error });
+        throw error;
+      }
+      hooks.failed?.({ attempt, error, retryInMs: delayMs });
+      await sleep(delayMs);
+    }
+  }
 }
