@@ -59,6 +59,25 @@ describe('ResilientClient in a one-process cluster', () => {
     });
   }
 
+  /** Makes the shared store's range reads (what Sync serves) fail until `restore()`, counting them. */
+  function failStoreReads(): { readonly failed: number; restore(): void } {
+    const messages = cluster.shared.store.messages;
+    const after = messages.after.bind(messages);
+    let failed = 0;
+    messages.after = () => {
+      failed++;
+      return Promise.reject(new Error('the store is away'));
+    };
+    return {
+      get failed() {
+        return failed;
+      },
+      restore: () => {
+        messages.after = after;
+      },
+    };
+  }
+
   it('after its node stops, resumes elsewhere and shows what it missed meanwhile, once', async () => {
     const [f1, f2] = (await cluster.followers()) as [string, string];
     const amy = await careful('amy', f1);
@@ -98,26 +117,42 @@ describe('ResilientClient in a one-process cluster', () => {
     const cy = await careful('cy', f1);
     await firstThenUnpushed(amy, bo);
     // Reads of the store fail for a while, as when its file or server is away: bo's sync of the hole fails.
-    const messages = cluster.shared.store.messages;
-    const after = messages.after.bind(messages);
-    let failedReads = 0;
-    messages.after = () => {
-      failedReads++;
-      return Promise.reject(new Error('the store is away'));
-    };
+    const reads = failStoreReads();
     try {
       await amy.client.sendDirect('bo', 'third');
-      await waitFor(() => failedReads >= 2, { what: 'bo to try the sync twice' });
+      await waitFor(() => reads.failed >= 2, { what: 'bo to try the sync twice' });
       expect(bo.texts()).toEqual(['first']);
       // Another conversation has no hole: its message is shown while the sync is still retried.
       await cy.client.sendDirect('bo', 'from cy');
       await waitFor(() => bo.texts().includes('from cy'), { what: 'bo to see "from cy"' });
       expect(bo.texts()).toEqual(['first', 'from cy']);
     } finally {
-      messages.after = after;
+      reads.restore();
     }
     await waitFor(() => bo.texts().length === 4, { what: 'bo to see all four' });
     expect(bo.texts()).toEqual(['first', 'from cy', 'stored, not pushed', 'third']);
+  });
+
+  it('stops retrying the sync of a hole once its session is replaced, and shows what waited behind it', async () => {
+    const [f1, f2] = (await cluster.followers()) as [string, string];
+    const amy = await careful('amy', f1);
+    const bo = await careful('bo', f2);
+    await firstThenUnpushed(amy, bo);
+    const reads = failStoreReads();
+    try {
+      await amy.client.sendDirect('bo', 'third');
+      await waitFor(() => reads.failed >= 1, { what: 'bo to try the sync' });
+      // bo logs in elsewhere: this session is over, and no connection will come back to sync on.
+      const elsewhere = cluster.connect(f1);
+      await elsewhere.login('bo', MEMORY_PASSWORD);
+      await waitFor(() => bo.client.ended !== undefined, { what: "bo's first session to end" });
+      // Well within the 15 s the sync would otherwise keep trying.
+      await waitFor(() => bo.texts().includes('third'), { what: 'bo to show "third"', timeoutMs: 3000 });
+      expect(bo.texts()).toEqual(['first', 'third']);
+      await elsewhere.close();
+    } finally {
+      reads.restore();
+    }
   });
 
   it('retries a send whose node stopped with the same key: one stored message, one acknowledgement', async () => {

@@ -13,6 +13,8 @@ export interface DeliveryQueueOptions {
   seen: SeenLog;
   /** The connection to sync on right now (undefined while reconnecting). */
   client: () => ChatClient | undefined;
+  /** True once the session is over (replaced, kicked, gave up): no connection will come back to sync on. */
+  sessionOver: () => boolean;
   show: (m: ChatMessage, origin: ShownOrigin) => void;
   listener: RecoveryListener;
   /** How long a hole may wait for the message on its way before we sync it. */
@@ -176,7 +178,7 @@ export class DeliveryQueue {
         return result;
       },
       {
-        stopped: () => this.closed,
+        stopped: () => this.closed || this.o.sessionOver(),
         failed: ({ error, retryInMs }) => {
           if (retryInMs === undefined) this.o.listener.caughtUp?.({ ...nothing, cause, error });
         },

@@ -67,6 +67,7 @@ export class ResilientClient {
     this.queue = new DeliveryQueue({
       seen: this.seen,
       client: () => this.connection.client,
+      sessionOver: () => this.connection.ended !== undefined,
       show: (m, origin) => this.show(m, origin),
       listener: this.listener,
       gapGraceMs: options.gapGraceMs ?? 300,
