@@ -5,6 +5,7 @@
  * (SQLite's file locks apply between connections of one process as well).
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -36,11 +37,85 @@ describe('SQLite checkpointer', () => {
     return db;
   }
 
-  function checkpointer(db: Database.Database): Checkpointer {
-    const c = new Checkpointer(db, path, silentLogger(), 20);
+  function checkpointer(db: Database.Database, restartFrames?: number): Checkpointer {
+    const c = new Checkpointer(db, path, silentLogger(), 20, restartFrames);
     running.push(c);
     return c;
   }
+
+  /**
+   * Commits one row at a time, as fast as they can, for `ms` from two
+   * threads of their own, so that commits land while a checkpoint runs, as
+   * they do with the node processes of a machine under load; a third thread
+   * reads in transactions that overlap, so that some reader always holds a
+   * snapshot and SQLite never finds a moment to start the WAL over by
+   * itself. Resolves with the commits made.
+   */
+  async function writeSteadily(ms: number): Promise<number> {
+    const source = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const Database = require(workerData.driver);
+      const db = new Database(workerData.path);
+      db.pragma('busy_timeout = 2000');
+      const end = Date.now() + workerData.ms;
+      let commits = 0;
+      if (workerData.read) {
+        const other = new Database(workerData.path);
+        const readers = [db, other];
+        db.exec('BEGIN'); db.prepare('SELECT count(*) FROM t').get();
+        for (let i = 1; Date.now() < end; i++) {
+          const next = readers[i % 2], last = readers[(i + 1) % 2];
+          next.exec('BEGIN'); next.prepare('SELECT count(*) FROM t').get();
+          last.exec('COMMIT');
+        }
+        for (const r of readers) if (r.inTransaction) r.exec('COMMIT');
+        other.close();
+      } else {
+        const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+        const row = 'x'.repeat(3000);
+        while (Date.now() < end) { insert.run(row); commits++; }
+      }
+      db.close();
+      parentPort.postMessage(commits);
+    `;
+    const writer = (read = false): Promise<number> => {
+      const worker = new Worker(source, {
+        eval: true,
+        workerData: { path, ms, read, driver: require.resolve('better-sqlite3') },
+      });
+      return new Promise((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+    };
+    const commits = await Promise.all([writer(), writer(), writer(true)]);
+    return commits.reduce((a, b) => a + b, 0);
+  }
+
+  const walBytes = (): number => statSync(`${path}-wal`).size;
+
+  it('starts the WAL over under steady writes, which passive checkpoints alone never do', async () => {
+    const db = connect();
+    // Frames in the WAL since it last started over (a passive checkpoint reports them).
+    const walFrames = (): number => (db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number }>)[0]?.log ?? 0;
+    // Passive checkpoints only (a restart threshold never reached): the WAL keeps everything written.
+    const passiveOnly = checkpointer(db, Number.MAX_SAFE_INTEGER);
+    await waitFor(() => passiveOnly.holding, { timeoutMs: 5000, what: 'the checkpointer holding the lock' });
+    const before = walFrames();
+    const commits = await writeSteadily(1000);
+    // Stopped first: two checkpoints at once would make the count read -1 (busy).
+    await passiveOnly.stop();
+    expect(walFrames() - before).toBeGreaterThan(commits);
+
+    // Past 256 frames the WAL starts over: what it holds stays near that, however much was written.
+    const restarting = checkpointer(db, 256);
+    await waitFor(() => restarting.holding, { timeoutMs: 5000, what: 'the checkpointer holding the lock' });
+    const more = await writeSteadily(1000);
+    await restarting.stop();
+    // Each commit writes about three frames; the WAL holds a small part of them.
+    expect(more).toBeGreaterThan(1000);
+    expect(walFrames()).toBeLessThan(more / 2);
+  });
 
   it('checkpoints from exactly one process, and another takes over when it stops', async () => {
     const first = connect();
