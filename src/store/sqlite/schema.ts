@@ -66,6 +66,9 @@ function prepareDatabase(db: BetterSqlite3.Database, busyTimeoutMs: number): voi
   // NORMAL is durable against process crashes in WAL mode; only a power loss
   // can drop the last commits, which FULL would cost an fsync per message to avoid.
   db.pragma('synchronous = NORMAL');
+  // When the WAL starts over (Checkpointer), a file left larger than this by a
+  // burst or a long reader is cut back to it; below it the file is reused as is.
+  db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   db.pragma('foreign_keys = ON');
   // IMMEDIATE takes the write lock up front, so two processes creating the
   // schema together queue on busy_timeout instead of deadlocking.
