@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../core/logger';
 import type { StoreWriteStats } from '../store/types';
 import { toErrorReply } from '../core/errors';
@@ -100,6 +100,14 @@ export function storeMetrics(registry: Registry, stats: () => StoreWriteStats | 
     'Batches that found the write lock held by another process and waited without blocking.',
     (s) => s.lockRetries,
   );
+  new Gauge({
+    name: 'chat_store_wal_bytes',
+    help: "Bytes in the SQLite WAL at the last checkpoint, on the node that checkpoints the machine's file (0 on the others).",
+    registers: [registry],
+    collect() {
+      this.set(stats()?.walBytes ?? 0);
+    },
+  });
 }
 
 /**

@@ -131,6 +131,8 @@ export interface StoreWriteStats {
   /** Batches that found the write lock taken by another process and waited for it. */
   lockRetries: number;
   queued: number;
+  /** SQLite: bytes in the WAL at the last checkpoint, where this process checkpoints the file. */
+  walBytes?: number;
 }
 
 export interface Store {

@@ -105,6 +105,8 @@ describe('SQLite checkpointer', () => {
     // Stopped first: two checkpoints at once would make the count read -1 (busy).
     await passiveOnly.stop();
     const framesPerCommit = (walFrames() - before) / commits;
+    // The worker reports what the WAL held at its last checkpoint (chat_store_wal_bytes).
+    expect(passiveOnly.walBytes).toBeGreaterThan(64 * 1024 * 1024);
     // At least a page per commit, every one still in the WAL.
     expect(framesPerCommit).toBeGreaterThanOrEqual(1);
 

@@ -1,4 +1,10 @@
-import { commandMetrics, createRegistry, serveMetrics, storeCommitLatency } from '../../src/node/metrics';
+import {
+  commandMetrics,
+  createRegistry,
+  serveMetrics,
+  storeCommitLatency,
+  storeMetrics,
+} from '../../src/node/metrics';
 import { CloseCode } from '../../src/protocol/close-codes';
 import { ClientConnection, connectionMetrics } from '../../src/ws';
 import { MemorySocket } from '../../src/ws/memory-socket';
@@ -57,6 +63,20 @@ describe('node metrics', () => {
     expect(body).toContain('chat_ws_connections_closed_total{code="SLOW_CONSUMER",node="n9"} 1');
     expect(body).toContain('chat_ws_connections_closed_total{code="OTHER",node="n9"} 1');
     expect(body).toContain('chat_ws_slow_consumers_total{node="n9"} 1');
+  });
+
+  it("reports the store's commits and, where this node checkpoints the file, its WAL", async () => {
+    const registry = createRegistry('n9');
+    let walBytes: number | undefined = 5 * 4120;
+    storeMetrics(registry, () => ({ commits: 7, rows: 12, lockRetries: 1, queued: 0, walBytes }));
+    let body = await registry.metrics();
+    expect(body).toContain('chat_store_commits_total{node="n9"} 7');
+    expect(body).toContain('chat_store_writes_total{node="n9"} 12');
+    expect(body).toContain('chat_store_wal_bytes{node="n9"} 20600');
+    walBytes = undefined;
+    body = await registry.metrics();
+    // Another process checkpoints: the last figure is not repeated as if it were this node's.
+    expect(body).toContain('chat_store_wal_bytes{node="n9"} 0');
   });
 
   it('times store commits in seconds and leaves out the gauges promtool refuses', async () => {

@@ -45,11 +45,15 @@ function holdLock() {
   }
   return holding;
 }
+// A frame is a page and its 24-byte header.
+const frameBytes = db.pragma('page_size', { simple: true }) + 24;
 const tick = () => {
   if (!holdLock()) return;
   try {
     const [passive] = db.pragma('wal_checkpoint(PASSIVE)');
     if (passive && passive.log >= workerData.restartFrames) db.pragma('wal_checkpoint(RESTART)');
+    // What the WAL holds since it last started over, for the operators' gauge.
+    if (passive && passive.log >= 0) parentPort.postMessage({ walBytes: passive.log * frameBytes });
   } catch (err) {
     parentPort.postMessage({ error: String(err && err.message || err) });
   }
@@ -80,6 +84,8 @@ export class Checkpointer {
   private stopped = false;
   /** Whether this process's worker holds the checkpoint lock (and so checkpoints). */
   holding = false;
+  /** Bytes of frames in the WAL at the last checkpoint; only the process holding the lock knows. */
+  walBytes: number | undefined;
 
   constructor(
     private readonly db: BetterSqlite3.Database,
@@ -100,7 +106,8 @@ export class Checkpointer {
       },
     });
     this.worker.unref();
-    this.worker.on('message', (m: { error?: string; holding?: boolean }) => {
+    this.worker.on('message', (m: { error?: string; holding?: boolean; walBytes?: number }) => {
+      if (m.walBytes !== undefined) this.walBytes = m.walBytes;
       if (m.error) logger.warn({ event: 'checkpoint_failed', err: m.error }, 'WAL checkpoint failed');
       if (m.holding) {
         this.holding = true;

@@ -65,7 +65,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     users: new HashedUserStore(new SqliteUserRows(db, writer), options.scrypt ?? DEFAULT_SCRYPT, now),
     rooms: new SqliteRoomStore(db, writer, now),
     messages: new SqliteMessageStore(db, writer, limits),
-    writeStats: () => writer.stats(),
+    writeStats: () => ({ ...writer.stats(), walBytes: checkpointer?.walBytes }),
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
