@@ -5,23 +5,16 @@ import type { Logger } from '../core/logger';
 import type { StoreWriteStats } from '../store/types';
 import { toErrorReply } from '../core/errors';
 import type { CommandInterceptor } from '../ws';
-
-/**
- * How often the event-loop lag gauges (`nodejs_eventloop_lag_*`) sample the
- * loop, ms. prom-client's default of 10 ms is a native timer that wakes an
- * idle process 100 times a second, about 1 % of a core per process on a
- * 2-core VM, so three idle nodes spent 3 % of a core on it. At 100 ms it
- * costs a tenth of that; a stall of 100 ms or more is still always seen, a
- * shorter one with a chance of its length over 100 ms.
- */
-const EVENT_LOOP_SAMPLE_MS = 100;
+import { EVENT_LOOP_SAMPLE_MS, eventLoopDelayMetrics } from './event-loop-metrics';
 
 /**
  * prom-client's process metrics, less three gauges named like counters
  * (`promtool check metrics` refuses them); their per-type twins
- * (`nodejs_active_handles{type}` ...) stay and sum to the same totals.
+ * (`nodejs_active_handles{type}` ...) stay and sum to the same totals. The
+ * event-loop delay gauges are this project's (event-loop-metrics.ts).
  */
 export function processMetrics(registry: Registry): void {
+  // prom-client's own delay histogram still runs; at this interval it costs little.
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   for (const name of [
     'nodejs_active_handles_total',
@@ -29,6 +22,7 @@ export function processMetrics(registry: Registry): void {
     'nodejs_active_resources_total',
   ])
     registry.removeSingleMetric(name);
+  eventLoopDelayMetrics(registry);
 }
 
 /** The node's Prometheus registry with process metrics and the chat command metrics. */

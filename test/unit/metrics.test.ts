@@ -65,6 +65,25 @@ describe('node metrics', () => {
     expect(body).toContain('chat_ws_slow_consumers_total{node="n9"} 1');
   });
 
+  it('reports how late the event loop ran its timer: about nothing when idle, the stall when blocked', async () => {
+    const registry = createRegistry('n9');
+    const read = (body: string, name: string): number =>
+      Number(new RegExp(`^${name}\\{node="n9"\\} (\\S+)$`, 'm').exec(body)?.[1] ?? NaN);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    const idle = await registry.metrics();
+    // prom-client's own gauges would read the 100 ms sampling interval here.
+    expect(read(idle, 'nodejs_eventloop_lag_p50_seconds')).toBeLessThan(0.05);
+    expect(read(idle, 'nodejs_eventloop_lag_max_seconds')).toBeLessThan(0.05);
+    // Node's histogram measures from the first firing after a scrape, so the stall comes later.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const until = Date.now() + 300;
+    while (Date.now() < until); // the loop blocked for 300 ms
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const blocked = await registry.metrics();
+    expect(read(blocked, 'nodejs_eventloop_lag_max_seconds')).toBeGreaterThan(0.15);
+    expect(blocked.match(/^nodejs_eventloop_lag_p99_seconds\{/gm)).toHaveLength(1);
+  });
+
   it("reports the store's commits and, where this node checkpoints the file, its WAL", async () => {
     const registry = createRegistry('n9');
     let walBytes: number | undefined = 5 * 4120;
