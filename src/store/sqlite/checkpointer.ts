@@ -31,6 +31,7 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path);
+// Only a RESTART checkpoint waits (writers wait while it does), at most this long.
 db.pragma('busy_timeout = 100');
 // Trying for the lock must not wait: a worker blocked in SQLite's busy handler
 // would not see the stop message until it gave up.
@@ -49,11 +50,29 @@ function holdLock() {
 }
 // A frame is a page and its 24-byte header.
 const frameBytes = db.pragma('page_size', { simple: true }) + 24;
+// A reader that keeps the WAL (a backup, an open sqlite3 shell) makes a RESTART wait, and
+// writers with it, then give up; so after one that gave up the next waits, doubling.
+const firstBackoffMs = workerData.intervalMs * 5, lastBackoffMs = workerData.intervalMs * 150;
+let backoffMs = firstBackoffMs, restartAfter = 0, refused = false;
+function restart() {
+  if (Date.now() < restartAfter) return;
+  const [result] = db.pragma('wal_checkpoint(RESTART)');
+  if (result && result.busy) {
+    restartAfter = Date.now() + backoffMs;
+    backoffMs = Math.min(backoffMs * 2, lastBackoffMs);
+    parentPort.postMessage({ restartRefused: true, first: !refused });
+    refused = true;
+  } else {
+    parentPort.postMessage({ restarted: true, again: refused });
+    backoffMs = firstBackoffMs;
+    refused = false;
+  }
+}
 const tick = () => {
   if (!holdLock()) return;
   try {
     const [passive] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (passive && passive.log >= workerData.restartFrames) db.pragma('wal_checkpoint(RESTART)');
+    if (passive && passive.log >= workerData.restartFrames) restart();
     // What the WAL holds since it last started over, for the operators' gauge.
     if (passive && passive.log >= 0) parentPort.postMessage({ walBytes: passive.log * frameBytes });
   } catch (err) {
@@ -66,6 +85,19 @@ parentPort.on('message', (m) => {
   if (m === 'stop') { clearInterval(timer); lock.close(); db.close(); process.exit(0); }
 });
 `;
+
+/** What the worker tells its process. */
+interface WorkerMessage {
+  error?: string;
+  holding?: boolean;
+  walBytes?: number;
+  restartRefused?: boolean;
+  /** The first refusal since the WAL last started over. */
+  first?: boolean;
+  restarted?: boolean;
+  /** A restart after refusals. */
+  again?: boolean;
+}
 
 /**
  * WAL frames (a page each, 4 KiB by default) past which the checkpointer
@@ -88,6 +120,9 @@ export class Checkpointer {
   holding = false;
   /** Bytes of frames in the WAL at the last checkpoint; only the process holding the lock knows. */
   walBytes: number | undefined;
+  /** RESTART checkpoints done (the next commit starts the WAL over), and those that gave up because a reader kept it. */
+  restarts = 0;
+  restartsRefused = 0;
 
   constructor(
     private readonly db: BetterSqlite3.Database,
@@ -108,8 +143,18 @@ export class Checkpointer {
       },
     });
     this.worker.unref();
-    this.worker.on('message', (m: { error?: string; holding?: boolean; walBytes?: number }) => {
+    this.worker.on('message', (m: WorkerMessage) => {
       if (m.walBytes !== undefined) this.walBytes = m.walBytes;
+      if (m.restartRefused) {
+        this.restartsRefused++;
+        if (m.first)
+          logger.warn(
+            { event: 'wal_restart_refused', walBytes: this.walBytes },
+            'a reader keeps the SQLite WAL, so it cannot start over and grows; trying again, less often',
+          );
+      }
+      if (m.restarted) this.restarts++;
+      if (m.again) logger.info({ event: 'wal_restarted' }, 'the SQLite WAL starts over again');
       if (m.error) logger.warn({ event: 'checkpoint_failed', err: m.error }, 'WAL checkpoint failed');
       if (m.holding) {
         this.holding = true;
