@@ -69,10 +69,6 @@ function prepareDatabase(db: BetterSqlite3.Database, busyTimeoutMs: number): voi
   // When the WAL starts over (Checkpointer), a file left larger than this by a
   // burst or a long reader is cut back to it; below it the file is reused as is.
   db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
-  // Every commit of another process empties this connection's page cache, so the
-  // next one reads its b-tree pages again: 10 pread calls per DM at 2,000/s, a
-  // third of them from the database file. Mapped, those are memory reads.
-  db.pragma(`mmap_size = ${256 * 1024 * 1024}`);
   db.pragma('foreign_keys = ON');
   // IMMEDIATE takes the write lock up front, so two processes creating the
   // schema together queue on busy_timeout instead of deadlocking.
