@@ -53,19 +53,17 @@ const frameBytes = db.pragma('page_size', { simple: true }) + 24;
 // A reader that keeps the WAL (a backup, an open sqlite3 shell) makes a RESTART wait, and
 // writers with it, then give up; so after one that gave up the next waits, doubling.
 const firstBackoffMs = workerData.intervalMs * 5, lastBackoffMs = workerData.intervalMs * 150;
-let backoffMs = firstBackoffMs, restartAfter = 0, refused = false;
+let backoffMs = firstBackoffMs, restartAfter = 0;
 function restart() {
   if (Date.now() < restartAfter) return;
   const [result] = db.pragma('wal_checkpoint(RESTART)');
   if (result && result.busy) {
     restartAfter = Date.now() + backoffMs;
     backoffMs = Math.min(backoffMs * 2, lastBackoffMs);
-    parentPort.postMessage({ restartRefused: true, first: !refused });
-    refused = true;
+    parentPort.postMessage({ restart: 'refused' });
   } else {
-    parentPort.postMessage({ restarted: true, again: refused });
     backoffMs = firstBackoffMs;
-    refused = false;
+    parentPort.postMessage({ restart: 'done' });
   }
 }
 const tick = () => {
@@ -91,12 +89,8 @@ interface WorkerMessage {
   error?: string;
   holding?: boolean;
   walBytes?: number;
-  restartRefused?: boolean;
-  /** The first refusal since the WAL last started over. */
-  first?: boolean;
-  restarted?: boolean;
-  /** A restart after refusals. */
-  again?: boolean;
+  /** A RESTART checkpoint done, or given up because a reader kept the WAL. */
+  restart?: 'done' | 'refused';
 }
 
 /**
@@ -123,6 +117,8 @@ export class Checkpointer {
   /** RESTART checkpoints done (the next commit starts the WAL over), and those that gave up because a reader kept it. */
   restarts = 0;
   restartsRefused = 0;
+  /** Since the last restart done, every one has been refused (logged once, when it starts). */
+  private refusing = false;
 
   constructor(
     private readonly db: BetterSqlite3.Database,
@@ -145,16 +141,7 @@ export class Checkpointer {
     this.worker.unref();
     this.worker.on('message', (m: WorkerMessage) => {
       if (m.walBytes !== undefined) this.walBytes = m.walBytes;
-      if (m.restartRefused) {
-        this.restartsRefused++;
-        if (m.first)
-          logger.warn(
-            { event: 'wal_restart_refused', walBytes: this.walBytes },
-            'a reader keeps the SQLite WAL, so it cannot start over and grows; trying again, less often',
-          );
-      }
-      if (m.restarted) this.restarts++;
-      if (m.again) logger.info({ event: 'wal_restarted' }, 'the SQLite WAL starts over again');
+      if (m.restart) this.onRestart(m.restart);
       if (m.error) logger.warn({ event: 'checkpoint_failed', err: m.error }, 'WAL checkpoint failed');
       if (m.holding) {
         this.holding = true;
@@ -175,6 +162,21 @@ export class Checkpointer {
     this.worker.ref();
     this.worker.postMessage('stop');
     await exited;
+  }
+
+  private onRestart(outcome: 'done' | 'refused'): void {
+    if (outcome === 'refused') {
+      this.restartsRefused++;
+      if (!this.refusing)
+        this.logger.warn(
+          { event: 'wal_restart_refused', walBytes: this.walBytes },
+          'a reader keeps the SQLite WAL, so it cannot start over and grows; trying again, less often',
+        );
+    } else {
+      this.restarts++;
+      if (this.refusing) this.logger.info({ event: 'wal_restarted' }, 'the SQLite WAL starts over again');
+    }
+    this.refusing = outcome === 'refused';
   }
 
   private fallBack(err: unknown): void {
