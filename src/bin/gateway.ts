@@ -11,7 +11,7 @@ import {
   prometheusGatewayMetrics,
 } from '../gateway';
 import { processMetrics, serveMetrics } from '../node/metrics';
-import { openRedis } from '../redis/connect';
+import { closeRedis, openRedis } from '../redis/connect';
 import { onShutdownSignal, signalReady } from './shutdown';
 
 /** The gateway process: `node dist/src/bin/gateway.js` (pm2 cluster mode runs several). */
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   onShutdownSignal(logger, async () => {
     await gateway.close();
     await endpoint?.close();
-    redis.disconnect();
+    await closeRedis(redis);
   });
   const address = await gateway.listen(config.port, config.host);
   logger.info({ event: 'gateway_started', ...address, strategy: config.strategy }, 'gateway listening');

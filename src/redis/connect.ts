@@ -100,7 +100,7 @@ export function describeRedis(config: RedisConnection): string {
  * topology asks: ioredis `Cluster` for a Redis Cluster, a sentinel-aware
  * `Redis` that follows the promoted replica for Sentinel, a plain `Redis`
  * otherwise. Connection problems are logged at most every 5 s, without
- * credentials.
+ * credentials. Close it with closeRedis.
  */
 export function openRedis(config: RedisConnection, logger: Logger, extra: RedisOptions = {}): RedisClient {
   const topology = redisTopology(config);
@@ -127,7 +127,43 @@ export function openRedis(config: RedisConnection, logger: Logger, extra: RedisO
   client.on('error', (err: Error) => warn(err));
   // A cluster reports each node's trouble apart; the client keeps serving the other slots.
   if (topology === 'cluster') client.on('node error', (err: Error, node: string) => warn(err, node));
+  if (client instanceof Redis && topology === 'sentinel') reopenWhenGivenUp(client, logger, where);
   return client;
+}
+
+/** Clients closeRedis was asked to close: their 'end' is wanted. */
+const closedOnPurpose = new WeakSet<RedisClient>();
+
+/**
+ * ioredis can give up on a Sentinel client for good during a failover. After
+ * the master's connection drops, the client asks a sentinel for the master
+ * again; if the failover notice (+switch-master) reaches the previous
+ * connection's subscription while that lookup is under way, the lookup is
+ * cancelled and the client ends ('end') instead of retrying. The node would
+ * then have no Redis until restarted. So a client this project did not close
+ * is connected again, after the delays of its own retry strategy, until it
+ * is ready. Close such clients with closeRedis, never with disconnect().
+ */
+function reopenWhenGivenUp(client: Redis, logger: Logger, where: string): void {
+  let attempts = 0;
+  client.on('ready', () => {
+    attempts = 0;
+  });
+  client.on('end', () => {
+    if (closedOnPurpose.has(client)) return;
+    attempts += 1;
+    const delayMs = client.options.retryStrategy?.(attempts);
+    // A client told not to retry (a probe) stays ended.
+    if (typeof delayMs !== 'number') return;
+    logger.warn(
+      { event: 'redis_reopen', redis: where, attempt: attempts, delayMs },
+      'the Redis client gave up reconnecting; opening it again',
+    );
+    setTimeout(() => {
+      // A failed attempt ends the client again, which schedules the next one.
+      if (!closedOnPurpose.has(client) && client.status === 'end') client.connect().catch(() => undefined);
+    }, delayMs).unref();
+  });
 }
 
 /** The options of a plain client split between the cluster and each of its node connections. */
@@ -207,6 +243,7 @@ export function onRedisBack(client: RedisClient, back: () => void): void {
  * subscriptions to the sentinels for failover notices stay up otherwise).
  */
 export async function closeRedis(client: RedisClient): Promise<void> {
+  closedOnPurpose.add(client);
   try {
     await client.quit();
   } catch {
