@@ -76,7 +76,11 @@ export function watchSharedStateRecovery(s: Scenario): { waitForAll(what: string
           const missing = [...s.cluster.nodes.values()].filter((n) => !recovered.has(n.nodeId));
           // What the node said about Redis tells whether it never reconnected or reconnected unseen.
           const said = missing.map(
-            (n) => `${n.nodeId}:\n${n.logTail.filter((l) => /redis|sentinel/i.test(l)).slice(-8).join('\n')}`,
+            (n) =>
+              `${n.nodeId}:\n${n.logTail
+                .filter((l) => /redis|sentinel/i.test(l))
+                .slice(-8)
+                .join('\n')}`,
           );
           return `restored: ${[...recovered].join(', ') || 'none'}\n${said.join('\n')}`;
         },
