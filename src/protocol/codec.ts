@@ -1,3 +1,4 @@
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { ClientFrame, ServerFrame } from '../../gen/chat/v1/client';
 import { MalformedFrame } from '../core/errors';
 import { checkClientFrameJson } from './json-shape';
@@ -14,8 +15,37 @@ export function decodeClientFrame(bytes: Uint8Array): ClientFrame {
   return frame;
 }
 
+/**
+ * One writer for every frame this process encodes. A fresh writer per frame
+ * starts at 128 bytes and grows by copying (a push of a 100-character text
+ * grows once), which was most of what encoding cost; this one keeps its
+ * buffer, so an encode allocates only the frame it returns. Encoding is
+ * synchronous and calls nothing outside the encoder, so frames never
+ * interleave in it.
+ */
+let writer = new BinaryWriter();
+
+/** Frames up to this size leave the writer's buffer as it is; a larger one gets a fresh writer after it. */
+const KEEP_WRITER_BYTES = 64 * 1024;
+
+export function encodeWithSharedWriter<T>(
+  codec: { encode(message: T, writer: BinaryWriter): BinaryWriter },
+  message: T,
+): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = codec.encode(message, writer).finish();
+  } catch (err) {
+    // A failed encode leaves the writer midway (its position and open forks).
+    writer = new BinaryWriter();
+    throw err;
+  }
+  if (bytes.byteLength > KEEP_WRITER_BYTES) writer = new BinaryWriter();
+  return bytes;
+}
+
 export function encodeClientFrame(frame: ClientFrame): Uint8Array {
-  return ClientFrame.encode(frame).finish();
+  return encodeWithSharedWriter(ClientFrame, frame);
 }
 
 export function decodeServerFrame(bytes: Uint8Array): ServerFrame {
@@ -25,7 +55,7 @@ export function decodeServerFrame(bytes: Uint8Array): ServerFrame {
 }
 
 export function encodeServerFrame(frame: ServerFrame): Uint8Array {
-  return ServerFrame.encode(frame).finish();
+  return encodeWithSharedWriter(ServerFrame, frame);
 }
 
 /** The JSON text subprotocol, meant for debugging with generic WebSocket tools. */

@@ -2,7 +2,7 @@ import { ServerFrame } from '../../gen/chat/v1/client';
 import type { OutgoingPush, PushCodec } from '../chat/types';
 import type { StoredMessage } from '../store/types';
 import { MalformedFrame } from '../core/errors';
-import { encodeServerFrameJson } from './codec';
+import { encodeServerFrame, encodeServerFrameJson } from './codec';
 import { messageFromWire, messageToWire } from './mappers';
 
 /**
@@ -44,10 +44,10 @@ class EncodedPush implements OutgoingPush {
 
 export const pushCodec: PushCodec = {
   fromMessage(message) {
-    const bytes = ServerFrame.encode({
+    const bytes = encodeServerFrame({
       replyTo: 0,
       event: { $case: 'message', value: messageToWire(message) },
-    }).finish();
+    });
     return new EncodedPush(bytes, message);
   },
   fromBytes(bytes) {

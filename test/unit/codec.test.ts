@@ -8,6 +8,7 @@ import {
   encodeServerFrameJson,
 } from '../../src/protocol/codec';
 import { MalformedFrame } from '../../src/core/errors';
+import { MessageKind, ServerFrame } from '../../gen/chat/v1/client';
 
 describe('client frame codec', () => {
   it('round-trips a command with its request id', () => {
@@ -101,5 +102,43 @@ describe('JSON text subprotocol', () => {
       event: { $case: 'pong', value: { clientTs: 1, serverTs: 2 } },
     });
     expect(JSON.parse(text)).toEqual({ replyTo: 1, pong: { clientTs: 1, serverTs: 2 } });
+  });
+});
+
+describe('the shared writer', () => {
+  const push = (text: string, seq: number): ServerFrame => ({
+    replyTo: 0,
+    event: {
+      $case: 'message',
+      value: {
+        id: `id-${seq}`,
+        kind: MessageKind.MESSAGE_KIND_DIRECT,
+        conversation: 'dm:amy|bob',
+        seq,
+        from: 'amy',
+        to: 'bob',
+        text,
+        ts: 1_700_000_000_000 + seq,
+      },
+    },
+  });
+  const fresh = (frame: ServerFrame): Uint8Array => ServerFrame.encode(frame, new BinaryWriter()).finish();
+
+  it('encodes each frame as a fresh writer would, whatever came before it', () => {
+    const frames = [push('hi', 1), push('x'.repeat(5000), 2), push('短い 🐉', 3), push('', 4)];
+    const encoded = frames.map((f) => encodeServerFrame(f));
+    expect(encoded.map((b) => Buffer.from(b).toString('hex'))).toEqual(
+      frames.map((f) => Buffer.from(fresh(f)).toString('hex')),
+    );
+    // Each result owns its bytes: a later encode does not change an earlier one.
+    expect(decodeServerFrame(encoded[0]!).event).toEqual(push('hi', 1).event);
+  });
+
+  it('encodes correctly again after an encode that failed halfway through a nested message', () => {
+    const broken = push('before the bad field', 5);
+    if (broken.event?.$case === 'message') broken.event.value.seq = Number.NaN;
+    expect(() => encodeServerFrame(broken)).toThrow();
+    const next = push('after', 6);
+    expect(Buffer.from(encodeServerFrame(next)).toString('hex')).toBe(Buffer.from(fresh(next)).toString('hex'));
   });
 });

@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ChannelOptions, ClientDuplexStream, StatusObject } from '@grpc/grpc-js';
-import { LinkServiceClient } from '../../../gen/chat/v1/cluster';
-import type { LinkRequest, LinkResponse, PeerFrame } from '../../../gen/chat/v1/cluster';
+import type { LinkRequest, LinkResponse, LinkServiceClient, PeerFrame } from '../../../gen/chat/v1/cluster';
 import type { Logger } from '../../core/logger';
 import type { PeerAddress } from '../transport';
 import { channelCredentials } from '../tls/credentials';
@@ -11,6 +10,7 @@ import type { BackoffOptions } from '../../core/backoff';
 import type { LinkStats } from './counters';
 import { DEFAULT_BATCH, FrameBatcher } from './frame-batcher';
 import type { BatchOptions } from './frame-batcher';
+import { LinkClient } from './link-service';
 import { clientChannelOptions } from './options';
 
 export interface PeerDialEvents {
@@ -136,7 +136,7 @@ export class PeerDial extends EventEmitter<PeerDialEvents> {
   private open(): void {
     if (this.closed) return;
     const { peer, tls, nodeId, stats } = this.options;
-    this.client ??= new LinkServiceClient(
+    this.client ??= new LinkClient(
       peer.rpcAddress,
       channelCredentials(tls),
       clientChannelOptions(this.options.channelOptions),

@@ -2,13 +2,14 @@ import { Server } from '@grpc/grpc-js';
 import type { ServerOptions } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
-import { AdminServiceService, LinkServiceService } from '../../../gen/chat/v1/cluster';
+import { AdminServiceService } from '../../../gen/chat/v1/cluster';
 import type { Logger } from '../../core/logger';
 import { serverCredentials } from '../tls/credentials';
 import type { TlsMaterial } from '../tls/credentials';
 import { adminService } from './admin-service';
 import type { AdminApi } from './admin-service';
 import type { LinkAcceptor, LinkCall } from './link-hub';
+import { LinkService } from './link-service';
 import { rpcServerOptions } from './options';
 import { findProtoRoot, loadReflectionPackage } from './reflection';
 
@@ -46,7 +47,7 @@ export class RpcServer {
     this.logger = options.logger.child({ component: 'rpc-server' });
     this.admin = options.admin;
     this.server = new Server(rpcServerOptions(options.serverOptions));
-    this.server.addService(LinkServiceService, {
+    this.server.addService(LinkService, {
       link: (call: LinkCall) => options.links.accept(call),
     });
     this.server.addService(
