@@ -46,17 +46,21 @@ export class MessageRecorder {
   }
 
   async record(draft: MessageDraft): Promise<RecordResult> {
-    const { idempotencyKey, ...fields } = draft;
-    const text = this.deps.filter.clean(fields.text);
+    const { kind, conversation, from, to, idempotencyKey } = draft;
+    const text = this.deps.filter.clean(draft.text);
     // Time-ordered ids (UUIDv7) land at the end of the store's id index; a retry is
     // recognised by its idempotency, the same on whichever node the retry arrives.
-    const idempotency = idempotencyKey ? idempotentId(fields.from, fields.conversation, idempotencyKey) : '';
+    const idempotency = idempotencyKey ? idempotentId(from, conversation, idempotencyKey) : '';
+    // Named fields, not `{ idempotencyKey, ...fields }` and a spread: see numbered() in the store.
     const result = await this.deps.store.appendNext({
-      ...fields,
-      text,
       id: uuidv7(),
-      idempotency,
+      conversation,
+      kind,
+      from,
+      to,
+      text,
       ts: this.now(),
+      idempotency,
     });
     if (result.created) {
       // Counting the filtered text keeps masked words off the leaderboard.

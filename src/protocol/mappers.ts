@@ -25,7 +25,8 @@ const KIND_TO_WIRE: Record<StoredMessage['kind'], MessageKind> = {
 };
 
 export function messageToWire(message: StoredMessage): ChatMessage {
-  return { ...message, kind: KIND_TO_WIRE[message.kind] };
+  const { id, conversation, seq, from, to, text, ts } = message;
+  return { id, kind: KIND_TO_WIRE[message.kind], conversation, seq, from, to, text, ts };
 }
 
 export function messageFromWire(message: ChatMessage): StoredMessage {

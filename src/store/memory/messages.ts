@@ -1,5 +1,5 @@
 import { compareBytes } from '../../core/byte-order';
-import { seqTaken, withoutIdempotency } from '../messages';
+import { numbered, seqTaken } from '../messages';
 import { decodeCursor, toPage } from '../paging';
 import type { AppendResult, MessageStore, NewMessage, Page, StoredMessage } from '../types';
 import type { StoreLimits } from '../validation';
@@ -22,12 +22,12 @@ export class MemoryMessageStore implements MessageStore {
   constructor(private readonly limits: StoreLimits) {}
 
   async appendNext(message: NewMessage): Promise<AppendResult> {
-    const m = checkMessage({ ...withoutIdempotency(message), seq: 1 }, this.limits);
+    const m = checkMessage(numbered(message, 1), this.limits);
     const idem = message.idempotency ? `${m.conversation}\u0000${message.idempotency}` : '';
     const existing = (idem ? this.byIdem.get(idem) : undefined) ?? this.byId.get(m.id);
     if (existing) return { message: { ...existing }, created: false };
     const list = this.list(m.conversation);
-    const stored = { ...m, seq: (list[list.length - 1]?.seq ?? 0) + 1 };
+    const stored = numbered(m, (list[list.length - 1]?.seq ?? 0) + 1);
     list.push(stored);
     this.byId.set(stored.id, stored);
     if (idem) this.byIdem.set(idem, stored);

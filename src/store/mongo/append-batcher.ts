@@ -1,6 +1,6 @@
 import { MongoBulkWriteError } from 'mongodb';
 import type { Collection } from 'mongodb';
-import { seqTaken } from '../messages';
+import { numbered, seqTaken } from '../messages';
 import type { AppendResult, StoreWriteStats, StoredMessage } from '../types';
 import { guarded } from './errors';
 
@@ -130,7 +130,7 @@ export class MongoAppendBatcher {
           ),
         );
         const last = counter?.seq ?? list.length;
-        list.forEach((job, i) => (job.message = { ...job.message, seq: last - list.length + 1 + i }));
+        list.forEach((job, i) => (job.message = numbered(job.message, last - list.length + 1 + i)));
       }),
     );
     const docs = [...fresh.values()];

@@ -1,6 +1,6 @@
 import type { Collection, Filter } from 'mongodb';
 import { guarded, isDuplicateKey } from './errors';
-import { seqTaken, withoutIdempotency } from '../messages';
+import { numbered, seqTaken } from '../messages';
 import type { AppendResult, MessageStore, NewMessage, Page, StoreWriteStats, StoredMessage } from '../types';
 import { MongoAppendBatcher } from './append-batcher';
 import type { CounterDoc, MessageDoc } from './append-batcher';
@@ -38,10 +38,7 @@ export class MongoMessageStore implements MessageStore {
   /** Batched with every other append of the turn: see MongoAppendBatcher. */
   appendNext(message: NewMessage): Promise<AppendResult> {
     try {
-      return this.batcher.submit(
-        checkMessage({ ...withoutIdempotency(message), seq: 1 }, this.limits),
-        message.idempotency ?? '',
-      );
+      return this.batcher.submit(checkMessage(numbered(message, 1), this.limits), message.idempotency ?? '');
     } catch (err) {
       return Promise.reject(err);
     }

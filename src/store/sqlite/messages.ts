@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { guarded, isUniqueViolation } from './errors';
 import type { SqliteWriter } from './writer';
-import { seqTaken, withoutIdempotency } from '../messages';
+import { numbered, seqTaken } from '../messages';
 import type { AppendResult, MessageKind, MessageStore, NewMessage, Page, StoredMessage } from '../types';
 import type { StoreLimits } from '../validation';
 import { decodeCursor, toPage } from '../paging';
@@ -111,7 +111,7 @@ export class SqliteMessageStore implements MessageStore {
   appendNext(message: NewMessage): Promise<AppendResult> {
     let m: StoredMessage;
     try {
-      m = checkMessage({ ...withoutIdempotency(message), seq: 1 }, this.limits);
+      m = checkMessage(numbered(message, 1), this.limits);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -132,7 +132,7 @@ export class SqliteMessageStore implements MessageStore {
     };
     try {
       const inserted = this.insertNextStmt.get(row);
-      if (inserted) return { message: { ...m, seq: inserted.seq }, created: true };
+      if (inserted) return { message: numbered(m, inserted.seq), created: true };
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
     }
