@@ -139,6 +139,8 @@ describe('the shared writer', () => {
     if (broken.event?.$case === 'message') broken.event.value.seq = Number.NaN;
     expect(() => encodeServerFrame(broken)).toThrow();
     const next = push('after', 6);
-    expect(Buffer.from(encodeServerFrame(next)).toString('hex')).toBe(Buffer.from(fresh(next)).toString('hex'));
+    expect(Buffer.from(encodeServerFrame(next)).toString('hex')).toBe(
+      Buffer.from(fresh(next)).toString('hex'),
+    );
   });
 });
