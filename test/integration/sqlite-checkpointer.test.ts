@@ -95,6 +95,40 @@ describe('SQLite checkpointer', () => {
     return commits.reduce((a, b) => a + b, 0);
   }
 
+  /**
+   * What `c` reports the WAL holds (chat_store_wal_bytes), read every 5 ms
+   * while `during` runs: each reading is the WAL's size at the worker's last
+   * checkpoint.
+   */
+  async function sampleWal<T>(
+    c: Checkpointer,
+    during: Promise<T>,
+  ): Promise<{ result: T; samples: number[] }> {
+    const samples: number[] = [];
+    const timer = setInterval(() => {
+      if (c.walBytes !== undefined && c.walBytes !== samples[samples.length - 1]) samples.push(c.walBytes);
+    }, 5);
+    try {
+      return { result: await during, samples };
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  /**
+   * Readings under half the largest one before them, once that was past 1 MiB: each is the WAL
+   * having started over (before the writes begin, the few frames of the table's creation may go).
+   */
+  function drops(samples: number[]): number {
+    let largest = 0;
+    let count = 0;
+    for (const bytes of samples) {
+      if (largest > 1024 * 1024 && bytes < largest / 2) count++;
+      largest = Math.max(largest, bytes);
+    }
+    return count;
+  }
+
   it('starts the WAL over under steady writes, which passive checkpoints alone never do', async () => {
     const db = connect();
     // Frames in the WAL since it last started over (a passive checkpoint reports them).
@@ -105,25 +139,29 @@ describe('SQLite checkpointer', () => {
     await waitFor(() => passiveOnly.holding, { timeoutMs: 5000, what: 'the checkpointer holding the lock' });
     const before = walFrames();
     // Reads of the whole table, one always open: no moment ever lets SQLite start the WAL over.
-    const commits = await writeSteadily(1000, 'all');
+    const { result: commits, samples: growing } = await sampleWal(passiveOnly, writeSteadily(1000, 'all'));
     // Stopped first: two checkpoints at once would make the count read -1 (busy).
     await passiveOnly.stop();
     const framesPerCommit = (walFrames() - before) / commits;
     // The worker reports what the WAL held at its last checkpoint (chat_store_wal_bytes).
     expect(passiveOnly.walBytes).toBeGreaterThan(64 * 1024 * 1024);
-    // At least a page per commit, every one still in the WAL.
+    // At least a page per commit, every one still in the WAL, which only ever grew.
     expect(framesPerCommit).toBeGreaterThanOrEqual(1);
+    expect(growing.length).toBeGreaterThan(5);
+    expect(drops(growing)).toBe(0);
 
     // Past 256 frames the WAL starts over: what it holds stays near that, however much was written.
     const restarting = checkpointer(db, 256);
     await waitFor(() => restarting.holding, { timeoutMs: 5000, what: 'the checkpointer holding the lock' });
     // Reads of a few milliseconds, as a node's are (the newest rows), one always open.
-    const more = await writeSteadily(1000, 500);
+    const { result: more, samples } = await sampleWal(restarting, writeSteadily(1000, 500));
     await restarting.stop();
-    // Written: framesPerCommit x more frames; the WAL holds only what came since it last started over.
     expect(more).toBeGreaterThan(1000);
     expect(restarting.restarts).toBeGreaterThan(0);
-    expect(walFrames()).toBeLessThan(framesPerCommit * more * 0.9);
+    // The WAL shrank back while the writes went on. How often depends on the readers: a RESTART
+    // they keep waiting is refused and tried again later (the next test), which on a loaded
+    // machine can leave most of the second left without one, so the count is not compared.
+    expect(drops(samples)).toBeGreaterThan(0);
   });
 
   it('tries less and less often to start the WAL over while a reader keeps it, and starts it over once the reader is done', async () => {
