@@ -71,9 +71,11 @@ describe('node metrics', () => {
       Number(new RegExp(`^${name}\\{node="n9"\\} (\\S+)$`, 'm').exec(body)?.[1] ?? NaN);
     await new Promise((resolve) => setTimeout(resolve, 350));
     const idle = await registry.metrics();
-    // prom-client's own gauges would read the 100 ms sampling interval here.
+    // prom-client's own gauges would read the 100 ms sampling interval here, at least. The max
+    // leaves room for the test process being descheduled on a loaded machine; the median does not
+    // need it.
     expect(read(idle, 'nodejs_eventloop_lag_p50_seconds')).toBeLessThan(0.05);
-    expect(read(idle, 'nodejs_eventloop_lag_max_seconds')).toBeLessThan(0.05);
+    expect(read(idle, 'nodejs_eventloop_lag_max_seconds')).toBeLessThan(0.09);
     // Node's histogram measures from the first firing after a scrape, so the stall comes later.
     await new Promise((resolve) => setTimeout(resolve, 150));
     const until = Date.now() + 300;
