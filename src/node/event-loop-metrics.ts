@@ -10,7 +10,7 @@ import type { Registry } from 'prom-client';
  * it). At 100 ms it costs a tenth of that; a stall of 100 ms or more is always
  * seen, a shorter one with a chance of its length over 100 ms.
  */
-export const EVENT_LOOP_SAMPLE_MS = 100;
+const EVENT_LOOP_SAMPLE_MS = 100;
 
 /** The statistics prom-client reports, each read from the histogram in nanoseconds. */
 const STATS: ReadonlyArray<{
