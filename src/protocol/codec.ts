@@ -15,6 +15,43 @@ export function decodeClientFrame(bytes: Uint8Array): ClientFrame {
   return frame;
 }
 
+/** The writer's state, which its TypeScript declaration keeps private. */
+interface WriterState {
+  buffer: Uint8Array;
+  pos: number;
+  stackPos: number[];
+  /** Writes the varint of the 64-bit value high:low (each word unsigned). */
+  writeVarint64(low: number, high: number): unknown;
+}
+
+/**
+ * The generated encoders' writer with two costs taken out, each about half
+ * of what a small frame's encode cost:
+ * - `finish` copies the frame into Node's pooled buffer memory instead of
+ *   slicing the writer's buffer, which gives every frame a backing store of
+ *   its own (allocated outside the heap and tracked by the GC);
+ * - `uint64` writes a number (what the generated code passes for
+ *   timestamps and sequence numbers) without the round trip through a
+ *   BigInt and an object that the library makes for each one.
+ */
+export class FrameWriter extends BinaryWriter {
+  override uint64(value: string | number | bigint): this {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) return super.uint64(value);
+    if (value <= 0xffffffff) return this.uint32(value);
+    (this as unknown as WriterState).writeVarint64(value >>> 0, Math.floor(value / 0x100000000));
+    return this;
+  }
+
+  override finish(): Buffer<ArrayBuffer> {
+    const state = this as unknown as WriterState;
+    const frame = Buffer.allocUnsafe(state.pos);
+    frame.set(state.buffer.subarray(0, state.pos));
+    state.pos = 0;
+    state.stackPos = [];
+    return frame;
+  }
+}
+
 /**
  * One writer for every frame this process encodes. A fresh writer per frame
  * starts at 128 bytes and grows by copying (a push of a 100-character text
@@ -23,7 +60,7 @@ export function decodeClientFrame(bytes: Uint8Array): ClientFrame {
  * synchronous and calls nothing outside the encoder, so frames never
  * interleave in it.
  */
-let writer = new BinaryWriter();
+let writer = new FrameWriter();
 
 /** Frames up to this size leave the writer's buffer as it is; a larger one gets a fresh writer after it. */
 const KEEP_WRITER_BYTES = 64 * 1024;
@@ -31,16 +68,17 @@ const KEEP_WRITER_BYTES = 64 * 1024;
 export function encodeWithSharedWriter<T>(
   codec: { encode(message: T, writer: BinaryWriter): BinaryWriter },
   message: T,
-): Uint8Array {
-  let bytes: Uint8Array;
+): Buffer {
+  let bytes: Buffer;
   try {
-    bytes = codec.encode(message, writer).finish();
+    codec.encode(message, writer);
+    bytes = writer.finish();
   } catch (err) {
     // A failed encode leaves the writer midway (its position and open forks).
-    writer = new BinaryWriter();
+    writer = new FrameWriter();
     throw err;
   }
-  if (bytes.byteLength > KEEP_WRITER_BYTES) writer = new BinaryWriter();
+  if (bytes.byteLength > KEEP_WRITER_BYTES) writer = new FrameWriter();
   return bytes;
 }
 

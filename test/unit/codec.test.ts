@@ -1,5 +1,6 @@
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import {
+  FrameWriter,
   decodeClientFrame,
   decodeClientFrameJson,
   decodeServerFrame,
@@ -132,6 +133,51 @@ describe('the shared writer', () => {
     );
     // Each result owns its bytes: a later encode does not change an earlier one.
     expect(decodeServerFrame(encoded[0]!).event).toEqual(push('hi', 1).event);
+  });
+
+  it('writes every uint64 a number can hold as the library writer does', () => {
+    const values = [
+      0,
+      1,
+      127,
+      128,
+      16_383,
+      16_384,
+      2 ** 31 - 1,
+      2 ** 31,
+      2 ** 32 - 1,
+      2 ** 32,
+      2 ** 35 + 12_345,
+      1_764_633_600_123,
+      2 ** 49 - 1,
+      2 ** 49,
+      Number.MAX_SAFE_INTEGER,
+    ];
+    for (const ts of values) {
+      const frame = push('t', 1);
+      if (frame.event?.$case === 'message') frame.event.value.ts = ts;
+      const bytes = encodeServerFrame(frame);
+      expect(Buffer.from(bytes).toString('hex')).toBe(Buffer.from(fresh(frame)).toString('hex'));
+      const decoded = decodeServerFrame(bytes).event;
+      expect(decoded?.$case === 'message' && decoded.value.ts).toBe(ts);
+    }
+    // What is not a safe non-negative integer goes to the library, which refuses it.
+    for (const bad of [-1, 1.5, 2 ** 64]) {
+      const frame = push('t', 1);
+      if (frame.event?.$case === 'message') frame.event.value.ts = bad;
+      expect(() => encodeServerFrame(frame)).toThrow();
+    }
+    expect(Buffer.from(new FrameWriter().uint64('18446744073709551615').finish()).toString('hex')).toBe(
+      Buffer.from(new BinaryWriter().uint64('18446744073709551615').finish()).toString('hex'),
+    );
+  });
+
+  it('returns frames that stay as they were while the writer goes on', () => {
+    const first = encodeServerFrame(push('first', 1));
+    const copy = Buffer.from(first);
+    for (let i = 0; i < 100; i++) encodeServerFrame(push(`later ${i}`, i));
+    expect(Buffer.isBuffer(first)).toBe(true);
+    expect(Buffer.compare(first, copy)).toBe(0);
   });
 
   it('encodes correctly again after an encode that failed halfway through a nested message', () => {

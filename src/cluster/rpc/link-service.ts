@@ -3,14 +3,9 @@ import type { LinkServiceClient } from '../../../gen/chat/v1/cluster';
 import { LinkRequest, LinkResponse, LinkServiceService } from '../../../gen/chat/v1/cluster';
 import { encodeWithSharedWriter } from '../../protocol/codec';
 
-/** The bytes as a Buffer over the same memory: grpc-js takes Buffers, and the encoded frame is not reused. */
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
 /**
  * The link service with the generated codecs, except that messages are
- * encoded with the process's shared writer and handed over without a copy.
+ * encoded with the process's shared writer, whose frames are Buffers already.
  * The generated serializer starts a fresh writer for each message, grows it
  * by copying and copies the result once more into a Buffer; at moderate rates
  * every direct message and every confirmation is a link message of its own.
@@ -18,8 +13,8 @@ function asBuffer(bytes: Uint8Array): Buffer {
 export const LinkService = {
   link: {
     ...LinkServiceService.link,
-    requestSerialize: (value: LinkRequest): Buffer => asBuffer(encodeWithSharedWriter(LinkRequest, value)),
-    responseSerialize: (value: LinkResponse): Buffer => asBuffer(encodeWithSharedWriter(LinkResponse, value)),
+    requestSerialize: (value: LinkRequest): Buffer => encodeWithSharedWriter(LinkRequest, value),
+    responseSerialize: (value: LinkResponse): Buffer => encodeWithSharedWriter(LinkResponse, value),
   },
 } as const;
 
