@@ -104,6 +104,49 @@ describe('DirtyWordFilter', () => {
     expect(f.test('clean text')).toBe(false);
   });
 
+  it('finds what a naive search finds, in ASCII, mixed and astral text (table and map paths alike)', () => {
+    // Small alphabets make overlaps, fail links and boundaries frequent.
+    let seed = 42;
+    const random = (n: number): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    const pick = (alphabet: string[], length: number): string =>
+      Array.from({ length }, () => alphabet[random(alphabet.length)]!).join('');
+    const latin = ['a', 'b', 'A', 'c', ' ', '.', '1', 'é'];
+    const mixed = [...latin, '卧', '槽', '😀'];
+    const isWord = (ch: string | undefined): boolean =>
+      ch !== undefined && /[\p{Script=Latin}\p{Nd}\p{M}]/u.test(ch);
+    for (let round = 0; round < 200; round++) {
+      const alphabet = round % 2 === 0 ? latin : mixed;
+      const words = Array.from({ length: 1 + random(6) }, () => pick(alphabet, 1 + random(4)).trim()).filter(
+        (w) => w.length > 0,
+      );
+      const f = DirtyWordFilter.fromWords(words);
+      const text = pick(alphabet, random(60));
+      const chars = [...text];
+      const offsets: number[] = [];
+      chars.reduce((at, ch) => (offsets.push(at), at + ch.length), 0);
+      const expected: Array<{ start: number; end: number; text: string }> = [];
+      const folded = [...new Set(words.map((w) => [...w].map((c) => c.toLowerCase()[0]!).join('')))];
+      for (let end = 1; end <= chars.length; end++)
+        for (let start = end - 1; start >= 0; start--) {
+          const piece = chars.slice(start, end);
+          const word = folded.find((w) => w === piece.map((c) => c.toLowerCase()[0]!).join(''));
+          if (word === undefined) continue;
+          const first = [...word][0],
+            last = [...word].at(-1);
+          if (isWord(first) && isWord(chars[start - 1])) continue;
+          if (isWord(last) && isWord(chars[end])) continue;
+          const from = offsets[start]!;
+          const to = end < chars.length ? offsets[end]! : text.length;
+          expected.push({ start: from, end: to, text: text.slice(from, to) });
+        }
+      expected.sort((a, b) => a.end - b.end || a.start - b.start);
+      expect({ words, text, found: f.matches(text) }).toEqual({ words, text, found: expected });
+    }
+  });
+
   it('matches lists every valid occurrence, including nested ones', () => {
     const f = DirtyWordFilter.fromWords(['他妈', '他妈的', '妈的']);
     expect(f.matches('他妈的').map((m) => m.text)).toEqual(['他妈', '他妈的', '妈的']);

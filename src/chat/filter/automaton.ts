@@ -43,6 +43,9 @@ export interface ScanInput {
 
 const NONE = -1;
 
+/** Entries of the ASCII transition table past which a filter goes without it (16 MiB). */
+const MAX_ASCII_STEPS = 4 * 1024 * 1024;
+
 export class AhoCorasick {
   private readonly next: Map<number, number>[] = [new Map()];
   private readonly fail: number[] = [0];
@@ -53,10 +56,20 @@ export class AhoCorasick {
   /** Nearest proper suffix state that ends a pattern, or NONE. */
   private readonly output: number[] = [NONE];
   private patternCount = 0;
+  /** Column of each ASCII code point in `asciiStep` (0: in no pattern). */
+  private readonly asciiColumn = new Uint8Array(128);
+  private asciiColumns = 1;
+  /**
+   * For ASCII text, the state after each (state, column), fail links already
+   * followed: one array read per character instead of a Map look-up and a
+   * walk up the fail links. Empty when the table would be too large.
+   */
+  private asciiStep = new Int32Array(0);
 
   constructor(patterns: Iterable<PatternInput>) {
     for (const p of patterns) this.insert(p);
-    this.link();
+    const order = this.link();
+    this.buildAsciiSteps(order);
   }
 
   get size(): number {
@@ -89,8 +102,8 @@ export class AhoCorasick {
     this.boundaryAfter[state] = this.boundaryAfter[state]! || p.boundaryAfter;
   }
 
-  /** Breadth-first construction of fail and output links. */
-  private link(): void {
+  /** Breadth-first construction of fail and output links; returns the states in that order. */
+  private link(): number[] {
     const queue: number[] = [];
     for (const child of this.next[0]!.values()) queue.push(child);
     for (let head = 0; head < queue.length; head++) {
@@ -105,6 +118,31 @@ export class AhoCorasick {
         queue.push(child);
       }
     }
+    return queue;
+  }
+
+  /**
+   * The ASCII transition table, filled in breadth-first order so that a
+   * state's fail target (always shallower) is done before the state.
+   */
+  private buildAsciiSteps(order: readonly number[]): void {
+    for (const edges of this.next)
+      for (const cp of edges.keys())
+        if (cp < 128 && this.asciiColumn[cp] === 0) this.asciiColumn[cp] = this.asciiColumns++;
+    const width = this.asciiColumns;
+    if (this.next.length * width > MAX_ASCII_STEPS) return;
+    const step = new Int32Array(this.next.length * width);
+    for (const state of [0, ...order]) {
+      const row = state * width;
+      const failRow = this.fail[state]! * width;
+      for (let cp = 0; cp < 128; cp++) {
+        const column = this.asciiColumn[cp]!;
+        if (column === 0) continue;
+        const to = this.next[state]!.get(cp);
+        step[row + column] = to ?? (state === 0 ? 0 : step[failRow + column]!);
+      }
+    }
+    this.asciiStep = step;
   }
 
   /**
@@ -116,9 +154,17 @@ export class AhoCorasick {
     const { codePoints, wordChar } = input;
     const n = codePoints.length;
     const stats: ScanStats = { codePoints: n, transitions: 0, outputSteps: 0 };
+    const step = this.asciiStep.length > 0 ? this.asciiStep : undefined;
+    const width = this.asciiColumns;
     let state = 0;
     for (let i = 0; i < n; i++) {
       const cp = codePoints[i]!;
+      if (cp < 128 && step) {
+        state = step[state * width + this.asciiColumn[cp]!]!;
+        stats.transitions++;
+        this.report(state, i, n, wordChar, longestOnly, stats, report);
+        continue;
+      }
       let to = this.next[state]!.get(cp);
       while (to === undefined && state !== 0) {
         state = this.fail[state]!;
@@ -127,20 +173,32 @@ export class AhoCorasick {
       }
       state = to ?? 0;
       stats.transitions++;
-
-      let t = this.terminal[state] ? state : this.output[state]!;
-      while (t !== NONE) {
-        stats.outputSteps++;
-        const start = i - this.depth[t]! + 1;
-        const okBefore = !this.boundaryBefore[t] || start === 0 || !wordChar[start - 1];
-        const okAfter = !this.boundaryAfter[t] || i + 1 === n || !wordChar[i + 1];
-        if (okBefore && okAfter) {
-          report({ start, end: i });
-          if (longestOnly) break;
-        }
-        t = this.output[t]!;
-      }
+      this.report(state, i, n, wordChar, longestOnly, stats, report);
     }
     return stats;
+  }
+
+  /** Reports the patterns that end in `state` at code point `i`. */
+  private report(
+    state: number,
+    i: number,
+    n: number,
+    wordChar: ArrayLike<number>,
+    longestOnly: boolean,
+    stats: ScanStats,
+    report: (m: CodePointMatch) => void,
+  ): void {
+    let t = this.terminal[state] ? state : this.output[state]!;
+    while (t !== NONE) {
+      stats.outputSteps++;
+      const start = i - this.depth[t]! + 1;
+      const okBefore = !this.boundaryBefore[t] || start === 0 || !wordChar[start - 1];
+      const okAfter = !this.boundaryAfter[t] || i + 1 === n || !wordChar[i + 1];
+      if (okBefore && okAfter) {
+        report({ start, end: i });
+        if (longestOnly) return;
+      }
+      t = this.output[t]!;
+    }
   }
 }

@@ -118,6 +118,9 @@ let scratch = {
   offsets: new Int32Array(257),
 };
 
+const ASCII_FOLDED = Int32Array.from({ length: 0x80 }, (_, cp) => foldCodePoint(cp));
+const ASCII_WORD_CHAR = Uint8Array.from({ length: 0x80 }, (_, cp) => (isLatinWordChar(cp) ? 1 : 0));
+
 function prepare(text: string): PreparedText {
   // At most one code point per UTF-16 unit: size for the worst case, then view the used part.
   if (scratch.codePoints.length < text.length) {
@@ -129,8 +132,16 @@ function prepare(text: string): PreparedText {
     };
   }
   const { codePoints, wordChar, offsets } = scratch;
+  // ASCII, most of a game's chat, by table; from the first other character on, by code point.
   let n = 0;
-  for (let at = 0; at < text.length; n++) {
+  for (; n < text.length; n++) {
+    const unit = text.charCodeAt(n);
+    if (unit >= 0x80) break;
+    codePoints[n] = ASCII_FOLDED[unit]!;
+    wordChar[n] = ASCII_WORD_CHAR[unit]!;
+    offsets[n] = n;
+  }
+  for (let at = n; at < text.length; n++) {
     const cp = text.codePointAt(at)!;
     codePoints[n] = foldCodePoint(cp);
     wordChar[n] = isLatinWordChar(cp) ? 1 : 0;

@@ -81,8 +81,12 @@ function* segments(text: string): Generator<string> {
  * (no pure numbers, no one-letter words, no stop words, bounded length).
  */
 function asciiWords(text: string, maxWords: number, maxWordLength: number, words: string[]): string[] {
-  for (const match of text.matchAll(ASCII_WORD)) {
-    const word = match[0].toLowerCase();
+  // One lower-casing for the whole text (ASCII keeps its length), and exec on one
+  // regex: matchAll clones its regex for every call.
+  const lower = text.toLowerCase();
+  ASCII_WORD.lastIndex = 0;
+  for (let match = ASCII_WORD.exec(lower); match !== null; match = ASCII_WORD.exec(lower)) {
+    const word = match[0];
     if (word.length > maxWordLength || ASCII_DIGITS.test(word)) continue;
     if (word.length < 2 && word >= 'a' && word <= 'z') continue;
     if (STOP_WORDS.has(word)) continue;
