@@ -162,7 +162,7 @@ export class AhoCorasick {
       if (cp < 128 && step) {
         state = step[state * width + this.asciiColumn[cp]!]!;
         stats.transitions++;
-        this.report(state, i, n, wordChar, longestOnly, stats, report);
+        this.reportEndingAt(state, i, n, wordChar, longestOnly, stats, report);
         continue;
       }
       let to = this.next[state]!.get(cp);
@@ -173,13 +173,13 @@ export class AhoCorasick {
       }
       state = to ?? 0;
       stats.transitions++;
-      this.report(state, i, n, wordChar, longestOnly, stats, report);
+      this.reportEndingAt(state, i, n, wordChar, longestOnly, stats, report);
     }
     return stats;
   }
 
   /** Reports the patterns that end in `state` at code point `i`. */
-  private report(
+  private reportEndingAt(
     state: number,
     i: number,
     n: number,
