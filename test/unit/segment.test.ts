@@ -67,3 +67,43 @@ describe('extractWords fast path for ASCII text', () => {
     expect(viaIcu.length).toBeGreaterThan(0);
   });
 });
+
+describe('extractWords on ASCII text, against the regular expression it replaced', () => {
+  /** The earlier ASCII path: one regex match per word, the same rules after it (no stop words: see ALPHABET). */
+  function viaRegex(text: string, maxWords: number, maxWordLength: number): string[] {
+    const words: string[] = [];
+    for (const match of text.toLowerCase().matchAll(/[A-Za-z0-9_]+(?:['.][A-Za-z0-9_]+)*/g)) {
+      const word = match[0];
+      if (word.length > maxWordLength || /^[0-9]+$/.test(word)) continue;
+      if (word.length < 2 && word >= 'a' && word <= 'z') continue;
+      words.push(word);
+      if (words.length >= maxWords) break;
+    }
+    return words;
+  }
+  // Word characters and joiners often, so that runs, inner and trailing joiners and lone
+  // characters come up; no letter of any English stop word, so the stop list drops nothing.
+  const ALPHABET = "bBzZxqjk09_5''..  ,!-?:;\t@#";
+  let seed = 12345;
+  const random = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const cases = Array.from({ length: 300 }, () =>
+    Array.from({ length: 1 + random(60) }, () => ALPHABET[random(ALPHABET.length)]).join(''),
+  );
+
+  it.each([
+    [1000, 32],
+    [3, 4],
+  ])(
+    'finds the same words in 300 random texts (at most %i words of at most %i characters)',
+    (maxWords, maxWordLength) => {
+      for (const text of cases)
+        expect([text, extractWords(text, { maxWords, maxWordLength })]).toEqual([
+          text,
+          viaRegex(text, maxWords, maxWordLength),
+        ]);
+    },
+  );
+});
