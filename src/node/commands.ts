@@ -9,7 +9,7 @@ import { MalformedFrame, Unauthenticated, Unavailable } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { CloseCode } from '../protocol/close-codes';
 import { ackToWire, channelFromWire, messageToWire, roomToWire } from '../protocol/mappers';
-import type { ClientConnection, CommandContext, CommandHandlers } from '../ws';
+import type { ClientConnection, CommandContext, CommandHandlers, CommandResult } from '../ws';
 import { conversation } from '../core/names';
 import type { HookRunner } from '../plugins/hook-runner';
 import type { MessageKind } from '../store/types';
@@ -32,14 +32,17 @@ export interface CommandServices {
 
 /** The client commands, each a thin translation between frames and chat services. */
 export function commandHandlers(s: CommandServices): CommandHandlers {
-  /** Runs the plugins' beforeMessage hooks; returns the text to send (a plugin may rewrite or reject it). */
+  /**
+   * Runs the plugins' beforeMessage hooks; returns the text to send (a plugin may
+   * rewrite or reject it). Callers skip it when no plugin has such a hook: every
+   * message takes this path, and a promise per message adds up.
+   */
   const screen = async (
     ctx: CommandContext,
     kind: MessageKind,
     to: string,
     text: string,
   ): Promise<string> => {
-    if (!s.hooks.hasBeforeMessage) return text;
     const sender = senderOf(ctx);
     const key =
       kind === 'direct'
@@ -120,20 +123,17 @@ export function commandHandlers(s: CommandServices): CommandHandlers {
       read(ctx);
       return { $case: 'pong', value: { clientTs: ping.clientTs, serverTs: Date.now() } };
     },
-    sendDirect: async (ctx, cmd) => ({
-      $case: 'sendAck',
-      value: ackToWire(
-        await s.direct.send(
-          actorOf(ctx),
-          cmd.to,
-          await screen(ctx, 'direct', cmd.to, cmd.text),
-          cmd.idempotencyKey,
-          ctx.release,
-        ),
-      ),
-    }),
+    // Not async: the DM path is the busiest, and each async layer is a promise per message.
+    sendDirect: (ctx, cmd) => {
+      const actor = actorOf(ctx);
+      const send = (text: string): Promise<CommandResult> =>
+        s.direct
+          .send(actor, cmd.to, text, cmd.idempotencyKey, ctx.release)
+          .then((ack) => ({ $case: 'sendAck', value: ackToWire(ack) }));
+      return s.hooks.hasBeforeMessage ? screen(ctx, 'direct', cmd.to, cmd.text).then(send) : send(cmd.text);
+    },
     sendRoom: async (ctx, cmd) => {
-      const text = await screen(ctx, 'room', cmd.room, cmd.text);
+      const text = s.hooks.hasBeforeMessage ? await screen(ctx, 'room', cmd.room, cmd.text) : cmd.text;
       const ack = await leader(ctx, {
         op: 'sendRoom',
         room: cmd.room,
@@ -145,7 +145,7 @@ export function commandHandlers(s: CommandServices): CommandHandlers {
     sendChannel: async (ctx, cmd) => {
       const channel = channelFromWire(cmd.channel);
       const to = channel === 'world' ? 'world' : senderOf(ctx).alliance;
-      const text = await screen(ctx, channel, to, cmd.text);
+      const text = s.hooks.hasBeforeMessage ? await screen(ctx, channel, to, cmd.text) : cmd.text;
       const ack = await leader(ctx, { op: 'sendChannel', channel, text, idempotencyKey: cmd.idempotencyKey });
       return { $case: 'sendAck', value: ackToWire(ack) };
     },

@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Logger } from '../core/logger';
 import type { StoreWriteStats } from '../store/types';
 import { toErrorReply } from '../core/errors';
-import type { CommandInterceptor } from '../ws';
+import type { CommandInterceptor, CommandResult } from '../ws';
 import { eventLoopDelayMetrics } from './event-loop-metrics';
 
 /** prom-client's own delay histogram feeds only the gauges replaced below, so its timer fires once a minute. */
@@ -50,18 +50,27 @@ export function commandMetrics(registry: Registry): CommandInterceptor {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [registry],
   });
-  return async (ctx, next) => {
-    const stop = seconds.startTimer({ command: ctx.command });
-    try {
-      const result = await next(ctx);
-      commands.inc({ command: ctx.command, outcome: 'ok' });
-      return result;
-    } catch (err) {
-      commands.inc({ command: ctx.command, outcome: toErrorReply(err).reason });
-      throw err;
-    } finally {
+  // then() on the chain's promise, not an async function around it: one promise per
+  // command instead of three, on the path every message takes.
+  return (ctx, next) => {
+    const command = ctx.command;
+    const stop = seconds.startTimer({ command });
+    const failed = (err: unknown): never => {
       stop();
+      commands.inc({ command, outcome: toErrorReply(err).reason });
+      throw err;
+    };
+    let result: Promise<CommandResult>;
+    try {
+      result = next(ctx);
+    } catch (err) {
+      return failed(err);
     }
+    return result.then((value) => {
+      stop();
+      commands.inc({ command, outcome: 'ok' });
+      return value;
+    }, failed);
   };
 }
 

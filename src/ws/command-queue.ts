@@ -23,7 +23,8 @@ export type CommandTask = (release: ReleaseTurn) => Promise<void>;
 export class CommandQueue {
   private readonly waiting: CommandTask[] = [];
   private running = 0;
-  private turn: Promise<void> = Promise.resolve();
+  /** False while the last started command has not released its turn. */
+  private turnFree = true;
   private closed = false;
   private sealed = false;
   private idleWaiters: Array<() => void> = [];
@@ -76,27 +77,39 @@ export class CommandQueue {
   }
 
   private pump(): void {
-    while (this.running < this.maxInFlight && this.waiting.length > 0) {
+    while (this.turnFree && this.running < this.maxInFlight && this.waiting.length > 0) {
       const task = this.waiting.shift() as CommandTask;
-      const previous = this.turn;
-      let release: ReleaseTurn = () => undefined;
-      this.turn = new Promise<void>((resolve) => (release = resolve));
+      this.turnFree = false;
       this.running++;
-      void this.run(task, previous, release);
+      // Started from a microtask, as behind an awaited turn, but without a promise per
+      // command: the turn is a flag that release() clears.
+      queueMicrotask(() => this.run(task));
     }
   }
 
-  private async run(task: CommandTask, previous: Promise<void>, release: ReleaseTurn): Promise<void> {
-    await previous;
-    try {
-      await task(release);
-    } catch (err) {
-      this.onError(err);
-    } finally {
+  private run(task: CommandTask): void {
+    let released = false;
+    const release: ReleaseTurn = () => {
+      if (released) return;
+      released = true;
+      this.turnFree = true;
+      this.pump();
+    };
+    const finish = (): void => {
       release();
       this.running--;
       this.pump();
       this.wakeIdle();
+    };
+    let done: Promise<void>;
+    try {
+      done = task(release);
+    } catch (err) {
+      done = Promise.reject(err);
     }
+    done.then(finish, (err: unknown) => {
+      this.onError(err);
+      finish();
+    });
   }
 }

@@ -18,7 +18,8 @@ export interface AuthGateOptions {
 /** (b) Only `open` commands before authentication. */
 export function authGate(options: AuthGateOptions = {}): CommandInterceptor {
   const open: ReadonlySet<string> = new Set(options.open ?? ['login', 'ping']);
-  return async (ctx, next) => {
+  // Not async: a promise per interceptor per command adds up. runChain turns the throw into a rejection.
+  return (ctx, next) => {
     if (ctx.conn.user === undefined && !open.has(ctx.command)) {
       throw new Unauthenticated(`Log in before sending ${ctx.command}.`);
     }
@@ -52,7 +53,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 /** (c) Names, texts and limits of every command, before any handler sees them. */
 export function validation(options: ValidationOptions): CommandInterceptor {
   const check = makeValidator(options);
-  return async (ctx, next) => {
+  return (ctx, next) => {
     check(ctx.frame.cmd);
     return next(ctx);
   };
