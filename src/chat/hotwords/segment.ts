@@ -70,47 +70,43 @@ function* segments(text: string): Generator<string> {
 }
 
 /**
- * 1 for the characters of an ASCII word as ICU's word break sees them: letters,
- * digits and `_`; inner `'` and `.` join two runs of them into one word.
+ * An ASCII word as ICU's word break sees it: letters, digits and `_`, with inner
+ * `'` and `.` joining two runs ("don't", "3.14", "v1.2.3"). Sticky, and only
+ * used with test(): V8 answers test() without building a match array.
  */
-const ASCII_WORD_CHAR = new Uint8Array(128);
-for (let c = 0; c < 128; c++) {
-  const ch = String.fromCharCode(c);
-  if (/[A-Za-z0-9_]/.test(ch)) ASCII_WORD_CHAR[c] = 1;
-}
-const APOSTROPHE = 0x27;
-const DOT = 0x2e;
+const ASCII_WORD_AT = /[a-z0-9_]+(?:['.][a-z0-9_]+)*/y;
+const DIGITS_AT = /[0-9]+/y;
+/** 1 for the characters a word starts with (ASCII_WORD_AT's class, lower case). */
+const WORD_START = new Uint8Array(128);
+for (let c = 0; c < 128; c++) if (/[a-z0-9_]/.test(String.fromCharCode(c))) WORD_START[c] = 1;
 
 /**
  * extractWords for ASCII text, without the Unicode regexes: the same rules
- * (no pure numbers, no one-letter words, no stop words, bounded length), read
- * character by character: a regex match array per word was most of what a
+ * (no pure numbers, no one-letter words, no stop words, bounded length). The
+ * regex finds where each word ends; a match array per word was most of what a
  * message allocated on its way through the node.
  */
 function asciiWords(text: string, maxWords: number, maxWordLength: number, words: string[]): string[] {
   // One lower-casing for the whole text (ASCII keeps its length).
   const lower = text.toLowerCase();
   const end = lower.length;
-  let i = 0;
-  while (i < end) {
-    while (i < end && ASCII_WORD_CHAR[lower.charCodeAt(i)] !== 1) i++;
-    if (i === end) break;
-    const start = i;
-    let digitsOnly = true;
-    for (;;) {
-      for (let c = lower.charCodeAt(i); i < end && ASCII_WORD_CHAR[c] === 1; c = lower.charCodeAt(++i))
-        if (c < 0x30 || c > 0x39) digitsOnly = false;
-      // An inner ' or . joins two runs into one word ("don't", "3.14", "v1.2.3").
-      const joiner = lower.charCodeAt(i);
-      if ((joiner !== APOSTROPHE && joiner !== DOT) || ASCII_WORD_CHAR[lower.charCodeAt(i + 1)] !== 1) break;
-      digitsOnly = false;
-      i++;
+  for (let start = 0; start < end;) {
+    if (WORD_START[lower.charCodeAt(start)] !== 1) {
+      start++;
+      continue;
     }
-    const length = i - start;
-    if (length > maxWordLength || digitsOnly) continue;
-    // One letter says nothing; a lone `_` is kept, as the regex path did.
-    if (length < 2 && lower.charCodeAt(start) >= 0x61 && lower.charCodeAt(start) <= 0x7a) continue;
-    const word = lower.slice(start, i);
+    ASCII_WORD_AT.lastIndex = start;
+    ASCII_WORD_AT.test(lower);
+    const stop = ASCII_WORD_AT.lastIndex;
+    const length = stop - start;
+    const from = start;
+    start = stop;
+    if (length > maxWordLength) continue;
+    DIGITS_AT.lastIndex = from;
+    if (DIGITS_AT.test(lower) && DIGITS_AT.lastIndex === stop) continue;
+    // One letter says nothing (a lone `_` is kept, as it always was).
+    if (length < 2 && lower.charCodeAt(from) >= 0x61 && lower.charCodeAt(from) <= 0x7a) continue;
+    const word = lower.slice(from, stop);
     if (STOP_WORDS.has(word)) continue;
     words.push(word);
     if (words.length >= maxWords) break;
