@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { v7 as uuidv7 } from 'uuid';
 import type { MessageStore } from '../store/types';
+import { newMessageId } from './message-ids';
 import type { ChatEvents, RecentActivity } from './ports';
 import type { StoredMessage } from './types';
 
@@ -53,7 +53,7 @@ export class MessageRecorder {
     const idempotency = idempotencyKey ? idempotentId(from, conversation, idempotencyKey) : '';
     // Named fields, not `{ idempotencyKey, ...fields }` and a spread: see numbered() in the store.
     const result = await this.deps.store.appendNext({
-      id: uuidv7(),
+      id: newMessageId(),
       conversation,
       kind,
       from,
