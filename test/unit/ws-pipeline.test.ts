@@ -145,4 +145,36 @@ describe('CommandQueue', () => {
     expect(trail).toEqual(['first starts', 'second starts']);
     endFirst();
   });
+
+  it('starts a task from a microtask, not inside push', async () => {
+    const queue = new CommandQueue(10, 2, () => undefined);
+    const trail: string[] = [];
+    queue.push(async () => {
+      trail.push('task');
+    });
+    trail.push('after push');
+    await queue.idle();
+    expect(trail).toEqual(['after push', 'task']);
+  });
+
+  it('on close, drops the tasks still waiting for their turn and lets the running one finish', async () => {
+    const queue = new CommandQueue(10, 4, () => undefined);
+    const trail: string[] = [];
+    let endFirst: () => void = () => undefined;
+    queue.push(async () => {
+      trail.push('first starts');
+      await new Promise<void>((r) => (endFirst = r));
+      trail.push('first ends');
+    });
+    queue.push(async () => {
+      trail.push('second starts');
+    });
+    await new Promise((r) => setImmediate(r));
+    queue.close();
+    endFirst();
+    await new Promise((r) => setImmediate(r));
+    expect(trail).toEqual(['first starts', 'first ends']);
+    expect(queue.size).toBe(0);
+    await expect(queue.idle()).resolves.toBeUndefined();
+  });
 });
