@@ -48,7 +48,10 @@ describe('SQLite checkpointer', () => {
    * threads of their own, so that commits land while a checkpoint runs, as
    * they do with the node processes of a machine under load; a third thread
    * reads `readRows` rows (the newest) in transactions that overlap, so that
-   * some reader always holds a snapshot. Resolves with the commits made.
+   * some reader always holds a snapshot. The reader holds its first snapshot
+   * before the writers start and keeps reading until they are done: on a busy
+   * machine a worker can start late, and a moment without a reader lets the
+   * WAL start over. Resolves with the commits made.
    */
   async function writeSteadily(ms: number, readRows: number | 'all'): Promise<number> {
     const source = `
@@ -66,7 +69,10 @@ describe('SQLite checkpointer', () => {
           : 'SELECT count(*) FROM (SELECT v FROM t ORDER BY rowid DESC LIMIT ' + workerData.readRows + ')';
         const read = (r) => r.prepare(sql).get();
         db.exec('BEGIN'); read(db);
-        for (let i = 1; Date.now() < end; i++) {
+        parentPort.postMessage('ready');
+        const stop = new Int32Array(workerData.stop);
+        // Until the writers are done (bounded, should the test die first).
+        for (let i = 1; Atomics.load(stop, 0) === 0 && Date.now() < end + 30000; i++) {
           const next = readers[i % 2], last = readers[(i + 1) % 2];
           next.exec('BEGIN'); read(next);
           last.exec('COMMIT');
@@ -81,17 +87,30 @@ describe('SQLite checkpointer', () => {
       db.close();
       parentPort.postMessage(commits);
     `;
-    const writer = (read = false): Promise<number> => {
+    const stop = new SharedArrayBuffer(4);
+    const start = (read: boolean): { ready: Promise<void>; done: Promise<number> } => {
       const worker = new Worker(source, {
         eval: true,
-        workerData: { path, ms, read, readRows, driver: require.resolve('better-sqlite3') },
+        workerData: { path, ms, read, readRows, stop, driver: require.resolve('better-sqlite3') },
       });
-      return new Promise((resolve, reject) => {
-        worker.once('message', resolve);
-        worker.once('error', reject);
-      });
+      let ready: () => void = () => undefined;
+      const failed = new Promise<never>((_, reject) => worker.once('error', reject));
+      const readyOrFailed = Promise.race([new Promise<void>((resolve) => (ready = resolve)), failed]);
+      // Only the reader's is awaited; a writer's failure reaches the test through `done`.
+      readyOrFailed.catch(() => undefined);
+      const done = Promise.race([
+        new Promise<number>((resolve) =>
+          worker.on('message', (m: unknown) => (m === 'ready' ? ready() : resolve(m as number))),
+        ),
+        failed,
+      ]);
+      return { ready: readyOrFailed, done };
     };
-    const commits = await Promise.all([writer(), writer(), writer(true)]);
+    const reader = start(true);
+    await reader.ready;
+    const writers = await Promise.all([start(false).done, start(false).done]);
+    Atomics.store(new Int32Array(stop), 0, 1);
+    const commits = [...writers, await reader.done];
     return commits.reduce((a, b) => a + b, 0);
   }
 
