@@ -21,7 +21,6 @@ interface Row {
 const COLUMNS = 'id, conversation, seq, kind, sender, recipient, text, ts';
 
 export class SqliteMessageStore implements MessageStore {
-  private readonly insertStmt: BetterSqlite3.Statement<[Row]>;
   private readonly existsStmt: BetterSqlite3.Statement<[string], { one: number }>;
   private readonly insertNumberedStmt: BetterSqlite3.Statement<[Row & { idem: string }]>;
   private readonly nextSeqStmt: BetterSqlite3.Statement<[string], number>;
@@ -41,9 +40,6 @@ export class SqliteMessageStore implements MessageStore {
     private readonly writer: SqliteWriter,
     private readonly limits: StoreLimits,
   ) {
-    this.insertStmt = db.prepare(
-      `INSERT INTO messages (${COLUMNS}) VALUES (@id, @conversation, @seq, @kind, @sender, @recipient, @text, @ts)`,
-    );
     this.existsStmt = db.prepare('SELECT 1 AS one FROM messages WHERE id = ?');
     // Read and insert run inside the writer's IMMEDIATE transaction, which holds the
     // file's write lock before the read: no other writer (other processes included)
@@ -81,7 +77,8 @@ export class SqliteMessageStore implements MessageStore {
 
   async append(message: StoredMessage): Promise<void> {
     const m = checkMessage(message, this.limits);
-    const row: Row = {
+    // A numbered message from elsewhere carries no idempotency ('' = none).
+    const row = {
       id: m.id,
       conversation: m.conversation,
       seq: m.seq,
@@ -90,10 +87,11 @@ export class SqliteMessageStore implements MessageStore {
       recipient: m.to,
       text: m.text,
       ts: m.ts,
+      idem: '',
     };
     await this.writer.submit(() => {
       try {
-        this.insertStmt.run(row);
+        this.insertNumberedStmt.run(row);
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
         // A retried append of the same id is a no-op whichever unique index
